@@ -1,0 +1,58 @@
+//! Actual spend per programme per year, classed as keeping old systems running or
+//! building new capability: what makes "97% keeps the lights on" measurable.
+
+use crate::error::ValidationErrors;
+use crate::money::Pence;
+use crate::{text, vocabulary};
+
+vocabulary! {
+    /// What money was spent on.
+    SpendCategory, "spend category" {
+        /// Keeping existing (legacy) systems running.
+        Run => "run",
+        /// New capability.
+        Change => "change",
+    }
+}
+
+const DESCRIPTION_MAX: usize = 2000;
+
+/// A spend entry ready to record. A correction is a negative entry, so any sign but
+/// zero is accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSpend {
+    pub category: SpendCategory,
+    pub amount: Pence,
+    pub description: String,
+}
+
+impl NewSpend {
+    pub fn new(category: SpendCategory, amount: Pence, description: &str) -> Result<Self, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        if amount.is_zero() {
+            errors.add("amount_pence", "a spend entry must not be zero");
+        }
+        let description = errors.check("description", text::required(description, DESCRIPTION_MAX));
+        match description {
+            Some(description) if errors.is_empty() => Ok(NewSpend {
+                category,
+                amount,
+                description,
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spend_needs_an_amount_and_a_description() {
+        assert!(NewSpend::new(SpendCategory::Run, Pence::new(1_300_000_000), "PND running costs").is_ok());
+        let errors = NewSpend::new(SpendCategory::Change, Pence::ZERO, "").unwrap_err();
+        assert_eq!(errors.fields().len(), 2);
+        assert_eq!("keep".parse::<SpendCategory>().unwrap_err().to_string(), "'keep' is not a spend category; use one of: run, change");
+    }
+}

@@ -1,0 +1,125 @@
+//! People who sign in to Beacon and what they may do.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::vocabulary;
+
+vocabulary! {
+    /// What a user may do; see DESIGN.md's table of roles.
+    Role, "role" {
+        Admin => "admin",
+        Finance => "finance",
+        Lead => "lead",
+        Auditor => "auditor",
+        Viewer => "viewer",
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not an email address; write it like name@force.police.uk")]
+pub struct EmailError(String);
+
+/// An email address, trimmed and lowercased so that one person has one account.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(value: &str) -> Result<Self, EmailError> {
+        let email = value.trim().to_lowercase();
+        let error = || EmailError(value.to_string());
+        let (local, domain) = email.split_once('@').ok_or_else(error)?;
+        let plausible = !local.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains('@')
+            && email.len() <= 254
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+        if plausible {
+            Ok(Email(email))
+        } else {
+            Err(error())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Email {
+    type Error = EmailError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Email::parse(&value)
+    }
+}
+
+impl From<Email> for String {
+    fn from(email: Email) -> Self {
+        email.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The shortest password Beacon accepts (NCSC and OWASP favour length over rules).
+pub const MIN_PASSWORD_CHARS: usize = 12;
+const MAX_PASSWORD_CHARS: usize = 256;
+
+/// Checks a new password's length; says what to fix.
+pub fn validate_password(password: &str) -> Result<(), String> {
+    let length = password.chars().count();
+    if length < MIN_PASSWORD_CHARS {
+        Err(format!(
+            "the password must have at least {MIN_PASSWORD_CHARS} characters (it has {length})"
+        ))
+    } else if length > MAX_PASSWORD_CHARS {
+        Err(format!(
+            "the password must have at most {MAX_PASSWORD_CHARS} characters"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised() {
+        assert_eq!(
+            Email::parse(" Jo.Smith@Met.Police.UK ").unwrap().as_str(),
+            "jo.smith@met.police.uk"
+        );
+    }
+
+    #[test]
+    fn implausible_emails_are_refused() {
+        for bad in ["", "jo", "jo@", "@met.police.uk", "jo@police", "jo smith@met.police.uk", "jo@@met.police.uk", "jo@met."] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn roles_parse_and_name_the_choices() {
+        assert_eq!("finance".parse(), Ok(Role::Finance));
+        assert_eq!(
+            "superuser".parse::<Role>().unwrap_err().to_string(),
+            "'superuser' is not a role; use one of: admin, finance, lead, auditor, viewer"
+        );
+    }
+
+    #[test]
+    fn passwords_need_length() {
+        assert!(validate_password("short").is_err());
+        assert!(validate_password("correct horse battery").is_ok());
+    }
+}

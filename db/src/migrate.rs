@@ -1,0 +1,22 @@
+//! Embedded migrations for both backends, with identical version names.
+
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::connection::DbConnection;
+use crate::error::DbError;
+
+const POSTGRES: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+const SQLITE: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+
+/// Applies every pending migration; returns the versions it applied.
+pub fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
+    let applied = match conn {
+        DbConnection::Postgres(pg) => pg
+            .run_pending_migrations(POSTGRES)
+            .map(|versions| versions.iter().map(ToString::to_string).collect()),
+        DbConnection::Sqlite(sqlite) => sqlite
+            .run_pending_migrations(SQLITE)
+            .map(|versions| versions.iter().map(ToString::to_string).collect()),
+    };
+    applied.map_err(|e| DbError::Migration(e.to_string()))
+}

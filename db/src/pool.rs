@@ -1,0 +1,89 @@
+//! The connection pool: r2d2 over `DbConnection`, with a manager that chooses the
+//! backend from the URL and prepares each SQLite connection.
+
+use std::time::Duration;
+
+use diesel::connection::{SimpleConnection, TransactionManager};
+use diesel::Connection;
+
+use crate::connection::{DatabaseUrl, DbConnection};
+use crate::error::DbError;
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConnection = r2d2::PooledConnection<Manager>;
+
+#[derive(Debug)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = diesel::ConnectionError;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        self.url.establish()
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking()
+            || <DbConnection as Connection>::TransactionManager::is_broken_transaction_manager(conn)
+    }
+}
+
+/// How the pool is sized and checked; the defaults suit the embedded SQLite file.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    pub max_size: u32,
+    pub connection_timeout: Duration,
+}
+
+impl PoolOptions {
+    /// SQLite has one writer, so a large pool adds waiting, not throughput; PostgreSQL
+    /// gains from a few connections per core.
+    pub fn for_url(url: &DatabaseUrl) -> Self {
+        let max_size = match url {
+            DatabaseUrl::Postgres(_) => 8,
+            DatabaseUrl::Sqlite(_) => 4,
+        };
+        PoolOptions {
+            max_size,
+            connection_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Builds a pool and checks that the database answers, so that a wrong URL fails here
+/// with one clear message rather than on the first request.
+pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> Result<Pool, DbError> {
+    let manager = Manager { url: url.clone() };
+    // Fail fast on an unreachable database: try one connection before building the pool.
+    manager_check(&manager)?;
+    r2d2::Pool::builder()
+        .max_size(options.max_size)
+        .connection_timeout(options.connection_timeout)
+        .test_on_check_out(false)
+        .build(manager)
+        .map_err(|e| DbError::Connect(format!("{} at {}: {e}", url.backend_name(), url.redacted())))
+}
+
+fn manager_check(manager: &Manager) -> Result<(), DbError> {
+    use r2d2::ManageConnection;
+    manager.connect().map(drop).map_err(|e| {
+        DbError::Connect(format!(
+            "{} at {}: {}",
+            manager.url.backend_name(),
+            manager.url.redacted(),
+            first_line(&e.to_string())
+        ))
+    })
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text).trim()
+}

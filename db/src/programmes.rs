@@ -1,0 +1,230 @@
+//! Programmes and their owners.
+
+use beacon_core::{NewProgramme, ValidationErrors};
+use diesel::prelude::*;
+
+use crate::audit::{self, Actor};
+use crate::connection::{DbConnection, write_transaction};
+use crate::error::DbError;
+use crate::models::{ForceRow, OwnerRow, ProgrammeRow, UserRow};
+use crate::schema::{forces, programme_owners, programmes, users};
+
+/// The columns a person sets; the rest (rating, version, times) Beacon keeps.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = programmes, treat_none_as_default_value = false, treat_none_as_null = true)]
+struct ProgrammeFields<'a> {
+    code: &'a str,
+    name: &'a str,
+    description: &'a str,
+    capability_area: &'a str,
+    sponsor: &'a str,
+    lead_force_id: Option<&'a str>,
+    stage: &'a str,
+    start_date: Option<chrono::NaiveDate>,
+    planned_end_date: Option<chrono::NaiveDate>,
+    whole_life_cost_pence: Option<i64>,
+}
+
+impl<'a> From<&'a NewProgramme> for ProgrammeFields<'a> {
+    fn from(p: &'a NewProgramme) -> Self {
+        ProgrammeFields {
+            code: p.code.as_str(),
+            name: &p.name,
+            description: &p.description,
+            capability_area: p.capability_area.as_str(),
+            sponsor: &p.sponsor,
+            lead_force_id: p.lead_force.as_ref().map(|f| f.as_str()),
+            stage: p.stage.as_str(),
+            start_date: p.start_date,
+            planned_end_date: p.planned_end_date,
+            whole_life_cost_pence: p.whole_life_cost.map(|c| c.get()),
+        }
+    }
+}
+
+/// A lead force that does not exist is a field error the caller can fix.
+fn check_lead_force(conn: &mut DbConnection, programme: &NewProgramme) -> Result<(), DbError> {
+    if let Some(force) = &programme.lead_force {
+        let exists: Option<ForceRow> = forces::table
+            .find(force.as_str())
+            .select(ForceRow::as_select())
+            .first(conn)
+            .optional()?;
+        if exists.is_none() {
+            return Err(DbError::Invalid(ValidationErrors::single(
+                "lead_force",
+                format!("no force has the id '{force}'; see the list of forces"),
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub fn create(conn: &mut DbConnection, actor: &Actor, programme: &NewProgramme) -> Result<ProgrammeRow, DbError> {
+    write_transaction(conn, |conn| {
+        if find_by_code(conn, programme.code.as_str())?.is_some() {
+            return Err(DbError::Conflict(format!(
+                "a programme with code '{}' already exists",
+                programme.code
+            )));
+        }
+        check_lead_force(conn, programme)?;
+        let now = crate::now();
+        let row: ProgrammeRow = diesel::insert_into(programmes::table)
+            .values((
+                ProgrammeFields::from(programme),
+                programmes::version.eq(1i64),
+                programmes::created_at.eq(now),
+                programmes::updated_at.eq(now),
+            ))
+            .returning(programmes::all_columns)
+            .get_result(conn)?;
+        audit::record(conn, actor, "create", "programme", &row.code, None::<&ProgrammeRow>, Some(&row))?;
+        Ok(row)
+    })
+}
+
+/// Replaces a programme's details. With `expected_version`, refuses a change made
+/// against an out-of-date copy (someone else changed it since it was read).
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    code: &str,
+    programme: &NewProgramme,
+    expected_version: Option<i64>,
+) -> Result<ProgrammeRow, DbError> {
+    write_transaction(conn, |conn| {
+        let before = get_by_code(conn, code)?;
+        if let Some(expected) = expected_version {
+            if expected != before.version {
+                return Err(DbError::Conflict(format!(
+                    "programme '{code}' has changed since version {expected} was read (it is now version {})",
+                    before.version
+                )));
+            }
+        }
+        if programme.code.as_str() != code && find_by_code(conn, programme.code.as_str())?.is_some() {
+            return Err(DbError::Conflict(format!(
+                "a programme with code '{}' already exists",
+                programme.code
+            )));
+        }
+        check_lead_force(conn, programme)?;
+        let after: ProgrammeRow = diesel::update(programmes::table.find(before.id))
+            .set((
+                ProgrammeFields::from(programme),
+                programmes::version.eq(programmes::version + 1),
+                programmes::updated_at.eq(crate::now()),
+            ))
+            .returning(programmes::all_columns)
+            .get_result(conn)?;
+        audit::record(conn, actor, "update", "programme", &after.code, Some(&before), Some(&after))?;
+        Ok(after)
+    })
+}
+
+pub fn find_by_code(conn: &mut DbConnection, code: &str) -> Result<Option<ProgrammeRow>, DbError> {
+    Ok(programmes::table
+        .filter(programmes::code.eq(code))
+        .select(ProgrammeRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn get_by_code(conn: &mut DbConnection, code: &str) -> Result<ProgrammeRow, DbError> {
+    find_by_code(conn, code)?.ok_or_else(|| DbError::not_found("programme", code))
+}
+
+/// Every programme, by code.
+pub fn list(conn: &mut DbConnection) -> Result<Vec<ProgrammeRow>, DbError> {
+    Ok(programmes::table
+        .order(programmes::code.asc())
+        .select(ProgrammeRow::as_select())
+        .load(conn)?)
+}
+
+pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {
+    Ok(programmes::table.count().get_result(conn)?)
+}
+
+/// Makes a user an owner of a programme; returns false if they already were.
+pub fn add_owner(conn: &mut DbConnection, actor: &Actor, programme_id: i64, user_id: i64) -> Result<bool, DbError> {
+    write_transaction(conn, |conn| {
+        crate::users::get(conn, user_id)?;
+        let programme = get_by_id(conn, programme_id)?;
+        if find_owner(conn, programme_id, user_id)?.is_some() {
+            return Ok(false);
+        }
+        let row = OwnerRow {
+            programme_id,
+            user_id,
+            added_at: crate::now(),
+        };
+        diesel::insert_into(programme_owners::table)
+            .values((
+                programme_owners::programme_id.eq(row.programme_id),
+                programme_owners::user_id.eq(row.user_id),
+                programme_owners::added_at.eq(row.added_at),
+            ))
+            .execute(conn)?;
+        let entity_id = format!("{}/{user_id}", programme.code);
+        audit::record(conn, actor, "add_owner", "programme_owner", &entity_id, None::<&OwnerRow>, Some(&row))?;
+        Ok(true)
+    })
+}
+
+/// Removes an owner; a user who was not an owner is not found.
+pub fn remove_owner(conn: &mut DbConnection, actor: &Actor, programme_id: i64, user_id: i64) -> Result<(), DbError> {
+    write_transaction(conn, |conn| {
+        let programme = get_by_id(conn, programme_id)?;
+        let entity_id = format!("{}/{user_id}", programme.code);
+        let before = find_owner(conn, programme_id, user_id)?
+            .ok_or_else(|| DbError::not_found("owner", &entity_id))?;
+        diesel::delete(programme_owners::table.find((programme_id, user_id))).execute(conn)?;
+        audit::record(conn, actor, "remove_owner", "programme_owner", &entity_id, Some(&before), None::<&OwnerRow>)?;
+        Ok(())
+    })
+}
+
+fn find_owner(conn: &mut DbConnection, programme_id: i64, user_id: i64) -> Result<Option<OwnerRow>, DbError> {
+    Ok(programme_owners::table
+        .find((programme_id, user_id))
+        .select(OwnerRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A programme's owners, in the order they were added.
+pub fn owners(conn: &mut DbConnection, programme_id: i64) -> Result<Vec<UserRow>, DbError> {
+    Ok(programme_owners::table
+        .inner_join(users::table)
+        .filter(programme_owners::programme_id.eq(programme_id))
+        .order((programme_owners::added_at.asc(), users::id.asc()))
+        .select(UserRow::as_select())
+        .load(conn)?)
+}
+
+pub fn get_by_id(conn: &mut DbConnection, id: i64) -> Result<ProgrammeRow, DbError> {
+    programmes::table
+        .find(id)
+        .select(ProgrammeRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| DbError::not_found("programme", id))
+}
+
+/// Reads a programme inside a write transaction so that no other writer can change it
+/// before this one commits: a row lock on PostgreSQL; on SQLite the transaction
+/// already holds the database's write lock.
+pub(crate) fn lock(conn: &mut DbConnection, id: i64) -> Result<ProgrammeRow, DbError> {
+    let row = match conn {
+        DbConnection::Postgres(pg) => programmes::table
+            .find(id)
+            .select(ProgrammeRow::as_select())
+            .for_update()
+            .first(pg)
+            .optional()?,
+        DbConnection::Sqlite(_) => return get_by_id(conn, id),
+    };
+    row.ok_or_else(|| DbError::not_found("programme", id))
+}

@@ -1,0 +1,138 @@
+//! Status reports: append-only; the latest sets the programme's current rating.
+
+use beacon_core::{NewStatusReport, Rating, rating};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::audit::{self, Actor};
+use crate::connection::{DbConnection, write_transaction};
+use crate::error::DbError;
+use crate::models::StatusReportRow;
+use crate::schema::{programmes, status_reports};
+
+/// Who reported and when, and where a published rating came from.
+#[derive(Debug, Clone)]
+pub struct Provenance<'a> {
+    pub reported_by: Option<i64>,
+    pub reported_at: NaiveDateTime,
+    /// `"beacon"` for a report made in Beacon; the publication for a loaded one.
+    pub source: &'a str,
+}
+
+/// A stored report and what it did to the programme.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub report: StatusReportRow,
+    /// The programme's rating before this report (when this report is its latest).
+    pub previous_rating: Option<Rating>,
+    /// This report turned the programme Red.
+    pub turned_red: bool,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = status_reports, treat_none_as_default_value = false)]
+struct NewRow<'a> {
+    programme_id: i64,
+    rating: &'a str,
+    rationale: &'a str,
+    period_end: chrono::NaiveDate,
+    reported_by: Option<i64>,
+    reported_at: NaiveDateTime,
+    source: &'a str,
+}
+
+/// Records a report and, when it is the programme's latest, makes its rating current.
+/// The report, the programme's new rating and the audit entry commit together.
+pub fn record(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    programme_id: i64,
+    report: &NewStatusReport,
+    provenance: &Provenance<'_>,
+) -> Result<Recorded, DbError> {
+    write_transaction(conn, |conn| {
+        let programme = crate::programmes::lock(conn, programme_id)?;
+        let previous_rating = programme.current_rating()?;
+        let latest_before: Option<NaiveDateTime> = status_reports::table
+            .filter(status_reports::programme_id.eq(programme_id))
+            .select(status_reports::reported_at)
+            .order(status_reports::reported_at.desc())
+            .first(conn)
+            .optional()?;
+        let row: StatusReportRow = diesel::insert_into(status_reports::table)
+            .values(&NewRow {
+                programme_id,
+                rating: report.rating.as_str(),
+                rationale: &report.rationale,
+                period_end: report.period_end,
+                reported_by: provenance.reported_by,
+                reported_at: provenance.reported_at,
+                source: provenance.source,
+            })
+            .returning(status_reports::all_columns)
+            .get_result(conn)?;
+
+        let is_latest = latest_before.is_none_or(|latest| provenance.reported_at >= latest);
+        if is_latest {
+            // "Since" is when the programme entered its current rating: unchanged by a
+            // report that repeats it.
+            let since = match (previous_rating, programme.rating_since) {
+                (Some(previous), Some(since)) if previous == report.rating => since,
+                _ => provenance.reported_at,
+            };
+            diesel::update(programmes::table.find(programme_id))
+                .set((
+                    programmes::current_rating.eq(Some(report.rating.as_str())),
+                    programmes::rating_since.eq(Some(since)),
+                    programmes::version.eq(programmes::version + 1),
+                    programmes::updated_at.eq(crate::now()),
+                ))
+                .execute(conn)?;
+        }
+        audit::record(
+            conn,
+            actor,
+            "create",
+            "status_report",
+            &row.id.to_string(),
+            None::<&StatusReportRow>,
+            Some(&row),
+        )?;
+        let turned_red = is_latest && rating::turns_red(previous_rating, report.rating);
+        Ok(Recorded {
+            report: row,
+            previous_rating: if is_latest { previous_rating } else { None },
+            turned_red,
+        })
+    })
+}
+
+/// A programme's reports, newest first.
+pub fn for_programme(conn: &mut DbConnection, programme_id: i64) -> Result<Vec<StatusReportRow>, DbError> {
+    Ok(status_reports::table
+        .filter(status_reports::programme_id.eq(programme_id))
+        .order((status_reports::reported_at.desc(), status_reports::id.desc()))
+        .select(StatusReportRow::as_select())
+        .load(conn)?)
+}
+
+/// Whether a report for this programme with this date and source is already stored;
+/// the seed loader uses it to load each published rating once.
+pub fn exists(
+    conn: &mut DbConnection,
+    programme_id: i64,
+    reported_at: NaiveDateTime,
+    source: &str,
+) -> Result<bool, DbError> {
+    let count: i64 = status_reports::table
+        .filter(status_reports::programme_id.eq(programme_id))
+        .filter(status_reports::reported_at.eq(reported_at))
+        .filter(status_reports::source.eq(source))
+        .count()
+        .get_result(conn)?;
+    Ok(count > 0)
+}
+
+pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {
+    Ok(status_reports::table.count().get_result(conn)?)
+}

@@ -1,0 +1,11 @@
+DROP TABLE audit_log;
+DROP TABLE programme_year_totals;
+DROP TABLE spend_entries;
+DROP TABLE ledger_entries;
+DROP TABLE envelopes;
+DROP TABLE funding_streams;
+DROP TABLE status_reports;
+DROP TABLE programme_owners;
+DROP TABLE programmes;
+DROP TABLE users;
+DROP TABLE forces;
