@@ -1,1 +1,4 @@
-fn main() {}
+//! The `beacon` command: see `beacon --help`.
+fn main() -> std::process::ExitCode {
+    beacon_api::cli::main()
+}

@@ -15,7 +15,9 @@ const LAST_START_YEAR: i32 = 2200;
 pub enum FinancialYearError {
     #[error("'{0}' is not a financial year; write it like 2025-26 (April 2025 to March 2026)")]
     Malformed(String),
-    #[error("'{given}' is not a financial year: the year after {start} ends in {expected:02}, so write {start}-{expected:02}")]
+    #[error(
+        "'{given}' is not a financial year: the year after {start} ends in {expected:02}, so write {start}-{expected:02}"
+    )]
     WrongEnd {
         given: String,
         start: i32,
@@ -144,24 +146,37 @@ mod tests {
         assert_eq!(year.last_day(), date(2026, 3, 31));
         assert_eq!(FinancialYear::containing(date(2026, 3, 31)).unwrap(), year);
         assert_eq!(
-            FinancialYear::containing(date(2026, 4, 1)).unwrap().to_string(),
+            FinancialYear::containing(date(2026, 4, 1))
+                .unwrap()
+                .to_string(),
             "2026-27"
         );
         assert_eq!(
-            FinancialYear::containing(date(2025, 3, 31)).unwrap().to_string(),
+            FinancialYear::containing(date(2025, 3, 31))
+                .unwrap()
+                .to_string(),
             "2024-25"
         );
     }
 
     #[test]
     fn century_boundary_prints_two_digits() {
-        assert_eq!(FinancialYear::starting(1999).unwrap().to_string(), "1999-00");
-        assert_eq!("1999-00".parse::<FinancialYear>().unwrap().start_year(), 1999);
+        assert_eq!(
+            FinancialYear::starting(1999).unwrap().to_string(),
+            "1999-00"
+        );
+        assert_eq!(
+            "1999-00".parse::<FinancialYear>().unwrap().start_year(),
+            1999
+        );
     }
 
     #[test]
     fn slash_is_an_alias_printed_with_a_hyphen() {
-        assert_eq!("2025/26".parse::<FinancialYear>().unwrap().to_string(), "2025-26");
+        assert_eq!(
+            "2025/26".parse::<FinancialYear>().unwrap().to_string(),
+            "2025-26"
+        );
     }
 
     #[test]
@@ -171,7 +186,16 @@ mod tests {
             wrong_end.to_string(),
             "'2025-27' is not a financial year: the year after 2025 ends in 26, so write 2025-26"
         );
-        for bad in ["25-26", "2025", "2025-2026", "2025_26", "", "abcd-ef", "2025-2", "+025-26"] {
+        for bad in [
+            "25-26",
+            "2025",
+            "2025-2026",
+            "2025_26",
+            "",
+            "abcd-ef",
+            "2025-2",
+            "+025-26",
+        ] {
             let error = bad.parse::<FinancialYear>().unwrap_err();
             assert!(error.to_string().contains("2025-26"), "{bad}: {error}");
         }

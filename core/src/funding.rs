@@ -99,7 +99,11 @@ impl NewLedgerEntry {
         }
         let reason = errors.check("reason", text::required(reason, REASON_MAX));
         match reason {
-            Some(reason) if errors.is_empty() => Ok(NewLedgerEntry { kind, amount, reason }),
+            Some(reason) if errors.is_empty() => Ok(NewLedgerEntry {
+                kind,
+                amount,
+                reason,
+            }),
             _ => Err(errors),
         }
     }
@@ -109,14 +113,18 @@ impl NewLedgerEntry {
 pub enum FundingError {
     #[error("an envelope cannot be negative ({amount} for {year})")]
     NegativeEnvelope { year: FinancialYear, amount: Pence },
-    #[error("{requested} would take the {year} envelope of {envelope} over: only {headroom} is left")]
+    #[error(
+        "{requested} would take the {year} envelope of {envelope} over: only {headroom} is left"
+    )]
     EnvelopeExceeded {
         year: FinancialYear,
         envelope: Pence,
         headroom: Pence,
         requested: Pence,
     },
-    #[error("{requested} would take the programme's allocation for {year} below zero: it has {balance}")]
+    #[error(
+        "{requested} would take the programme's allocation for {year} below zero: it has {balance}"
+    )]
     BalanceBelowZero {
         year: FinancialYear,
         balance: Pence,
@@ -196,14 +204,26 @@ mod tests {
 
     #[test]
     fn an_entry_that_fits_returns_the_new_total() {
-        let total = check_entry_fits(year(), Pence::new(1000), Pence::new(600), Pence::ZERO, Pence::new(400));
+        let total = check_entry_fits(
+            year(),
+            Pence::new(1000),
+            Pence::new(600),
+            Pence::ZERO,
+            Pence::new(400),
+        );
         assert_eq!(total, Ok(Pence::new(1000)));
     }
 
     #[test]
     fn an_entry_over_the_envelope_reports_the_headroom() {
-        let error = check_entry_fits(year(), Pence::new(1000), Pence::new(600), Pence::ZERO, Pence::new(401))
-            .unwrap_err();
+        let error = check_entry_fits(
+            year(),
+            Pence::new(1000),
+            Pence::new(600),
+            Pence::ZERO,
+            Pence::new(401),
+        )
+        .unwrap_err();
         assert_eq!(
             error,
             FundingError::EnvelopeExceeded {
@@ -221,8 +241,14 @@ mod tests {
 
     #[test]
     fn a_withdrawal_cannot_take_more_than_the_programme_has() {
-        let error = check_entry_fits(year(), Pence::new(1000), Pence::new(600), Pence::new(100), Pence::new(-101))
-            .unwrap_err();
+        let error = check_entry_fits(
+            year(),
+            Pence::new(1000),
+            Pence::new(600),
+            Pence::new(100),
+            Pence::new(-101),
+        )
+        .unwrap_err();
         assert!(matches!(error, FundingError::BalanceBelowZero { .. }));
     }
 
@@ -232,7 +258,8 @@ mod tests {
         assert!(NewLedgerEntry::new(LedgerKind::Allocation, Pence::new(-5), "Award").is_err());
         assert!(NewLedgerEntry::new(LedgerKind::Withdrawal, Pence::new(5), "Cut").is_err());
         assert!(NewLedgerEntry::new(LedgerKind::Adjustment, Pence::ZERO, "Fix").is_err());
-        let missing_reason = NewLedgerEntry::new(LedgerKind::Adjustment, Pence::new(-1), " ").unwrap_err();
+        let missing_reason =
+            NewLedgerEntry::new(LedgerKind::Adjustment, Pence::new(-1), " ").unwrap_err();
         assert_eq!(missing_reason.fields()[0].field, "reason");
     }
 

@@ -31,7 +31,10 @@ impl Pence {
 
     /// Whole pounds, e.g. a published "£55.5m" is `from_pounds(55_500_000)`.
     pub fn from_pounds(pounds: i64) -> Result<Self, MoneyError> {
-        pounds.checked_mul(100).map(Pence).ok_or(MoneyError::Overflow)
+        pounds
+            .checked_mul(100)
+            .map(Pence)
+            .ok_or(MoneyError::Overflow)
     }
 
     pub const fn get(self) -> i64 {
@@ -56,11 +59,17 @@ impl Pence {
     }
 
     pub fn checked_add(self, other: Pence) -> Result<Pence, MoneyError> {
-        self.0.checked_add(other.0).map(Pence).ok_or(MoneyError::Overflow)
+        self.0
+            .checked_add(other.0)
+            .map(Pence)
+            .ok_or(MoneyError::Overflow)
     }
 
     pub fn checked_sub(self, other: Pence) -> Result<Pence, MoneyError> {
-        self.0.checked_sub(other.0).map(Pence).ok_or(MoneyError::Overflow)
+        self.0
+            .checked_sub(other.0)
+            .map(Pence)
+            .ok_or(MoneyError::Overflow)
     }
 
     pub fn checked_neg(self) -> Result<Pence, MoneyError> {
@@ -169,7 +178,10 @@ mod tests {
         assert_eq!(Pence::new(123_456).to_string(), "£1,234.56");
         assert_eq!(Pence::new(-5).to_string(), "-£0.05");
         assert_eq!(Pence::new(23_400_000_000).to_string(), "£234,000,000.00");
-        assert_eq!(Pence::new(i64::MIN).to_string(), "-£92,233,720,368,547,758.08");
+        assert_eq!(
+            Pence::new(i64::MIN).to_string(),
+            "-£92,233,720,368,547,758.08"
+        );
     }
 
     #[test]
@@ -182,7 +194,18 @@ mod tests {
 
     #[test]
     fn rejects_ambiguous_or_malformed_amounts() {
-        for bad in ["", "£", "12.3", "12.345", "1,23", "12,34,567", "1.2e3", "abc", "--1", "£-1"] {
+        for bad in [
+            "",
+            "£",
+            "12.3",
+            "12.345",
+            "1,23",
+            "12,34,567",
+            "1.2e3",
+            "abc",
+            "--1",
+            "£-1",
+        ] {
             assert!(bad.parse::<Pence>().is_err(), "{bad} should be rejected");
         }
         assert_eq!(
@@ -197,7 +220,10 @@ mod tests {
             Pence::new(i64::MAX).checked_add(Pence::new(1)),
             Err(MoneyError::Overflow)
         );
-        assert_eq!(Pence::new(i64::MIN).checked_neg(), Err(MoneyError::Overflow));
+        assert_eq!(
+            Pence::new(i64::MIN).checked_neg(),
+            Err(MoneyError::Overflow)
+        );
         assert_eq!(Pence::from_pounds(i64::MAX / 10), Err(MoneyError::Overflow));
         assert_eq!(
             Pence::sum([Pence::new(i64::MAX), Pence::new(1)]),

@@ -75,8 +75,14 @@ impl NewProgramme {
         let mut errors = ValidationErrors::new();
         let code = errors.check("code", ProgrammeCode::parse(&raw.code));
         let name = errors.check("name", text::required(&raw.name, NAME_MAX));
-        let description = errors.check("description", text::optional(&raw.description, DESCRIPTION_MAX));
-        let capability_area = errors.check("capability_area", CapabilityArea::parse(&raw.capability_area));
+        let description = errors.check(
+            "description",
+            text::optional(&raw.description, DESCRIPTION_MAX),
+        );
+        let capability_area = errors.check(
+            "capability_area",
+            CapabilityArea::parse(&raw.capability_area),
+        );
         let sponsor = errors.check("sponsor", text::required(&raw.sponsor, SPONSOR_MAX));
         let lead_force = match raw.lead_force.as_deref().map(str::trim) {
             None | Some("") => Some(None),
@@ -97,23 +103,37 @@ impl NewProgramme {
                 .map(Some),
             None => Some(None),
         };
-        match (code, name, description, capability_area, sponsor, lead_force, stage, whole_life_cost) {
-            (Some(code), Some(name), Some(description), Some(capability_area), Some(sponsor), Some(lead_force), Some(stage), Some(whole_life_cost))
-                if errors.is_empty() =>
-            {
-                Ok(NewProgramme {
-                    code,
-                    name,
-                    description,
-                    capability_area,
-                    sponsor,
-                    lead_force,
-                    stage,
-                    start_date: raw.start_date,
-                    planned_end_date: raw.planned_end_date,
-                    whole_life_cost,
-                })
-            }
+        match (
+            code,
+            name,
+            description,
+            capability_area,
+            sponsor,
+            lead_force,
+            stage,
+            whole_life_cost,
+        ) {
+            (
+                Some(code),
+                Some(name),
+                Some(description),
+                Some(capability_area),
+                Some(sponsor),
+                Some(lead_force),
+                Some(stage),
+                Some(whole_life_cost),
+            ) if errors.is_empty() => Ok(NewProgramme {
+                code,
+                name,
+                description,
+                capability_area,
+                sponsor,
+                lead_force,
+                stage,
+                start_date: raw.start_date,
+                planned_end_date: raw.planned_end_date,
+                whole_life_cost,
+            }),
             _ => Err(errors),
         }
     }
@@ -160,7 +180,14 @@ mod tests {
         let fields: Vec<&str> = errors.fields().iter().map(|e| e.field.as_str()).collect();
         assert_eq!(
             fields,
-            ["code", "name", "lead_force", "stage", "planned_end_date", "whole_life_cost_pence"]
+            [
+                "code",
+                "name",
+                "lead_force",
+                "stage",
+                "planned_end_date",
+                "whole_life_cost_pence"
+            ]
         );
     }
 }

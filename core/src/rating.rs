@@ -72,8 +72,14 @@ mod tests {
 
     #[test]
     fn json_uses_the_snake_case_word() {
-        assert_eq!(serde_json::to_string(&Rating::AmberRed).unwrap(), "\"amber_red\"");
-        assert_eq!(serde_json::from_str::<Rating>("\"green\"").unwrap(), Rating::Green);
+        assert_eq!(
+            serde_json::to_string(&Rating::AmberRed).unwrap(),
+            "\"amber_red\""
+        );
+        assert_eq!(
+            serde_json::from_str::<Rating>("\"green\"").unwrap(),
+            Rating::Green
+        );
         assert!(serde_json::from_str::<Rating>("\"GREEN\"").is_err());
     }
 }

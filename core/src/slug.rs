@@ -2,7 +2,9 @@
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SlugError {
-    #[error("'{value}' is not a valid {kind}: use 2 to 64 lowercase letters, digits and single hyphens, e.g. {example}")]
+    #[error(
+        "'{value}' is not a valid {kind}: use 2 to 64 lowercase letters, digits and single hyphens, e.g. {example}"
+    )]
     Invalid {
         kind: &'static str,
         value: String,
@@ -94,7 +96,12 @@ mod tests {
 
     #[test]
     fn accepts_lowercase_words_joined_by_single_hyphens() {
-        for good in ["pnd", "avon-and-somerset", "esn", "hmt-police-technology-2024-28"] {
+        for good in [
+            "pnd",
+            "avon-and-somerset",
+            "esn",
+            "hmt-police-technology-2024-28",
+        ] {
             assert!(validate(good, "code", "x").is_ok(), "{good}");
         }
     }
@@ -102,7 +109,18 @@ mod tests {
     #[test]
     fn rejects_anything_else() {
         let too_long = "a".repeat(65);
-        for bad in ["", "a", "PND", "pnd ", "-pnd", "pnd-", "p--nd", "pnd_x", "pnd/x", too_long.as_str()] {
+        for bad in [
+            "",
+            "a",
+            "PND",
+            "pnd ",
+            "-pnd",
+            "pnd-",
+            "p--nd",
+            "pnd_x",
+            "pnd/x",
+            too_long.as_str(),
+        ] {
             assert!(validate(bad, "code", "x").is_err(), "{bad}");
         }
     }

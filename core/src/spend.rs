@@ -27,7 +27,11 @@ pub struct NewSpend {
 }
 
 impl NewSpend {
-    pub fn new(category: SpendCategory, amount: Pence, description: &str) -> Result<Self, ValidationErrors> {
+    pub fn new(
+        category: SpendCategory,
+        amount: Pence,
+        description: &str,
+    ) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::new();
         if amount.is_zero() {
             errors.add("amount_pence", "a spend entry must not be zero");
@@ -50,9 +54,19 @@ mod tests {
 
     #[test]
     fn spend_needs_an_amount_and_a_description() {
-        assert!(NewSpend::new(SpendCategory::Run, Pence::new(1_300_000_000), "PND running costs").is_ok());
+        assert!(
+            NewSpend::new(
+                SpendCategory::Run,
+                Pence::new(1_300_000_000),
+                "PND running costs"
+            )
+            .is_ok()
+        );
         let errors = NewSpend::new(SpendCategory::Change, Pence::ZERO, "").unwrap_err();
         assert_eq!(errors.fields().len(), 2);
-        assert_eq!("keep".parse::<SpendCategory>().unwrap_err().to_string(), "'keep' is not a spend category; use one of: run, change");
+        assert_eq!(
+            "keep".parse::<SpendCategory>().unwrap_err().to_string(),
+            "'keep' is not a spend category; use one of: run, change"
+        );
     }
 }

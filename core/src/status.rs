@@ -61,21 +61,32 @@ mod tests {
 
     #[test]
     fn green_needs_no_rationale() {
-        assert!(NewStatusReport::new(Rating::Green, "", day("2025-06-30"), day("2025-07-01")).is_ok());
+        assert!(
+            NewStatusReport::new(Rating::Green, "", day("2025-06-30"), day("2025-07-01")).is_ok()
+        );
     }
 
     #[test]
     fn below_green_needs_a_rationale() {
-        let errors =
-            NewStatusReport::new(Rating::Red, "  ", day("2025-06-30"), day("2025-07-01")).unwrap_err();
+        let errors = NewStatusReport::new(Rating::Red, "  ", day("2025-06-30"), day("2025-07-01"))
+            .unwrap_err();
         assert_eq!(errors.fields()[0].field, "rationale");
-        assert!(errors.to_string().contains("a red rating needs a rationale"));
+        assert!(
+            errors
+                .to_string()
+                .contains("a red rating needs a rationale")
+        );
     }
 
     #[test]
     fn period_cannot_end_after_today() {
-        let errors = NewStatusReport::new(Rating::Amber, "Supplier late", day("2025-07-02"), day("2025-07-01"))
-            .unwrap_err();
+        let errors = NewStatusReport::new(
+            Rating::Amber,
+            "Supplier late",
+            day("2025-07-02"),
+            day("2025-07-01"),
+        )
+        .unwrap_err();
         assert_eq!(errors.fields()[0].field, "period_end");
     }
 }

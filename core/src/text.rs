@@ -18,7 +18,9 @@ pub fn optional(value: &str, max: usize) -> Result<String, String> {
 fn bounded(value: &str, max: usize) -> Result<String, String> {
     let length = value.chars().count();
     if length > max {
-        Err(format!("must be at most {max} characters (it has {length})"))
+        Err(format!(
+            "must be at most {max} characters (it has {length})"
+        ))
     } else {
         Ok(value.to_string())
     }

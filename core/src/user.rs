@@ -103,7 +103,16 @@ mod tests {
 
     #[test]
     fn implausible_emails_are_refused() {
-        for bad in ["", "jo", "jo@", "@met.police.uk", "jo@police", "jo smith@met.police.uk", "jo@@met.police.uk", "jo@met."] {
+        for bad in [
+            "",
+            "jo",
+            "jo@",
+            "@met.police.uk",
+            "jo@police",
+            "jo smith@met.police.uk",
+            "jo@@met.police.uk",
+            "jo@met.",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }

@@ -67,12 +67,18 @@ pub fn record<B: Serialize, A: Serialize>(
         before: before.map(serde_json::to_string).transpose()?,
         after: after.map(serde_json::to_string).transpose()?,
     };
-    diesel::insert_into(audit_log::table).values(&row).execute(conn)?;
+    diesel::insert_into(audit_log::table)
+        .values(&row)
+        .execute(conn)?;
     Ok(())
 }
 
 /// The entries about one record, oldest first.
-pub fn for_entity(conn: &mut DbConnection, entity: &str, entity_id: &str) -> Result<Vec<AuditRow>, DbError> {
+pub fn for_entity(
+    conn: &mut DbConnection,
+    entity: &str,
+    entity_id: &str,
+) -> Result<Vec<AuditRow>, DbError> {
     Ok(audit_log::table
         .filter(audit_log::entity.eq(entity))
         .filter(audit_log::entity_id.eq(entity_id))

@@ -124,13 +124,16 @@ where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    // Only the outermost SQLite transaction takes the lock; a nested one is a savepoint.
+    let outermost_sqlite = match conn {
+        DbConnection::Sqlite(sqlite) => !in_transaction(sqlite),
+        DbConnection::Postgres(_) => false,
+    };
     match conn {
-        DbConnection::Sqlite(sqlite) => {
+        DbConnection::Sqlite(sqlite) if outermost_sqlite => {
             AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
         }
-        DbConnection::Postgres(_) => {
-            <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?
-        }
+        _ => <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?,
     }
     match f(conn) {
         Ok(value) => {
@@ -144,16 +147,35 @@ where
     }
 }
 
+fn in_transaction(sqlite: &mut SqliteConnection) -> bool {
+    matches!(
+        AnsiTransactionManager::transaction_manager_status_mut(sqlite).transaction_depth(),
+        Ok(Some(_))
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn scheme_picks_the_backend() {
-        assert!(matches!(DatabaseUrl::parse("postgres://u@h/db"), Ok(DatabaseUrl::Postgres(_))));
-        assert!(matches!(DatabaseUrl::parse("postgresql://u@h/db"), Ok(DatabaseUrl::Postgres(_))));
-        assert_eq!(DatabaseUrl::parse("sqlite://data/b.db").unwrap(), DatabaseUrl::Sqlite("data/b.db".into()));
-        assert_eq!(DatabaseUrl::parse("beacon.db").unwrap(), DatabaseUrl::Sqlite("beacon.db".into()));
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://u@h/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert!(matches!(
+            DatabaseUrl::parse("postgresql://u@h/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/b.db").unwrap(),
+            DatabaseUrl::Sqlite("data/b.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("beacon.db").unwrap(),
+            DatabaseUrl::Sqlite("beacon.db".into())
+        );
         assert!(DatabaseUrl::parse("mysql://u@h/db").is_err());
         assert!(DatabaseUrl::parse("").is_err());
     }

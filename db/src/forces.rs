@@ -10,7 +10,11 @@ use crate::models::ForceRow;
 use crate::schema::forces;
 
 /// Adds a force unless one with its id exists; returns whether it was added.
-pub fn insert_if_missing(conn: &mut DbConnection, actor: &Actor, force: &Force) -> Result<bool, DbError> {
+pub fn insert_if_missing(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    force: &Force,
+) -> Result<bool, DbError> {
     write_transaction(conn, |conn| {
         if find(conn, force.id.as_str())?.is_some() {
             return Ok(false);
@@ -21,8 +25,18 @@ pub fn insert_if_missing(conn: &mut DbConnection, actor: &Actor, force: &Force) 
             ons_code: force.ons_code.clone(),
             country: force.country.clone(),
         };
-        diesel::insert_into(forces::table).values(&row).execute(conn)?;
-        audit::record(conn, actor, "create", "force", &row.id, None::<&ForceRow>, Some(&row))?;
+        diesel::insert_into(forces::table)
+            .values(&row)
+            .execute(conn)?;
+        audit::record(
+            conn,
+            actor,
+            "create",
+            "force",
+            &row.id,
+            None::<&ForceRow>,
+            Some(&row),
+        )?;
         Ok(true)
     })
 }

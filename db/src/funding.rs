@@ -1,7 +1,9 @@
 //! Funding streams, envelopes and the allocation ledger.
 
 use beacon_core::funding::{self as rules, FundingError};
-use beacon_core::{Envelope, FinancialYear, FundingStream, NewLedgerEntry, Pence, ValidationErrors};
+use beacon_core::{
+    Envelope, FinancialYear, FundingStream, NewLedgerEntry, Pence, ValidationErrors,
+};
 use diesel::prelude::*;
 
 use crate::audit::{self, Actor};
@@ -11,7 +13,11 @@ use crate::models::{EnvelopeRow, LedgerRow, StreamRow};
 use crate::schema::{envelopes, funding_streams, ledger_entries};
 use crate::totals::{self, Delta};
 
-pub fn create_stream(conn: &mut DbConnection, actor: &Actor, stream: &FundingStream) -> Result<StreamRow, DbError> {
+pub fn create_stream(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    stream: &FundingStream,
+) -> Result<StreamRow, DbError> {
     write_transaction(conn, |conn| {
         if find_stream(conn, stream.code.as_str())?.is_some() {
             return Err(DbError::Conflict(format!(
@@ -28,7 +34,15 @@ pub fn create_stream(conn: &mut DbConnection, actor: &Actor, stream: &FundingStr
             ))
             .returning(funding_streams::all_columns)
             .get_result(conn)?;
-        audit::record(conn, actor, "create", "funding_stream", &row.code, None::<&StreamRow>, Some(&row))?;
+        audit::record(
+            conn,
+            actor,
+            "create",
+            "funding_stream",
+            &row.code,
+            None::<&StreamRow>,
+            Some(&row),
+        )?;
         Ok(row)
     })
 }
@@ -78,7 +92,15 @@ pub fn set_envelope(
                     ))
                     .returning(envelopes::all_columns)
                     .get_result(conn)?;
-                audit::record(conn, actor, "update", "envelope", &entity_id, Some(&before), Some(&after))?;
+                audit::record(
+                    conn,
+                    actor,
+                    "update",
+                    "envelope",
+                    &entity_id,
+                    Some(&before),
+                    Some(&after),
+                )?;
                 Ok(after)
             }
             None => {
@@ -90,8 +112,18 @@ pub fn set_envelope(
                     basis: basis.to_string(),
                     updated_at: now,
                 };
-                diesel::insert_into(envelopes::table).values(&row).execute(conn)?;
-                audit::record(conn, actor, "create", "envelope", &entity_id, None::<&EnvelopeRow>, Some(&row))?;
+                diesel::insert_into(envelopes::table)
+                    .values(&row)
+                    .execute(conn)?;
+                audit::record(
+                    conn,
+                    actor,
+                    "create",
+                    "envelope",
+                    &entity_id,
+                    None::<&EnvelopeRow>,
+                    Some(&row),
+                )?;
                 Ok(row)
             }
         }
@@ -107,7 +139,11 @@ pub fn envelopes(conn: &mut DbConnection, stream_id: i64) -> Result<Vec<Envelope
         .load(conn)?)
 }
 
-pub fn find_envelope(conn: &mut DbConnection, stream_id: i64, year: FinancialYear) -> Result<Option<EnvelopeRow>, DbError> {
+pub fn find_envelope(
+    conn: &mut DbConnection,
+    stream_id: i64,
+    year: FinancialYear,
+) -> Result<Option<EnvelopeRow>, DbError> {
     Ok(envelopes::table
         .find((stream_id, year.start_year()))
         .select(EnvelopeRow::as_select())
@@ -118,7 +154,11 @@ pub fn find_envelope(conn: &mut DbConnection, stream_id: i64, year: FinancialYea
 /// Reads an envelope so that no concurrent writer can change it before this
 /// transaction ends: `FOR UPDATE` on PostgreSQL; SQLite's write transaction already
 /// excludes other writers.
-fn lock_envelope(conn: &mut DbConnection, stream_id: i64, year: i32) -> Result<Option<EnvelopeRow>, DbError> {
+fn lock_envelope(
+    conn: &mut DbConnection,
+    stream_id: i64,
+    year: i32,
+) -> Result<Option<EnvelopeRow>, DbError> {
     let query = envelopes::table.find((stream_id, year));
     Ok(match conn {
         DbConnection::Postgres(pg) => query
@@ -126,7 +166,10 @@ fn lock_envelope(conn: &mut DbConnection, stream_id: i64, year: i32) -> Result<O
             .for_update()
             .first(pg)
             .optional()?,
-        DbConnection::Sqlite(_) => query.select(EnvelopeRow::as_select()).first(conn).optional()?,
+        DbConnection::Sqlite(_) => query
+            .select(EnvelopeRow::as_select())
+            .first(conn)
+            .optional()?,
     })
 }
 
@@ -196,7 +239,15 @@ pub fn record_entry(
                 ..Delta::default()
             },
         )?;
-        audit::record(conn, actor, "create", "ledger_entry", &row.id.to_string(), None::<&LedgerRow>, Some(&row))?;
+        audit::record(
+            conn,
+            actor,
+            "create",
+            "ledger_entry",
+            &row.id.to_string(),
+            None::<&LedgerRow>,
+            Some(&row),
+        )?;
         Ok(row)
     })
 }
@@ -218,7 +269,10 @@ pub fn programme_balance(
 }
 
 /// A programme's ledger entries in the order they were recorded.
-pub fn ledger_for_programme(conn: &mut DbConnection, programme_id: i64) -> Result<Vec<LedgerRow>, DbError> {
+pub fn ledger_for_programme(
+    conn: &mut DbConnection,
+    programme_id: i64,
+) -> Result<Vec<LedgerRow>, DbError> {
     Ok(ledger_entries::table
         .filter(ledger_entries::programme_id.eq(programme_id))
         .order(ledger_entries::id.asc())

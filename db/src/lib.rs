@@ -12,6 +12,7 @@ pub mod funding;
 pub mod migrate;
 pub mod models;
 pub mod pool;
+pub mod portfolio;
 pub mod programmes;
 pub mod schema;
 pub mod seed;

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use diesel::connection::{SimpleConnection, TransactionManager};
 use diesel::Connection;
+use diesel::connection::{SimpleConnection, TransactionManager};
 
 use crate::connection::{DatabaseUrl, DbConnection};
 use crate::error::DbError;

@@ -60,7 +60,11 @@ fn check_lead_force(conn: &mut DbConnection, programme: &NewProgramme) -> Result
     Ok(())
 }
 
-pub fn create(conn: &mut DbConnection, actor: &Actor, programme: &NewProgramme) -> Result<ProgrammeRow, DbError> {
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    programme: &NewProgramme,
+) -> Result<ProgrammeRow, DbError> {
     write_transaction(conn, |conn| {
         if find_by_code(conn, programme.code.as_str())?.is_some() {
             return Err(DbError::Conflict(format!(
@@ -79,7 +83,15 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, programme: &NewProgramme) 
             ))
             .returning(programmes::all_columns)
             .get_result(conn)?;
-        audit::record(conn, actor, "create", "programme", &row.code, None::<&ProgrammeRow>, Some(&row))?;
+        audit::record(
+            conn,
+            actor,
+            "create",
+            "programme",
+            &row.code,
+            None::<&ProgrammeRow>,
+            Some(&row),
+        )?;
         Ok(row)
     })
 }
@@ -103,7 +115,8 @@ pub fn update(
                 )));
             }
         }
-        if programme.code.as_str() != code && find_by_code(conn, programme.code.as_str())?.is_some() {
+        if programme.code.as_str() != code && find_by_code(conn, programme.code.as_str())?.is_some()
+        {
             return Err(DbError::Conflict(format!(
                 "a programme with code '{}' already exists",
                 programme.code
@@ -118,7 +131,15 @@ pub fn update(
             ))
             .returning(programmes::all_columns)
             .get_result(conn)?;
-        audit::record(conn, actor, "update", "programme", &after.code, Some(&before), Some(&after))?;
+        audit::record(
+            conn,
+            actor,
+            "update",
+            "programme",
+            &after.code,
+            Some(&before),
+            Some(&after),
+        )?;
         Ok(after)
     })
 }
@@ -148,7 +169,12 @@ pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {
 }
 
 /// Makes a user an owner of a programme; returns false if they already were.
-pub fn add_owner(conn: &mut DbConnection, actor: &Actor, programme_id: i64, user_id: i64) -> Result<bool, DbError> {
+pub fn add_owner(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    programme_id: i64,
+    user_id: i64,
+) -> Result<bool, DbError> {
     write_transaction(conn, |conn| {
         crate::users::get(conn, user_id)?;
         let programme = get_by_id(conn, programme_id)?;
@@ -168,25 +194,50 @@ pub fn add_owner(conn: &mut DbConnection, actor: &Actor, programme_id: i64, user
             ))
             .execute(conn)?;
         let entity_id = format!("{}/{user_id}", programme.code);
-        audit::record(conn, actor, "add_owner", "programme_owner", &entity_id, None::<&OwnerRow>, Some(&row))?;
+        audit::record(
+            conn,
+            actor,
+            "add_owner",
+            "programme_owner",
+            &entity_id,
+            None::<&OwnerRow>,
+            Some(&row),
+        )?;
         Ok(true)
     })
 }
 
 /// Removes an owner; a user who was not an owner is not found.
-pub fn remove_owner(conn: &mut DbConnection, actor: &Actor, programme_id: i64, user_id: i64) -> Result<(), DbError> {
+pub fn remove_owner(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    programme_id: i64,
+    user_id: i64,
+) -> Result<(), DbError> {
     write_transaction(conn, |conn| {
         let programme = get_by_id(conn, programme_id)?;
         let entity_id = format!("{}/{user_id}", programme.code);
         let before = find_owner(conn, programme_id, user_id)?
             .ok_or_else(|| DbError::not_found("owner", &entity_id))?;
         diesel::delete(programme_owners::table.find((programme_id, user_id))).execute(conn)?;
-        audit::record(conn, actor, "remove_owner", "programme_owner", &entity_id, Some(&before), None::<&OwnerRow>)?;
+        audit::record(
+            conn,
+            actor,
+            "remove_owner",
+            "programme_owner",
+            &entity_id,
+            Some(&before),
+            None::<&OwnerRow>,
+        )?;
         Ok(())
     })
 }
 
-fn find_owner(conn: &mut DbConnection, programme_id: i64, user_id: i64) -> Result<Option<OwnerRow>, DbError> {
+fn find_owner(
+    conn: &mut DbConnection,
+    programme_id: i64,
+    user_id: i64,
+) -> Result<Option<OwnerRow>, DbError> {
     Ok(programme_owners::table
         .find((programme_id, user_id))
         .select(OwnerRow::as_select())

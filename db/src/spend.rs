@@ -65,7 +65,15 @@ pub fn record(
             },
         };
         totals::add(conn, programme_id, year.start_year(), delta)?;
-        audit::record(conn, actor, "create", "spend_entry", &row.id.to_string(), None::<&SpendRow>, Some(&row))?;
+        audit::record(
+            conn,
+            actor,
+            "create",
+            "spend_entry",
+            &row.id.to_string(),
+            None::<&SpendRow>,
+            Some(&row),
+        )?;
         Ok(row)
     })
 }

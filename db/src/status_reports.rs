@@ -108,10 +108,16 @@ pub fn record(
 }
 
 /// A programme's reports, newest first.
-pub fn for_programme(conn: &mut DbConnection, programme_id: i64) -> Result<Vec<StatusReportRow>, DbError> {
+pub fn for_programme(
+    conn: &mut DbConnection,
+    programme_id: i64,
+) -> Result<Vec<StatusReportRow>, DbError> {
     Ok(status_reports::table
         .filter(status_reports::programme_id.eq(programme_id))
-        .order((status_reports::reported_at.desc(), status_reports::id.desc()))
+        .order((
+            status_reports::reported_at.desc(),
+            status_reports::id.desc(),
+        ))
         .select(StatusReportRow::as_select())
         .load(conn)?)
 }

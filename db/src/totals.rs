@@ -21,7 +21,12 @@ pub(crate) struct Delta {
 
 /// Adds `delta` to the programme's totals for the year, creating the row if needed.
 /// One statement, so concurrent entries for the same programme-year cannot lose an update.
-pub(crate) fn add(conn: &mut DbConnection, programme_id: i64, year: i32, delta: Delta) -> Result<(), DbError> {
+pub(crate) fn add(
+    conn: &mut DbConnection,
+    programme_id: i64,
+    year: i32,
+    delta: Delta,
+) -> Result<(), DbError> {
     let query = diesel::insert_into(totals::table)
         .values((
             totals::programme_id.eq(programme_id),
@@ -35,14 +40,19 @@ pub(crate) fn add(conn: &mut DbConnection, programme_id: i64, year: i32, delta: 
         .set((
             totals::allocated_pence.eq(totals::allocated_pence + excluded(totals::allocated_pence)),
             totals::spent_run_pence.eq(totals::spent_run_pence + excluded(totals::spent_run_pence)),
-            totals::spent_change_pence.eq(totals::spent_change_pence + excluded(totals::spent_change_pence)),
+            totals::spent_change_pence
+                .eq(totals::spent_change_pence + excluded(totals::spent_change_pence)),
         ));
     on_backend!(conn, |c| query.execute(c))?;
     Ok(())
 }
 
 /// A programme's totals for a year; zeros when nothing was recorded.
-pub fn for_programme_year(conn: &mut DbConnection, programme_id: i64, year: i32) -> Result<TotalsRow, DbError> {
+pub fn for_programme_year(
+    conn: &mut DbConnection,
+    programme_id: i64,
+    year: i32,
+) -> Result<TotalsRow, DbError> {
     let row = totals::table
         .find((programme_id, year))
         .select(TotalsRow::as_select())
@@ -121,7 +131,10 @@ pub fn mismatches(conn: &mut DbConnection) -> Result<Vec<Mismatch>, DbError> {
             ..TotalsRow::default()
         });
         if from_entries != row {
-            found.push(Mismatch { stored: row, from_entries });
+            found.push(Mismatch {
+                stored: row,
+                from_entries,
+            });
         }
     }
     for (_, from_entries) in expected {

@@ -30,7 +30,9 @@ pub fn create(
 ) -> Result<UserRow, DbError> {
     write_transaction(conn, |conn| {
         if find_by_email(conn, email)?.is_some() {
-            return Err(DbError::Conflict(format!("a user with email {email} already exists")));
+            return Err(DbError::Conflict(format!(
+                "a user with email {email} already exists"
+            )));
         }
         let now = crate::now();
         let user: UserRow = diesel::insert_into(users::table)
@@ -44,7 +46,15 @@ pub fn create(
             })
             .returning(users::all_columns)
             .get_result(conn)?;
-        audit::record(conn, actor, "create", "user", &user.id.to_string(), None::<&UserRow>, Some(&user))?;
+        audit::record(
+            conn,
+            actor,
+            "create",
+            "user",
+            &user.id.to_string(),
+            None::<&UserRow>,
+            Some(&user),
+        )?;
         Ok(user)
     })
 }
@@ -57,12 +67,22 @@ pub struct UserChange {
     pub password_hash: Option<String>,
 }
 
-pub fn update(conn: &mut DbConnection, actor: &Actor, id: i64, change: &UserChange) -> Result<UserRow, DbError> {
+pub fn update(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i64,
+    change: &UserChange,
+) -> Result<UserRow, DbError> {
     write_transaction(conn, |conn| {
         let before = get(conn, id)?;
-        let role = change.role.map_or(before.role.clone(), |r| r.as_str().to_string());
+        let role = change
+            .role
+            .map_or(before.role.clone(), |r| r.as_str().to_string());
         let active = change.active.unwrap_or(before.active);
-        let password_hash = change.password_hash.clone().unwrap_or_else(|| before.password_hash.clone());
+        let password_hash = change
+            .password_hash
+            .clone()
+            .unwrap_or_else(|| before.password_hash.clone());
         let after: UserRow = diesel::update(users::table.find(id))
             .set((
                 users::role.eq(role),
@@ -73,8 +93,20 @@ pub fn update(conn: &mut DbConnection, actor: &Actor, id: i64, change: &UserChan
             .returning(users::all_columns)
             .get_result(conn)?;
         // The hash is never in the trail; a reset shows as its own action.
-        let action = if change.password_hash.is_some() { "reset_password" } else { "update" };
-        audit::record(conn, actor, action, "user", &id.to_string(), Some(&before), Some(&after))?;
+        let action = if change.password_hash.is_some() {
+            "reset_password"
+        } else {
+            "update"
+        };
+        audit::record(
+            conn,
+            actor,
+            action,
+            "user",
+            &id.to_string(),
+            Some(&before),
+            Some(&after),
+        )?;
         Ok(after)
     })
 }

@@ -1,1 +1,156 @@
-//! Shared helpers for the black-box tests live in the test files.
+//! Helpers for Beacon's tests: a fresh database per test on either backend, and a
+//! macro that runs one test body on both.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use beacon_db::{DatabaseUrl, Pool, PooledConnection};
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+
+/// Where the PostgreSQL server for tests listens (trust auth, user `postgres`).
+/// Override with `BEACON_TEST_POSTGRES`, without a database name.
+pub fn postgres_server() -> String {
+    std::env::var("BEACON_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_string())
+}
+
+/// A database of its own for one test, migrated, removed when dropped.
+pub struct TestDb {
+    pub url: DatabaseUrl,
+    pub pool: Pool,
+    /// The URL as a user would type it, for running the `beacon` command against it.
+    pub url_text: String,
+    _cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { name: String },
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { name } = self {
+            if let Ok(mut admin) =
+                PgConnection::establish(&format!("{}/postgres", postgres_server()))
+            {
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestDb {
+    /// A new SQLite file in a temporary folder.
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("beacon.db");
+        let url_text = path.to_str().unwrap().to_string();
+        Self::open(url_text, Cleanup::Sqlite(dir))
+    }
+
+    /// A new database on the PostgreSQL test server. Fails loudly if the server is
+    /// not there: these tests are required, never skipped.
+    pub fn postgres() -> Self {
+        let name = Self::unmigrated_postgres_name();
+        Self::open(
+            format!("{}/{name}", postgres_server()),
+            Cleanup::Postgres { name },
+        )
+    }
+
+    fn unmigrated_postgres_name() -> String {
+        let server = postgres_server();
+        let mut admin =
+            PgConnection::establish(&format!("{server}/postgres")).unwrap_or_else(|e| {
+                panic!("PostgreSQL is required for the tests and is not reachable at {server}: {e}")
+            });
+        let name = format!(
+            "beacon_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst),
+            rand::random::<u32>()
+        );
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        name
+    }
+
+    fn open(url_text: String, cleanup: Cleanup) -> Self {
+        let url = DatabaseUrl::parse(&url_text).unwrap();
+        let pool = beacon_db::open(&url).unwrap();
+        TestDb {
+            url,
+            pool,
+            url_text,
+            _cleanup: cleanup,
+        }
+    }
+
+    pub fn conn(&self) -> PooledConnection {
+        self.pool.get().unwrap()
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.url, DatabaseUrl::Postgres(_))
+    }
+
+    /// Runs raw SQL behind the application's back, as a tamperer or a test would.
+    pub fn execute(&self, sql: &str) {
+        self.conn().batch_execute(sql).unwrap();
+    }
+}
+
+/// A fresh, empty PostgreSQL database name and URL, not migrated; removed on drop.
+pub struct EmptyPostgres {
+    pub url: String,
+    _cleanup: Cleanup,
+}
+
+impl EmptyPostgres {
+    pub fn new() -> Self {
+        let name = TestDb::unmigrated_postgres_name();
+        EmptyPostgres {
+            url: format!("{}/{name}", postgres_server()),
+            _cleanup: Cleanup::Postgres { name },
+        }
+    }
+}
+
+impl Default for EmptyPostgres {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Declares a test whose one body runs on SQLite and on PostgreSQL, each on a fresh
+/// database: `both_backends!(fn name(db) { ... })` makes `name::sqlite` and
+/// `name::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($(#[$meta:meta])* fn $name:ident($db:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            fn body($db: &$crate::TestDb) $body
+
+            #[test]
+            $(#[$meta])*
+            fn sqlite() {
+                body(&$crate::TestDb::sqlite())
+            }
+
+            #[test]
+            $(#[$meta])*
+            fn postgres() {
+                body(&$crate::TestDb::postgres())
+            }
+        }
+    };
+}

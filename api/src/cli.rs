@@ -1,0 +1,536 @@
+//! The `beacon` command line: migrate, seed, manage users, inspect the portfolio.
+//!
+//! Every failure ends as one line on stderr that says what to fix, and a non-zero
+//! exit: 2 for a command typed wrongly, 1 for anything that went wrong running it.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+use beacon_core::{Email, Envelope, FinancialYear, Pence, Role, user::validate_password};
+use beacon_db::{Actor, DatabaseUrl, DbError, PooledConnection};
+use clap::{Args, Parser, Subcommand};
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
+
+/// The embedded database used when no URL is given.
+const DEFAULT_DATABASE: &str = "beacon.db";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "beacon",
+    version,
+    about = "Beacon: the national register of police technology programmes in England and Wales",
+    long_about = "Beacon: the national register of police technology programmes in England and Wales.\n\n\
+        Programme leads report delivery confidence, the portfolio office records funding \
+        streams, envelopes, allocations and spend, and auditors read the full history.\n\n\
+        With no database URL, Beacon uses the SQLite file beacon.db in the working directory, \
+        creating, migrating and seeding it with the public data on first use.",
+    after_help = "Examples:\n  beacon portfolio\n  beacon --database-url postgres://postgres@127.0.0.1:5432/beacon migrate\n  BEACON_PASSWORD=... beacon user add --email lead@force.police.uk --role lead"
+)]
+struct Cli {
+    /// Database to use: postgres://user@host:port/name, or a SQLite file path
+    /// [default: beacon.db in the working directory, seeded on first use]
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply any pending database migrations, then exit
+    Migrate,
+    /// Load the public seed data: the 43 forces, national programmes, their published
+    /// ratings, funding streams, envelopes, allocations and spend. Adds only what is
+    /// missing, so running it again changes nothing
+    Seed,
+    /// Manage user accounts
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Print every programme with its rating, since when, and this year's money
+    Portfolio(PortfolioArgs),
+    /// Show one programme: its details, rating history and funding
+    Programme(ProgrammeArgs),
+    /// Manage funding envelopes
+    #[command(subcommand)]
+    Envelope(EnvelopeCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user. The password is asked for at the prompt, or read from
+    /// BEACON_PASSWORD when there is no terminal; it is never a flag
+    Add {
+        /// The user's email address, which they sign in with
+        #[arg(long, value_parser = parse_email)]
+        email: Email,
+        /// What the user may do: admin, finance, lead, auditor or viewer
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// List every user with their role and whether they are active
+    List,
+}
+
+#[derive(Debug, Args)]
+struct PortfolioArgs {
+    /// The financial year to show money for, like 2025-26 [default: the current one]
+    #[arg(long, value_parser = parse_year)]
+    year: Option<FinancialYear>,
+}
+
+#[derive(Debug, Args)]
+struct ProgrammeArgs {
+    /// The programme's code, as `beacon portfolio` lists it, e.g. pnd-transformation
+    code: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum EnvelopeCommand {
+    /// Set how much a funding stream may allocate in one financial year
+    Set {
+        /// The funding stream's code, e.g. hmt-police-technology-2024-28
+        #[arg(long)]
+        stream: String,
+        /// The financial year, like 2025-26
+        #[arg(long, value_parser = parse_year)]
+        year: FinancialYear,
+        /// The envelope in pence (whole number, zero or more): £59.5m is 5950000000
+        #[arg(long, allow_negative_numbers = true)]
+        amount_pence: i64,
+        /// Where the figure comes from, e.g. "Spending Review 2025 settlement letter"
+        #[arg(long, default_value = "set with beacon envelope set")]
+        basis: String,
+    },
+}
+
+fn parse_email(value: &str) -> Result<Email, String> {
+    Email::parse(value).map_err(|e| e.to_string())
+}
+
+fn parse_role(value: &str) -> Result<Role, String> {
+    value
+        .parse()
+        .map_err(|e: beacon_core::ParseEnumError| e.to_string())
+}
+
+fn parse_year(value: &str) -> Result<FinancialYear, String> {
+    value
+        .parse()
+        .map_err(|e: beacon_core::FinancialYearError| e.to_string())
+}
+
+/// A failure while running a command, as the one line the user sees.
+#[derive(Debug)]
+struct Failure(String);
+
+impl From<DbError> for Failure {
+    fn from(error: DbError) -> Self {
+        Failure(error.to_string())
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure(message)
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(error),
+    };
+    init_logging();
+    let mut out = String::new();
+    let result = run(&mut out, cli);
+    write_stdout(&out);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(message)) => {
+            eprintln!("beacon: {}", one_line(&message));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Writes the output, ignoring a reader that went away (`beacon portfolio | head`).
+fn write_stdout(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
+/// Help and version go to stdout as clap writes them; a value that fails validation is
+/// reduced to its one line; other usage errors keep clap's usage hint.
+fn usage_error(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match error.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = error.print();
+            if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue => {
+            let text = error.to_string();
+            eprintln!("beacon: {}", one_line(text.trim_start_matches("error: ")));
+            ExitCode::from(2)
+        }
+        _ => {
+            let _ = error.print();
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BEACON_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Appends a line to a command's output, which is written in one go at the end.
+macro_rules! outln {
+    ($out:expr) => {
+        $out.push('\n')
+    };
+    ($out:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        // Writing to a String cannot fail.
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+
+fn run(out: &mut String, cli: Cli) -> Result<(), Failure> {
+    let database = Database::open(cli.database_url.as_deref())?;
+    let mut conn = database.conn()?;
+    match cli.command {
+        Command::Migrate => {
+            // Opening the database already applied anything pending.
+            outln!(
+                out,
+                "{} database at {} is up to date",
+                database.url.backend_name(),
+                database.url.redacted()
+            );
+            Ok(())
+        }
+        Command::Seed => {
+            let added = beacon_db::seed::run(&mut conn)?;
+            print_seeded(out, &added);
+            Ok(())
+        }
+        Command::User(UserCommand::Add { email, role }) => user_add(out, &mut conn, &email, role),
+        Command::User(UserCommand::List) => user_list(out, &mut conn),
+        Command::Portfolio(args) => portfolio(out, &mut conn, args.year),
+        Command::Programme(args) => programme_show(out, &mut conn, &args.code),
+        Command::Envelope(EnvelopeCommand::Set {
+            stream,
+            year,
+            amount_pence,
+            basis,
+        }) => envelope_set(out, &mut conn, &stream, year, amount_pence, &basis),
+    }
+}
+
+struct Database {
+    url: DatabaseUrl,
+    pool: beacon_db::Pool,
+}
+
+impl Database {
+    /// Opens and migrates the database. The default embedded file is also seeded the
+    /// first time, so `beacon portfolio` shows the register on a fresh machine.
+    fn open(url: Option<&str>) -> Result<Self, Failure> {
+        let (text, is_default) = match url {
+            Some(text) if !text.trim().is_empty() => (text, false),
+            _ => (DEFAULT_DATABASE, true),
+        };
+        let url = DatabaseUrl::parse(text)?;
+        let first_use = is_default && !Path::new(DEFAULT_DATABASE).exists();
+        let pool = beacon_db::open(&url)?;
+        let database = Database { url, pool };
+        if first_use {
+            let mut conn = database.conn()?;
+            let added = beacon_db::seed::run(&mut conn)?;
+            eprintln!(
+                "beacon: created {DEFAULT_DATABASE} and loaded {} records of public seed data",
+                added.total()
+            );
+        }
+        Ok(database)
+    }
+
+    fn conn(&self) -> Result<PooledConnection, Failure> {
+        self.pool.get().map_err(|e| Failure::from(DbError::from(e)))
+    }
+}
+
+fn print_seeded(out: &mut String, added: &beacon_db::seed::Added) {
+    if added.total() == 0 {
+        outln!(out, "Seed data already loaded: nothing to add");
+        return;
+    }
+    outln!(
+        out,
+        "Added {} forces, {} programmes, {} status reports, {} funding streams, {} envelopes, {} allocations, {} spend entries",
+        added.forces,
+        added.programmes,
+        added.status_reports,
+        added.funding_streams,
+        added.envelopes,
+        added.allocations,
+        added.spend
+    );
+}
+
+fn user_add(
+    out: &mut String,
+    conn: &mut PooledConnection,
+    email: &Email,
+    role: Role,
+) -> Result<(), Failure> {
+    let password = read_password()?;
+    validate_password(&password)?;
+    let hash = crate::password::hash(&password).map_err(|e| Failure(e.to_string()))?;
+    let user =
+        beacon_db::users::create(conn, &Actor::system("beacon user add"), email, role, &hash)?;
+    outln!(
+        out,
+        "Created user {} ({}) with id {}",
+        user.email,
+        user.role,
+        user.id
+    );
+    Ok(())
+}
+
+/// From the prompt when a person is at a terminal, else from BEACON_PASSWORD.
+fn read_password() -> Result<String, Failure> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")
+            .map_err(|e| Failure(format!("cannot read the password: {e}")))?;
+        let second = rpassword::prompt_password("Password again: ")
+            .map_err(|e| Failure(format!("cannot read the password: {e}")))?;
+        if first != second {
+            return Err(Failure(
+                "the two passwords differ; run the command again".into(),
+            ));
+        }
+        Ok(first)
+    } else {
+        std::env::var("BEACON_PASSWORD").map_err(|_| {
+            Failure(
+                "no terminal to ask for a password: set BEACON_PASSWORD to the new user's password"
+                    .into(),
+            )
+        })
+    }
+}
+
+fn user_list(out: &mut String, conn: &mut PooledConnection) -> Result<(), Failure> {
+    let users = beacon_db::users::list(conn)?;
+    if users.is_empty() {
+        outln!(
+            out,
+            "No users yet: add one with `beacon user add --email ... --role admin`"
+        );
+        return Ok(());
+    }
+    let mut table = new_table(&["Id", "Email", "Role", "Active", "Created (UTC)"]);
+    for user in users {
+        table.add_row(vec![
+            Cell::new(user.id).set_alignment(CellAlignment::Right),
+            Cell::new(&user.email),
+            Cell::new(&user.role),
+            Cell::new(if user.active { "yes" } else { "no" }),
+            Cell::new(user.created_at.format("%Y-%m-%d %H:%M")),
+        ]);
+    }
+    outln!(out, "{table}");
+    Ok(())
+}
+
+/// A table that wraps long text to the terminal, or to 120 columns when the output is
+/// piped and there is no terminal to measure.
+fn new_table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header.to_vec());
+    if !std::io::stdout().is_terminal() {
+        table.set_width(120);
+    }
+    table
+}
+
+fn money(pence: Pence) -> Cell {
+    Cell::new(pence).set_alignment(CellAlignment::Right)
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+fn portfolio(
+    out: &mut String,
+    conn: &mut PooledConnection,
+    year: Option<FinancialYear>,
+) -> Result<(), Failure> {
+    let year = match year {
+        Some(year) => year,
+        None => FinancialYear::containing(today()).map_err(|e| Failure(e.to_string()))?,
+    };
+    let lines = beacon_db::portfolio::for_year(conn, year)?;
+    outln!(
+        out,
+        "Portfolio for {year} ({} to {}): {} programmes",
+        year.first_day().format("%-d %B %Y"),
+        year.last_day().format("%-d %B %Y"),
+        lines.len()
+    );
+    let mut table = new_table(&[
+        "Programme",
+        "Rating",
+        "Since",
+        "Allocated",
+        "Spent (run)",
+        "Spent (change)",
+    ]);
+    for line in &lines {
+        table.add_row(vec![
+            Cell::new(&line.code),
+            Cell::new(line.rating.map_or("not rated", |r| r.as_str())),
+            Cell::new(
+                line.rating_since
+                    .map_or(String::new(), |s| s.format("%Y-%m-%d").to_string()),
+            ),
+            money(line.allocated),
+            money(line.spent_run),
+            money(line.spent_change),
+        ]);
+    }
+    let total = |f: fn(&beacon_db::portfolio::PortfolioLine) -> Pence| {
+        Pence::sum(lines.iter().map(f)).map_err(|e| Failure(e.to_string()))
+    };
+    table.add_row(vec![
+        Cell::new("Total"),
+        Cell::new(""),
+        Cell::new(""),
+        money(total(|l| l.allocated)?),
+        money(total(|l| l.spent_run)?),
+        money(total(|l| l.spent_change)?),
+    ]);
+    outln!(out, "{table}");
+    Ok(())
+}
+
+fn programme_show(
+    out: &mut String,
+    conn: &mut PooledConnection,
+    code: &str,
+) -> Result<(), Failure> {
+    let programme = beacon_db::programmes::find_by_code(conn, code)?.ok_or_else(|| {
+        Failure(format!(
+            "no programme has the code '{code}'; `beacon portfolio` lists every code"
+        ))
+    })?;
+    outln!(out, "{} ({})", programme.name, programme.code);
+    outln!(out, "Sponsor: {}", programme.sponsor);
+    outln!(
+        out,
+        "Capability area: {}; stage: {}",
+        programme.capability_area,
+        programme.stage
+    );
+    if let Some(force) = &programme.lead_force_id {
+        outln!(out, "Lead force: {force}");
+    }
+    if let Some(cost) = programme.whole_life_cost_pence {
+        outln!(out, "Whole-life cost: {}", Pence::new(cost));
+    }
+    outln!(out);
+    let reports = beacon_db::status_reports::for_programme(conn, programme.id)?;
+    let mut table = new_table(&["Reported", "Rating", "Source", "Rationale"]);
+    for report in &reports {
+        table.add_row(vec![
+            Cell::new(report.reported_at.format("%Y-%m-%d")),
+            Cell::new(&report.rating),
+            Cell::new(&report.source),
+            Cell::new(&report.rationale),
+        ]);
+    }
+    if reports.is_empty() {
+        outln!(out, "Status reports: none yet");
+    } else {
+        outln!(out, "Status reports ({}):\n{table}", reports.len());
+    }
+    let ledger = beacon_db::funding::ledger_for_programme(conn, programme.id)?;
+    let mut table = new_table(&["Year", "Kind", "Amount", "Reason"]);
+    for entry in &ledger {
+        let year = FinancialYear::starting(entry.financial_year)
+            .map_or(entry.financial_year.to_string(), |y| y.to_string());
+        table.add_row(vec![
+            Cell::new(year),
+            Cell::new(&entry.kind),
+            money(Pence::new(entry.amount_pence)),
+            Cell::new(&entry.reason),
+        ]);
+    }
+    if ledger.is_empty() {
+        outln!(out, "Funding ledger: no allocations yet");
+    } else {
+        outln!(out, "Funding ledger ({} entries):\n{table}", ledger.len());
+    }
+    Ok(())
+}
+
+fn envelope_set(
+    out: &mut String,
+    conn: &mut PooledConnection,
+    stream: &str,
+    year: FinancialYear,
+    amount_pence: i64,
+    basis: &str,
+) -> Result<(), Failure> {
+    let envelope = Envelope::new(year, Pence::new(amount_pence))
+        .map_err(|e| Failure(format!("--amount-pence: {e}")))?;
+    let stream_row = beacon_db::funding::find_stream(conn, stream)?
+        .ok_or_else(|| Failure(format!("no funding stream has the code '{stream}'")))?;
+    let row = beacon_db::funding::set_envelope(
+        conn,
+        &Actor::system("beacon envelope set"),
+        stream_row.id,
+        &envelope,
+        basis,
+    )?;
+    outln!(
+        out,
+        "{} envelope for {year}: {} ({} allocated)",
+        stream_row.code,
+        Pence::new(row.amount_pence),
+        Pence::new(row.allocated_pence)
+    );
+    Ok(())
+}
