@@ -173,7 +173,7 @@ fn load_status_reports(conn: &mut DbConnection, actor: &Actor) -> Result<usize, 
         .map_err(|e| bad("status_reports.csv", e))?;
         let provenance = status_reports::Provenance {
             reported_by: None,
-            reported_at,
+            reported_at: Some(reported_at),
             source: &record.source,
         };
         status_reports::record(conn, actor, programme.id, &report, &provenance)?;

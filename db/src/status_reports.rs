@@ -14,7 +14,10 @@ use crate::schema::{programmes, status_reports};
 #[derive(Debug, Clone)]
 pub struct Provenance<'a> {
     pub reported_by: Option<i64>,
-    pub reported_at: NaiveDateTime,
+    /// `None` for a report made now: its time is taken once the programme is locked, so
+    /// reports on one programme are timed in the order they commit. A published rating
+    /// loaded later gives its own date.
+    pub reported_at: Option<NaiveDateTime>,
     /// `"beacon"` for a report made in Beacon; the publication for a loaded one.
     pub source: &'a str,
 }
@@ -52,6 +55,7 @@ pub fn record(
 ) -> Result<Recorded, DbError> {
     write_transaction(conn, |conn| {
         let programme = crate::programmes::lock(conn, programme_id)?;
+        let reported_at = provenance.reported_at.unwrap_or_else(crate::now);
         let previous_rating = programme.current_rating()?;
         let latest_before: Option<NaiveDateTime> = status_reports::table
             .filter(status_reports::programme_id.eq(programme_id))
@@ -66,19 +70,19 @@ pub fn record(
                 rationale: &report.rationale,
                 period_end: report.period_end,
                 reported_by: provenance.reported_by,
-                reported_at: provenance.reported_at,
+                reported_at,
                 source: provenance.source,
             })
             .returning(status_reports::all_columns)
             .get_result(conn)?;
 
-        let is_latest = latest_before.is_none_or(|latest| provenance.reported_at >= latest);
+        let is_latest = latest_before.is_none_or(|latest| reported_at >= latest);
         if is_latest {
             // "Since" is when the programme entered its current rating: unchanged by a
             // report that repeats it.
             let since = match (previous_rating, programme.rating_since) {
                 (Some(previous), Some(since)) if previous == report.rating => since,
-                _ => provenance.reported_at,
+                _ => reported_at,
             };
             diesel::update(programmes::table.find(programme_id))
                 .set((

@@ -4,7 +4,6 @@
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer};
-use diesel::upsert::excluded;
 
 use crate::connection::{DbConnection, on_backend};
 use crate::error::DbError;
@@ -20,30 +19,34 @@ pub(crate) struct Delta {
 }
 
 /// Adds `delta` to the programme's totals for the year, creating the row if needed.
-/// One statement, so concurrent entries for the same programme-year cannot lose an update.
+/// The row is made to exist first and then changed by one `UPDATE … SET x = x + d`,
+/// so concurrent entries for the same programme-year cannot lose an update, and the
+/// table's checks see only the final values (an upsert would check the proposed
+/// insert row, which for a negative delta is below zero).
 pub(crate) fn add(
     conn: &mut DbConnection,
     programme_id: i64,
     year: i32,
     delta: Delta,
 ) -> Result<(), DbError> {
-    let query = diesel::insert_into(totals::table)
+    let ensure = diesel::insert_into(totals::table)
         .values((
             totals::programme_id.eq(programme_id),
             totals::financial_year.eq(year),
-            totals::allocated_pence.eq(delta.allocated),
-            totals::spent_run_pence.eq(delta.spent_run),
-            totals::spent_change_pence.eq(delta.spent_change),
+            totals::allocated_pence.eq(0i64),
+            totals::spent_run_pence.eq(0i64),
+            totals::spent_change_pence.eq(0i64),
         ))
         .on_conflict((totals::programme_id, totals::financial_year))
-        .do_update()
+        .do_nothing();
+    on_backend!(conn, |c| ensure.execute(c))?;
+    diesel::update(totals::table.find((programme_id, year)))
         .set((
-            totals::allocated_pence.eq(totals::allocated_pence + excluded(totals::allocated_pence)),
-            totals::spent_run_pence.eq(totals::spent_run_pence + excluded(totals::spent_run_pence)),
-            totals::spent_change_pence
-                .eq(totals::spent_change_pence + excluded(totals::spent_change_pence)),
-        ));
-    on_backend!(conn, |c| query.execute(c))?;
+            totals::allocated_pence.eq(totals::allocated_pence + delta.allocated),
+            totals::spent_run_pence.eq(totals::spent_run_pence + delta.spent_run),
+            totals::spent_change_pence.eq(totals::spent_change_pence + delta.spent_change),
+        ))
+        .execute(conn)?;
     Ok(())
 }
 

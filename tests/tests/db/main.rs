@@ -1,0 +1,15 @@
+//! Every repository behaviour, each test body run on SQLite and on PostgreSQL, each on
+//! a fresh database. One test binary, so it links once.
+
+mod atomicity;
+mod concurrency;
+mod forces;
+mod funding;
+mod migrations;
+mod programmes;
+mod seed;
+mod spend;
+mod status_reports;
+mod support;
+mod totals;
+mod users;
