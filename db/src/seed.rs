@@ -53,15 +53,17 @@ impl Added {
 pub fn run(conn: &mut DbConnection) -> Result<Added, DbError> {
     let actor = Actor::system("beacon seed");
     write_transaction(conn, |conn| {
-        let mut added = Added::default();
-        added.forces = load_forces(conn, &actor)?;
-        added.programmes = load_programmes(conn, &actor)?;
-        added.status_reports = load_status_reports(conn, &actor)?;
-        added.funding_streams = load_streams(conn, &actor)?;
-        added.envelopes = load_envelopes(conn, &actor)?;
-        added.allocations = load_allocations(conn, &actor)?;
-        added.spend = load_spend(conn, &actor)?;
-        Ok(added)
+        // Fields are evaluated in order: forces before the programmes that name them,
+        // streams and envelopes before the allocations drawn from them.
+        Ok(Added {
+            forces: load_forces(conn, &actor)?,
+            programmes: load_programmes(conn, &actor)?,
+            status_reports: load_status_reports(conn, &actor)?,
+            funding_streams: load_streams(conn, &actor)?,
+            envelopes: load_envelopes(conn, &actor)?,
+            allocations: load_allocations(conn, &actor)?,
+            spend: load_spend(conn, &actor)?,
+        })
     })
 }
 

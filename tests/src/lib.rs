@@ -106,6 +106,41 @@ impl TestDb {
     }
 }
 
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Every table Beacon keeps, for checks that nothing changed.
+pub const TABLES: [&str; 11] = [
+    "forces",
+    "users",
+    "programmes",
+    "programme_owners",
+    "status_reports",
+    "funding_streams",
+    "envelopes",
+    "ledger_entries",
+    "spend_entries",
+    "programme_year_totals",
+    "audit_log",
+];
+
+/// Each table's row count, counted by SQL rather than through a repository.
+pub fn row_counts(conn: &mut beacon_db::DbConnection) -> Vec<(&'static str, i64)> {
+    use diesel::RunQueryDsl;
+    TABLES
+        .iter()
+        .map(|table| {
+            let count: Count = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+                .get_result(conn)
+                .unwrap();
+            (*table, count.n)
+        })
+        .collect()
+}
+
 /// A fresh, empty PostgreSQL database name and URL, not migrated; removed on drop.
 pub struct EmptyPostgres {
     pub url: String,

@@ -6,8 +6,6 @@ use beacon_core::{
 };
 use beacon_db::models::{ProgrammeRow, StreamRow, UserRow};
 use beacon_db::{Actor, DbConnection, funding, programmes, status_reports, users};
-use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 
 pub fn actor() -> Actor {
     Actor::system("test")
@@ -89,34 +87,15 @@ pub fn report_now(
     status_reports::record(conn, &actor(), programme_id, &report(rating), &provenance).unwrap()
 }
 
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-pub const TABLES: [&str; 11] = [
-    "forces",
-    "users",
-    "programmes",
-    "programme_owners",
-    "status_reports",
-    "funding_streams",
-    "envelopes",
-    "ledger_entries",
-    "spend_entries",
-    "programme_year_totals",
-    "audit_log",
-];
-
-/// The number of rows in a table, counted by SQL rather than through a repository.
+/// The number of rows in a table.
 pub fn rows(conn: &mut DbConnection, table: &str) -> i64 {
-    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
-        .get_result::<Count>(conn)
+    beacon_tests::row_counts(conn)
+        .into_iter()
+        .find(|(t, _)| *t == table)
+        .map(|(_, n)| n)
         .unwrap()
-        .n
 }
 
 pub fn all_row_counts(conn: &mut DbConnection) -> Vec<(&'static str, i64)> {
-    TABLES.iter().map(|t| (*t, rows(conn, t))).collect()
+    beacon_tests::row_counts(conn)
 }

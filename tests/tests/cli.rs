@@ -1,0 +1,439 @@
+//! The `beacon` command as a user runs it: a real process, real databases.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use beacon_tests::{EmptyPostgres, TestDb};
+
+fn beacon(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_beacon-under-test"));
+    command
+        .current_dir(dir)
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env_remove("BEACON_PASSWORD")
+        .env("RUST_BACKTRACE", "1")
+        .stdin(Stdio::null());
+    command
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    beacon(dir, args).output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A refusal a user can act on: non-zero exit, one line on stderr naming the fix,
+/// and no panic or backtrace even with RUST_BACKTRACE set.
+fn assert_refused(output: &Output, hint: &str) {
+    let err = stderr(output);
+    assert!(
+        !output.status.success(),
+        "expected failure, got success: {err}"
+    );
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "one line expected, got:\n{err}"
+    );
+    assert!(err.starts_with("beacon: "), "{err}");
+    assert!(err.contains(hint), "expected '{hint}' in: {err}");
+    for word in ["panicked", "backtrace", "RUST_BACKTRACE"] {
+        assert!(!err.contains(word), "{err}");
+    }
+}
+
+#[test]
+fn help_explains_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(dir.path(), &["--help"]);
+    assert!(output.status.success());
+    let text = stdout(&output);
+    for command in [
+        "migrate",
+        "seed",
+        "user",
+        "portfolio",
+        "--database-url",
+        "DATABASE_URL",
+    ] {
+        assert!(text.contains(command), "help lacks {command}:\n{text}");
+    }
+    let user_add = stdout(&run(dir.path(), &["user", "add", "--help"]));
+    assert!(
+        user_add.contains("BEACON_PASSWORD") && user_add.contains("--role"),
+        "{user_add}"
+    );
+    assert!(
+        !dir.path().join("beacon.db").exists(),
+        "help touches no database"
+    );
+}
+
+#[test]
+fn on_a_fresh_machine_the_portfolio_comes_from_the_embedded_seeded_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(dir.path(), &["portfolio"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(dir.path().join("beacon.db").exists());
+    let text = stdout(&output);
+    let pnd = text
+        .lines()
+        .find(|l| l.contains("pnd-transformation"))
+        .unwrap_or_default();
+    assert!(pnd.contains("red"), "PND is Red:\n{text}");
+    assert!(text.contains("Portfolio for "), "{text}");
+    // A second run reuses the file without seeding again.
+    let again = run(dir.path(), &["portfolio", "--year", "2024-25"]);
+    assert!(again.status.success());
+    assert!(stderr(&again).is_empty(), "{}", stderr(&again));
+    let line = stdout(&again)
+        .lines()
+        .find(|l| l.contains("knife-detection"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(line.contains("£3,500,000.00"), "{line}");
+}
+
+fn seed_twice(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = db.url_text.as_str();
+    let first = run(dir.path(), &["--database-url", url, "seed"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stdout(&first).contains("Added 43 forces"),
+        "{}",
+        stdout(&first)
+    );
+
+    let counts = || {
+        let mut conn = db.conn();
+        beacon_tests::row_counts(&mut conn)
+    };
+    let before = counts();
+    // DATABASE_URL works as well as the flag.
+    let second = beacon(dir.path(), &["seed"])
+        .env("DATABASE_URL", url)
+        .output()
+        .unwrap();
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(
+        stdout(&second).contains("nothing to add"),
+        "{}",
+        stdout(&second)
+    );
+    assert_eq!(counts(), before);
+    assert!(
+        !dir.path().join("beacon.db").exists(),
+        "the URL was used, not the default file"
+    );
+
+    let portfolio = run(dir.path(), &["--database-url", url, "portfolio"]);
+    let text = stdout(&portfolio);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("pnd-transformation") && l.contains("red")),
+        "{text}"
+    );
+    let esn = stdout(&run(
+        dir.path(),
+        &["--database-url", url, "programme", "esn"],
+    ));
+    assert!(esn.contains("2017-09-30") && esn.contains("red"), "{esn}");
+}
+
+#[test]
+fn seed_on_sqlite_loads_once() {
+    seed_twice(&TestDb::sqlite());
+}
+
+#[test]
+fn seed_on_postgres_loads_once() {
+    seed_twice(&TestDb::postgres());
+}
+
+#[test]
+fn migrate_prepares_an_empty_postgres_database() {
+    let empty = EmptyPostgres::new();
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(dir.path(), &["--database-url", &empty.url, "migrate"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("PostgreSQL database"),
+        "{}",
+        stdout(&output)
+    );
+    let list = run(dir.path(), &["--database-url", &empty.url, "user", "list"]);
+    assert!(stdout(&list).contains("No users yet"), "{}", stdout(&list));
+}
+
+fn users_are_added_and_listed(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = db.url_text.as_str();
+    let add = |email: &str, role: &str, password: Option<&str>| {
+        let mut command = beacon(
+            dir.path(),
+            &[
+                "--database-url",
+                url,
+                "user",
+                "add",
+                "--email",
+                email,
+                "--role",
+                role,
+            ],
+        );
+        if let Some(password) = password {
+            command.env("BEACON_PASSWORD", password);
+        }
+        command.output().unwrap()
+    };
+    let created = add(
+        "Lead@Norfolk.Police.UK",
+        "lead",
+        Some("a long enough password"),
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    assert!(stdout(&created).contains("lead@norfolk.police.uk"));
+
+    assert_refused(
+        &add(
+            "lead@norfolk.police.uk",
+            "admin",
+            Some("a long enough password"),
+        ),
+        "already exists",
+    );
+    assert_refused(
+        &add("new@norfolk.police.uk", "admin", Some("short")),
+        "at least 12 characters",
+    );
+    assert_refused(
+        &add("new@norfolk.police.uk", "admin", None),
+        "BEACON_PASSWORD",
+    );
+    assert_refused(
+        &add(
+            "new@norfolk.police.uk",
+            "superuser",
+            Some("a long enough password"),
+        ),
+        "use one of: admin, finance, lead, auditor, viewer",
+    );
+    assert_refused(
+        &add("not-an-email", "admin", Some("a long enough password")),
+        "not an email address",
+    );
+
+    let list = stdout(&run(dir.path(), &["--database-url", url, "user", "list"]));
+    assert!(
+        list.contains("lead@norfolk.police.uk") && list.contains("lead"),
+        "{list}"
+    );
+    assert!(!list.contains("argon2"), "hashes are never shown");
+    let stored = beacon_db::users::list(&mut db.conn()).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].password_hash.starts_with("$argon2id$"));
+    assert!(beacon_api::password::verify(
+        "a long enough password",
+        &stored[0].password_hash
+    ));
+}
+
+#[test]
+fn users_on_sqlite() {
+    users_are_added_and_listed(&TestDb::sqlite());
+}
+
+#[test]
+fn users_on_postgres() {
+    users_are_added_and_listed(&TestDb::postgres());
+}
+
+#[test]
+fn bad_input_gets_one_line_that_says_what_to_fix() {
+    let db = TestDb::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let url = db.url_text.as_str();
+    assert!(
+        run(dir.path(), &["--database-url", url, "seed"])
+            .status
+            .success()
+    );
+
+    assert_refused(
+        &run(
+            dir.path(),
+            &["--database-url", url, "portfolio", "--year", "2025-27"],
+        ),
+        "so write 2025-26",
+    );
+    assert_refused(
+        &run(
+            dir.path(),
+            &["--database-url", url, "portfolio", "--year", "25-26"],
+        ),
+        "write it like 2025-26",
+    );
+    assert_refused(
+        &run(
+            dir.path(),
+            &[
+                "--database-url",
+                url,
+                "envelope",
+                "set",
+                "--stream",
+                "hmt-police-technology-2024-28",
+                "--year",
+                "2025-26",
+                "--amount-pence",
+                "-100",
+            ],
+        ),
+        "cannot be negative",
+    );
+    assert_refused(
+        &run(
+            dir.path(),
+            &[
+                "--database-url",
+                url,
+                "envelope",
+                "set",
+                "--stream",
+                "no-such-stream",
+                "--year",
+                "2025-26",
+                "--amount-pence",
+                "100",
+            ],
+        ),
+        "no funding stream has the code 'no-such-stream'",
+    );
+    assert_refused(
+        &run(
+            dir.path(),
+            &[
+                "--database-url",
+                url,
+                "envelope",
+                "set",
+                "--stream",
+                "dpc-grant",
+                "--year",
+                "2023-24",
+                "--amount-pence",
+                "1",
+            ],
+        ),
+        "less than the £10,500,000.00 already allocated",
+    );
+    assert_refused(
+        &run(
+            dir.path(),
+            &["--database-url", url, "programme", "no-such-programme"],
+        ),
+        "`beacon portfolio` lists every code",
+    );
+    assert_refused(
+        &run(
+            dir.path(),
+            &[
+                "--database-url",
+                "postgres://postgres:secret@127.0.0.1:1/beacon",
+                "portfolio",
+            ],
+        ),
+        "cannot connect to the database",
+    );
+    let leaked = run(
+        dir.path(),
+        &[
+            "--database-url",
+            "postgres://postgres:secret@127.0.0.1:1/beacon",
+            "portfolio",
+        ],
+    );
+    assert!(
+        !stderr(&leaked).contains("secret"),
+        "the password never reaches the output"
+    );
+    assert_refused(
+        &run(
+            dir.path(),
+            &[
+                "--database-url",
+                "mysql://root@127.0.0.1/beacon",
+                "portfolio",
+            ],
+        ),
+        "use postgres://",
+    );
+    assert_refused(
+        &run(
+            dir.path(),
+            &["--database-url", "/no/such/folder/beacon.db", "portfolio"],
+        ),
+        "cannot connect to the database",
+    );
+}
+
+#[test]
+fn an_envelope_set_from_the_command_line_is_stored_and_audited() {
+    let db = TestDb::postgres();
+    let dir = tempfile::tempdir().unwrap();
+    let url = db.url_text.as_str();
+    assert!(
+        run(dir.path(), &["--database-url", url, "seed"])
+            .status
+            .success()
+    );
+    let output = run(
+        dir.path(),
+        &[
+            "--database-url",
+            url,
+            "envelope",
+            "set",
+            "--stream",
+            "hmt-police-technology-2024-28",
+            "--year",
+            "2025-26",
+            "--amount-pence",
+            "0",
+            "--basis",
+            "NAO: stream cut from 2025-26",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("2025-26: £0.00"),
+        "{}",
+        stdout(&output)
+    );
+    let mut conn = db.conn();
+    let trail = beacon_db::audit::for_entity(
+        &mut conn,
+        "envelope",
+        "hmt-police-technology-2024-28/2025-26",
+    )
+    .unwrap();
+    assert_eq!(trail.last().unwrap().actor, "beacon envelope set");
+    assert!(
+        trail
+            .last()
+            .unwrap()
+            .after
+            .as_deref()
+            .unwrap()
+            .contains("NAO: stream cut")
+    );
+}
