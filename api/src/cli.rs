@@ -4,16 +4,12 @@
 //! exit: 2 for a command typed wrongly, 1 for anything that went wrong running it.
 
 use std::io::IsTerminal;
-use std::path::Path;
 use std::process::ExitCode;
 
 use beacon_core::{Email, Envelope, FinancialYear, Pence, Role, user::validate_password};
 use beacon_db::{Actor, DatabaseUrl, DbError, PooledConnection};
 use clap::{Args, Parser, Subcommand};
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
-
-/// The embedded database used when no URL is given.
-const DEFAULT_DATABASE: &str = "beacon.db";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -39,6 +35,18 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the HTTP API (and its documentation at /docs) until SIGTERM or Ctrl-C
+    Serve {
+        /// Address to listen on
+        #[arg(long, env = "BEACON_BIND", default_value = crate::config::Settings::DEFAULT_BIND)]
+        bind: String,
+    },
+    /// Write the OpenAPI document for the HTTP API
+    Openapi {
+        /// Where to write it; `-` for standard output
+        #[arg(long, default_value = "openapi/openapi.json")]
+        output: String,
+    },
     /// Apply any pending database migrations, then exit
     Migrate,
     /// Load the public seed data: the 43 forces, national programmes, their published
@@ -142,16 +150,18 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage_error(error),
     };
-    init_logging();
+    match cli.command {
+        Command::Serve { bind } => return serve(cli.database_url, bind),
+        Command::Openapi { ref output } => return write_openapi(output),
+        _ => {}
+    }
+    crate::telemetry::init(false, "warn");
     let mut out = String::new();
     let result = run(&mut out, cli);
     write_stdout(&out);
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure(message)) => {
-            eprintln!("beacon: {}", one_line(&message));
-            ExitCode::FAILURE
-        }
+        Err(Failure(message)) => fail(&message),
     }
 }
 
@@ -200,15 +210,6 @@ fn one_line(message: &str) -> String {
         .join(" ")
 }
 
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("BEACON_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
 /// Appends a line to a command's output, which is written in one go at the end.
 macro_rules! outln {
     ($out:expr) => {
@@ -225,6 +226,8 @@ fn run(out: &mut String, cli: Cli) -> Result<(), Failure> {
     let database = Database::open(cli.database_url.as_deref())?;
     let mut conn = database.conn()?;
     match cli.command {
+        // Handled before a database is opened, in main.
+        Command::Serve { .. } | Command::Openapi { .. } => Ok(()),
         Command::Migrate => {
             // Opening the database already applied anything pending.
             outln!(
@@ -259,31 +262,69 @@ struct Database {
 }
 
 impl Database {
-    /// Opens and migrates the database. The default embedded file is also seeded the
-    /// first time, so `beacon portfolio` shows the register on a fresh machine.
     fn open(url: Option<&str>) -> Result<Self, Failure> {
-        let (text, is_default) = match url {
-            Some(text) if !text.trim().is_empty() => (text, false),
-            _ => (DEFAULT_DATABASE, true),
-        };
-        let url = DatabaseUrl::parse(text)?;
-        let first_use = is_default && !Path::new(DEFAULT_DATABASE).exists();
-        let pool = beacon_db::open(&url)?;
-        let database = Database { url, pool };
-        if first_use {
-            let mut conn = database.conn()?;
-            let added = beacon_db::seed::run(&mut conn)?;
+        let opened = crate::database::open(url)?;
+        if let Some(added) = &opened.seeded {
             eprintln!(
-                "beacon: created {DEFAULT_DATABASE} and loaded {} records of public seed data",
+                "beacon: created {} and loaded {} records of public seed data",
+                crate::database::DEFAULT_DATABASE,
                 added.total()
             );
         }
-        Ok(database)
+        Ok(Database {
+            url: opened.url,
+            pool: opened.pool,
+        })
     }
 
     fn conn(&self) -> Result<PooledConnection, Failure> {
         self.pool.get().map_err(|e| Failure::from(DbError::from(e)))
     }
+}
+
+/// Runs the server in the foreground until it is told to stop.
+fn serve(database_url: Option<String>, bind: String) -> ExitCode {
+    let mut settings = match crate::config::Settings::from_env() {
+        Ok(settings) => settings,
+        Err(message) => return fail(&message),
+    };
+    crate::telemetry::init(settings.json_logs, "info");
+    settings.bind = bind;
+    if database_url.is_some() {
+        settings.database_url = database_url;
+    }
+    let result = actix_web::rt::System::new().block_on(async move {
+        let app = crate::startup::Application::build(settings).map_err(|e| e.to_string())?;
+        tracing::info!(port = app.port(), "Beacon is listening; API docs at /docs");
+        app.run_until_stopped().await.map_err(|e| e.to_string())
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(&message),
+    }
+}
+
+fn write_openapi(output: &str) -> ExitCode {
+    let document = match crate::startup::openapi().to_pretty_json() {
+        Ok(json) => json + "\n",
+        Err(e) => return fail(&format!("cannot render the OpenAPI document: {e}")),
+    };
+    if output == "-" {
+        write_stdout(&document);
+        return ExitCode::SUCCESS;
+    }
+    match std::fs::write(output, document) {
+        Ok(()) => {
+            println!("Wrote {output}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&format!("cannot write {output}: {e}")),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("beacon: {}", one_line(message));
+    ExitCode::FAILURE
 }
 
 fn print_seeded(out: &mut String, added: &beacon_db::seed::Added) {

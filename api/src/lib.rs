@@ -1,4 +1,13 @@
-//! Beacon's command line (and, as it grows, its HTTP service).
+//! Beacon's command line and HTTP service.
 
+pub mod auth;
 pub mod cli;
+pub mod config;
+pub mod database;
+pub mod pagination;
 pub mod password;
+pub mod problem;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

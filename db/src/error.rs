@@ -11,6 +11,9 @@ pub enum DbError {
     /// A unique code or email is already taken, or the change clashes with others.
     #[error("{0}")]
     Conflict(String),
+    /// The record changed since the version the caller read.
+    #[error("{0}")]
+    Stale(String),
     /// Input that breaks a field rule.
     #[error("{0}")]
     Invalid(ValidationErrors),

@@ -40,3 +40,9 @@ pub fn open(url: &DatabaseUrl) -> Result<Pool, DbError> {
     migrate::run_pending(&mut conn)?;
     Ok(pool)
 }
+
+/// Asks the database a trivial question: whether it answers at all.
+pub fn ping(conn: &mut DbConnection) -> Result<(), DbError> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute("SELECT 1").map_err(DbError::from)
+}

@@ -109,7 +109,7 @@ pub fn update(
         let before = get_by_code(conn, code)?;
         if let Some(expected) = expected_version {
             if expected != before.version {
-                return Err(DbError::Conflict(format!(
+                return Err(DbError::Stale(format!(
                     "programme '{code}' has changed since version {expected} was read (it is now version {})",
                     before.version
                 )));
@@ -278,4 +278,83 @@ pub(crate) fn lock(conn: &mut DbConnection, id: i64) -> Result<ProgrammeRow, DbE
         DbConnection::Sqlite(_) => return get_by_id(conn, id),
     };
     row.ok_or_else(|| DbError::not_found("programme", id))
+}
+
+/// What a programme list may be narrowed to; every field optional.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub rating: Option<String>,
+    pub stage: Option<String>,
+    /// Matched without regard to case.
+    pub sponsor: Option<String>,
+    pub capability_area: Option<String>,
+    pub lead_force: Option<String>,
+    /// Words to find in the code, name or description, without regard to case.
+    pub text: Option<String>,
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// Escapes LIKE's wildcards so that a search for `50%` finds "50%".
+fn like_pattern(text: &str) -> String {
+    let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// One page of programmes in code order, after `after_code` when given. Fetches one
+/// more row than `limit` so the caller knows whether another page follows.
+pub fn page(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    after_code: Option<&str>,
+    limit: i64,
+) -> Result<Vec<ProgrammeRow>, DbError> {
+    let mut query = programmes::table.select(ProgrammeRow::as_select()).into_boxed();
+    if let Some(rating) = &filter.rating {
+        query = query.filter(programmes::current_rating.eq(rating.clone()));
+    }
+    if let Some(stage) = &filter.stage {
+        query = query.filter(programmes::stage.eq(stage.clone()));
+    }
+    if let Some(sponsor) = &filter.sponsor {
+        query = query.filter(lower(programmes::sponsor).eq(sponsor.to_lowercase()));
+    }
+    if let Some(area) = &filter.capability_area {
+        query = query.filter(programmes::capability_area.eq(area.clone()));
+    }
+    if let Some(force) = &filter.lead_force {
+        query = query.filter(programmes::lead_force_id.eq(force.clone()));
+    }
+    if let Some(text) = &filter.text {
+        let pattern = like_pattern(text);
+        query = query.filter(
+            lower(programmes::code)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(programmes::name).like(pattern.clone()).escape('\\'))
+                .or(lower(programmes::description).like(pattern).escape('\\')),
+        );
+    }
+    if let Some(after) = after_code {
+        query = query.filter(programmes::code.gt(after.to_string()));
+    }
+    Ok(query
+        .order(programmes::code.asc())
+        .limit(limit + 1)
+        .load(conn)?)
+}
+
+/// The owners of each of `programme_ids`, as (programme id, user) pairs.
+pub fn owners_of(conn: &mut DbConnection, programme_ids: &[i64]) -> Result<Vec<(i64, UserRow)>, DbError> {
+    Ok(programme_owners::table
+        .inner_join(users::table)
+        .filter(programme_owners::programme_id.eq_any(programme_ids))
+        .order((programme_owners::added_at.asc(), users::id.asc()))
+        .select((programme_owners::programme_id, UserRow::as_select()))
+        .load(conn)?)
+}
+
+/// Whether the user owns the programme.
+pub fn is_owner(conn: &mut DbConnection, programme_id: i64, user_id: i64) -> Result<bool, DbError> {
+    Ok(find_owner(conn, programme_id, user_id)?.is_some())
 }

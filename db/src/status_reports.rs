@@ -146,3 +146,37 @@ pub fn exists(
 pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {
     Ok(status_reports::table.count().get_result(conn)?)
 }
+
+/// One page of a programme's reports, newest first, before report `before_id` when
+/// given, with one extra row to tell whether another page follows.
+pub fn page(
+    conn: &mut DbConnection,
+    programme_id: i64,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<StatusReportRow>, DbError> {
+    let mut query = status_reports::table
+        .filter(status_reports::programme_id.eq(programme_id))
+        .select(StatusReportRow::as_select())
+        .into_boxed();
+    if let Some(before) = before_id {
+        // Newest first is (reported_at, id) descending; ids follow commit order for
+        // reports made in Beacon, and the cursor's report bounds both.
+        let anchor: Option<NaiveDateTime> = status_reports::table
+            .find(before)
+            .select(status_reports::reported_at)
+            .first(conn)
+            .optional()?;
+        if let Some(at) = anchor {
+            query = query.filter(
+                status_reports::reported_at
+                    .lt(at)
+                    .or(status_reports::reported_at.eq(at).and(status_reports::id.lt(before))),
+            );
+        }
+    }
+    Ok(query
+        .order((status_reports::reported_at.desc(), status_reports::id.desc()))
+        .limit(limit + 1)
+        .load(conn)?)
+}

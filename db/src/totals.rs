@@ -152,3 +152,13 @@ pub fn mismatches(conn: &mut DbConnection) -> Result<Vec<Mismatch>, DbError> {
     }
     Ok(found)
 }
+
+/// The totals of each of `programme_ids` for one year; programmes with nothing
+/// recorded are absent.
+pub fn for_programmes_year(conn: &mut DbConnection, programme_ids: &[i64], year: i32) -> Result<Vec<TotalsRow>, DbError> {
+    Ok(totals::table
+        .filter(totals::programme_id.eq_any(programme_ids))
+        .filter(totals::financial_year.eq(year))
+        .select(TotalsRow::as_select())
+        .load(conn)?)
+}

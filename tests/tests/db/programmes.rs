@@ -59,7 +59,7 @@ both_backends!(fn updates_refuse_a_stale_version(db) {
 
     changed.name = "Lost update".into();
     let error = programmes::update(&mut conn, &actor(), "hob", &changed, Some(created.version)).unwrap_err();
-    assert!(matches!(error, DbError::Conflict(_)), "{error:?}");
+    assert!(matches!(error, DbError::Stale(_)), "{error:?}");
     assert_eq!(programmes::get_by_code(&mut conn, "hob").unwrap().name, "Home Office Biometrics");
 
     let trail = audit::for_entity(&mut conn, "programme", "hob").unwrap();

@@ -1,0 +1,335 @@
+//! Funding streams, their envelopes, allocations to programmes, and spend.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, post, put, web};
+use beacon_core::{
+    Envelope, FinancialYear, FundingStream, LedgerKind, NewLedgerEntry, NewSpend, Pence, Role, SpendCategory,
+};
+use beacon_db::models::{EnvelopeRow, LedgerRow, SpendRow, StreamRow};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::AuthUser;
+use crate::problem::ApiError;
+use crate::routes::{parse_field, utc};
+use crate::state::AppState;
+
+const FINANCE: &[Role] = &[Role::Finance, Role::Admin];
+
+fn year_text(start: i32) -> String {
+    FinancialYear::starting(start).map_or_else(|_| start.to_string(), |y| y.to_string())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EnvelopeView {
+    #[schema(example = "2025-26")]
+    pub financial_year: String,
+    #[schema(example = 5_950_000_000_i64)]
+    pub amount_pence: i64,
+    pub allocated_pence: i64,
+    /// What is left to allocate: amount less allocated.
+    pub headroom_pence: i64,
+    /// Where the figure comes from.
+    pub basis: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<EnvelopeRow> for EnvelopeView {
+    fn from(row: EnvelopeRow) -> Self {
+        EnvelopeView {
+            financial_year: year_text(row.financial_year),
+            headroom_pence: row.amount_pence.saturating_sub(row.allocated_pence),
+            amount_pence: row.amount_pence,
+            allocated_pence: row.allocated_pence,
+            basis: row.basis,
+            updated_at: utc(row.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StreamView {
+    #[schema(example = "hmt-police-technology-2024-28")]
+    pub code: String,
+    #[schema(example = "HM Treasury police technology funding 2024-28")]
+    pub name: String,
+    pub description: String,
+    /// Earliest year first.
+    pub envelopes: Vec<EnvelopeView>,
+}
+
+fn stream_view(row: StreamRow, envelopes: Vec<EnvelopeRow>) -> StreamView {
+    StreamView {
+        code: row.code,
+        name: row.name,
+        description: row.description,
+        envelopes: envelopes.into_iter().map(EnvelopeView::from).collect(),
+    }
+}
+
+/// Every funding stream with its envelopes (a short list; not paginated).
+#[utoipa::path(tag = "funding", security(("bearer" = [])), responses((status = 200, body = Vec<StreamView>)))]
+#[get("/funding-streams")]
+pub async fn list_streams(state: web::Data<AppState>, _user: AuthUser) -> Result<web::Json<Vec<StreamView>>, ApiError> {
+    let views = state
+        .db(|conn| {
+            let streams = beacon_db::funding::list_streams(conn)?;
+            let mut views = Vec::with_capacity(streams.len());
+            for stream in streams {
+                let envelopes = beacon_db::funding::envelopes(conn, stream.id)?;
+                views.push(stream_view(stream, envelopes));
+            }
+            Ok(views)
+        })
+        .await?;
+    Ok(web::Json(views))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewStream {
+    #[schema(example = "police-productivity-2026")]
+    pub code: String,
+    #[schema(example = "Police productivity and technology funding 2026-27")]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// Create a funding stream (finance, admin).
+#[utoipa::path(tag = "funding", security(("bearer" = [])), request_body = NewStream, responses(
+    (status = 201, body = StreamView),
+    (status = 409, body = crate::problem::Problem, content_type = "application/problem+json"),
+    (status = 422, body = crate::problem::Problem, content_type = "application/problem+json"),
+))]
+#[post("/funding-streams")]
+pub async fn create_stream(state: web::Data<AppState>, user: AuthUser, body: web::Json<NewStream>) -> Result<HttpResponse, ApiError> {
+    user.require(FINANCE, "creating funding streams")?;
+    let stream = FundingStream::parse(&body.code, &body.name, &body.description)?;
+    let actor = user.actor();
+    let row = state.db(move |conn| Ok(beacon_db::funding::create_stream(conn, &actor, &stream)?)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/funding-streams/{}", row.code)))
+        .json(stream_view(row, Vec::new())))
+}
+
+/// One funding stream with its envelopes.
+#[utoipa::path(tag = "funding", security(("bearer" = [])), params(("code" = String, Path)), responses(
+    (status = 200, body = StreamView),
+    (status = 404, body = crate::problem::Problem, content_type = "application/problem+json"),
+))]
+#[get("/funding-streams/{code}")]
+pub async fn get_stream(state: web::Data<AppState>, _user: AuthUser, code: web::Path<String>) -> Result<web::Json<StreamView>, ApiError> {
+    let code = code.into_inner();
+    let view = state
+        .db(move |conn| {
+            let stream = beacon_db::funding::get_stream(conn, &code)?;
+            let envelopes = beacon_db::funding::envelopes(conn, stream.id)?;
+            Ok(stream_view(stream, envelopes))
+        })
+        .await?;
+    Ok(web::Json(view))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnvelopeInput {
+    /// Zero or more; not below what is already allocated.
+    #[schema(example = 5_950_000_000_i64)]
+    pub amount_pence: i64,
+    #[serde(default)]
+    #[schema(example = "Spending Review 2025 settlement")]
+    pub basis: String,
+}
+
+/// Set a stream's envelope for a financial year (finance, admin).
+#[utoipa::path(tag = "funding", security(("bearer" = [])),
+    params(("code" = String, Path), ("financial_year" = String, Path, example = "2025-26")),
+    request_body = EnvelopeInput, responses(
+    (status = 200, body = EnvelopeView),
+    (status = 404, body = crate::problem::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Negative, or below what is allocated", body = crate::problem::Problem, content_type = "application/problem+json"),
+))]
+#[put("/funding-streams/{code}/envelopes/{financial_year}")]
+pub async fn set_envelope(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(String, String)>,
+    body: web::Json<EnvelopeInput>,
+) -> Result<web::Json<EnvelopeView>, ApiError> {
+    user.require(FINANCE, "setting envelopes")?;
+    let (code, year) = path.into_inner();
+    let year: FinancialYear = parse_field("financial_year", &year)?;
+    let envelope = Envelope::new(year, Pence::new(body.amount_pence)).map_err(|e| ApiError::field("amount_pence", e.to_string()))?;
+    let basis = body.into_inner().basis;
+    let actor = user.actor();
+    let row = state
+        .db(move |conn| {
+            let stream = beacon_db::funding::get_stream(conn, &code)?;
+            Ok(beacon_db::funding::set_envelope(conn, &actor, stream.id, &envelope, &basis)?)
+        })
+        .await?;
+    Ok(web::Json(row.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAllocation {
+    #[schema(example = "live-facial-recognition")]
+    pub programme: String,
+    #[schema(example = "2025-26")]
+    pub financial_year: String,
+    /// Signed: positive for an allocation, negative for a withdrawal.
+    #[schema(example = 400_000_000_i64)]
+    pub amount_pence: i64,
+    /// allocation (positive), adjustment (either sign) or withdrawal (negative).
+    #[schema(example = "allocation")]
+    pub kind: String,
+    #[schema(example = "LFR mobile units for high streets")]
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LedgerEntryView {
+    pub id: i64,
+    pub stream: String,
+    pub programme: String,
+    #[schema(example = "2025-26")]
+    pub financial_year: String,
+    #[schema(example = "allocation")]
+    pub kind: String,
+    pub amount_pence: i64,
+    pub reason: String,
+    pub recorded_by: Option<i64>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+fn ledger_view(row: LedgerRow, stream: String, programme: String) -> LedgerEntryView {
+    LedgerEntryView {
+        id: row.id,
+        stream,
+        programme,
+        financial_year: year_text(row.financial_year),
+        kind: row.kind,
+        amount_pence: row.amount_pence,
+        reason: row.reason,
+        recorded_by: row.recorded_by,
+        recorded_at: utc(row.recorded_at),
+    }
+}
+
+/// Allocate money from a stream to a programme, or correct or withdraw it (finance,
+/// admin). An entry that would take the stream's year over its envelope is refused
+/// with the headroom left.
+#[utoipa::path(tag = "funding", security(("bearer" = [])), params(("code" = String, Path)), request_body = NewAllocation, responses(
+    (status = 201, body = LedgerEntryView),
+    (status = 404, body = crate::problem::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "Over the envelope (headroom_pence says what is left), or invalid", body = crate::problem::Problem, content_type = "application/problem+json"),
+))]
+#[post("/funding-streams/{code}/allocations")]
+pub async fn allocate(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    code: web::Path<String>,
+    body: web::Json<NewAllocation>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(FINANCE, "allocating funding")?;
+    let body = body.into_inner();
+    let mut errors = beacon_core::ValidationErrors::new();
+    let year = errors.check("financial_year", body.financial_year.parse::<FinancialYear>());
+    let kind = errors.check("kind", body.kind.parse::<LedgerKind>());
+    let (Some(year), Some(kind)) = (year, kind) else {
+        return Err(errors.into());
+    };
+    let entry = NewLedgerEntry::new(kind, Pence::new(body.amount_pence), &body.reason)?;
+    let stream_code = code.into_inner();
+    let programme_code = body.programme;
+    let actor = user.actor();
+    let recorded_by = user.id;
+    let view = state
+        .db(move |conn| {
+            let stream = beacon_db::funding::get_stream(conn, &stream_code)?;
+            let programme = beacon_db::programmes::find_by_code(conn, &programme_code)?
+                .ok_or_else(|| ApiError::field("programme", format!("no programme has the code '{programme_code}'")))?;
+            let row = beacon_db::funding::record_entry(conn, &actor, stream.id, programme.id, year, &entry, Some(recorded_by))?;
+            Ok(ledger_view(row, stream.code, programme.code))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSpendInput {
+    #[schema(example = "2025-26")]
+    pub financial_year: String,
+    /// Signed: a negative amount corrects earlier spend.
+    #[schema(example = 1_300_000_000_i64)]
+    pub amount_pence: i64,
+    /// run (keeping existing systems going) or change (new capability).
+    #[schema(example = "run")]
+    pub category: String,
+    #[schema(example = "Oracle platform support and hosting, Q1")]
+    pub description: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SpendView {
+    pub id: i64,
+    pub programme: String,
+    pub financial_year: String,
+    pub category: String,
+    pub amount_pence: i64,
+    pub description: String,
+    pub recorded_by: Option<i64>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+fn spend_view(row: SpendRow, programme: String) -> SpendView {
+    SpendView {
+        id: row.id,
+        programme,
+        financial_year: year_text(row.financial_year),
+        category: row.category,
+        amount_pence: row.amount_pence,
+        description: row.description,
+        recorded_by: row.recorded_by,
+        recorded_at: utc(row.recorded_at),
+    }
+}
+
+/// Record actual spend on a programme (finance, admin).
+#[utoipa::path(tag = "funding", security(("bearer" = [])), params(("code" = String, Path)), request_body = NewSpendInput, responses(
+    (status = 201, body = SpendView),
+    (status = 404, body = crate::problem::Problem, content_type = "application/problem+json"),
+    (status = 422, body = crate::problem::Problem, content_type = "application/problem+json"),
+))]
+#[post("/programmes/{code}/spend")]
+pub async fn record_spend(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    code: web::Path<String>,
+    body: web::Json<NewSpendInput>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(FINANCE, "recording spend")?;
+    let body = body.into_inner();
+    let mut errors = beacon_core::ValidationErrors::new();
+    let year = errors.check("financial_year", body.financial_year.parse::<FinancialYear>());
+    let category = errors.check("category", body.category.parse::<SpendCategory>());
+    let (Some(year), Some(category)) = (year, category) else {
+        return Err(errors.into());
+    };
+    let spend = NewSpend::new(category, Pence::new(body.amount_pence), &body.description)?;
+    let code = code.into_inner();
+    let actor = user.actor();
+    let recorded_by = user.id;
+    let view = state
+        .db(move |conn| {
+            let programme = beacon_db::programmes::get_by_code(conn, &code)?;
+            let row = beacon_db::spend::record(conn, &actor, programme.id, year, &spend, Some(recorded_by))?;
+            Ok(spend_view(row, programme.code))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(view))
+}

@@ -1,0 +1,34 @@
+//! Liveness and readiness, for load balancers and orchestrators.
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::problem::ApiError;
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+/// The process is up.
+#[utoipa::path(tag = "operations", responses((status = 200, body = Health)))]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok" })
+}
+
+/// The database answers.
+#[utoipa::path(tag = "operations", responses(
+    (status = 200, body = Health),
+    (status = 503, description = "The database is not answering", body = crate::problem::Problem, content_type = "application/problem+json"),
+))]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    state
+        .db(|conn| beacon_db::ping(conn).map_err(|_| ApiError::Unavailable("the database is not answering".into())))
+        .await?;
+    Ok(HttpResponse::Ok().json(Health { status: "ready" }))
+}

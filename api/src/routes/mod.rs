@@ -1,0 +1,42 @@
+//! The HTTP API under `/api/v1`, one module per resource. Every handler is registered
+//! through utoipa-actix-web so that it appears in the OpenAPI document.
+
+pub mod auth;
+pub mod forces;
+pub mod funding;
+pub mod health;
+pub mod programmes;
+pub mod status_reports;
+pub mod users;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+use crate::problem::ApiError;
+
+/// Parses one text field, reporting its error against the field's name.
+pub(crate) fn parse_field<T: std::str::FromStr>(field: &str, text: &str) -> Result<T, ApiError>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse().map_err(|e: T::Err| ApiError::field(field, e.to_string()))
+}
+
+/// A date written YYYY-MM-DD, or a field error saying so.
+pub(crate) fn parse_date(field: &str, text: &str) -> Result<chrono::NaiveDate, ApiError> {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .map_err(|_| ApiError::field(field, format!("'{text}' is not a date; write it like 2025-06-30")))
+}
+
+/// Stored times are UTC; the API writes them as RFC 3339.
+pub(crate) fn utc(time: NaiveDateTime) -> DateTime<Utc> {
+    time.and_utc()
+}
+
+/// Deserialises a field that may be absent (leave alone), null (clear) or a value.
+pub(crate) fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}

@@ -1,0 +1,157 @@
+//! Status reports: a programme lead's delivery confidence, with the reason.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, post, web};
+use beacon_core::{NewStatusReport, Rating, Role};
+use beacon_db::models::StatusReportRow;
+use beacon_db::status_reports::Provenance;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::AuthUser;
+use crate::pagination;
+use crate::problem::ApiError;
+use crate::routes::{parse_date, parse_field, utc};
+use crate::state::AppState;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewReport {
+    /// red, amber_red, amber, amber_green or green.
+    #[schema(example = "red")]
+    pub rating: String,
+    /// Why: required for anything below green.
+    #[serde(default)]
+    #[schema(example = "Cloud transition delayed; contingency option chosen.")]
+    pub rationale: String,
+    /// The last day of the period reported on, YYYY-MM-DD, not in the future.
+    #[schema(example = "2025-06-30")]
+    pub period_end: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReportView {
+    pub id: i64,
+    #[schema(example = "pnd-transformation")]
+    pub programme: String,
+    #[schema(example = "red")]
+    pub rating: String,
+    pub rationale: String,
+    pub period_end: NaiveDate,
+    /// The user who reported it; absent for a published rating loaded from its source.
+    pub reported_by: Option<i64>,
+    pub reported_at: DateTime<Utc>,
+    /// `beacon` for a report made here, else the publication it came from.
+    #[schema(example = "beacon")]
+    pub source: String,
+    /// The programme's rating before this report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_rating: Option<String>,
+}
+
+fn view(programme: &str, row: StatusReportRow, previous: Option<Rating>) -> ReportView {
+    ReportView {
+        id: row.id,
+        programme: programme.to_string(),
+        rating: row.rating,
+        rationale: row.rationale,
+        period_end: row.period_end,
+        reported_by: row.reported_by,
+        reported_at: utc(row.reported_at),
+        source: row.source,
+        previous_rating: previous.map(|r| r.to_string()),
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReportList {
+    pub items: Vec<ReportView>,
+    pub next_cursor: Option<String>,
+}
+
+/// Report a programme's delivery confidence: an owner whose role is lead, or an admin.
+#[utoipa::path(tag = "status reports", security(("bearer" = [])), params(("code" = String, Path)), request_body = NewReport, responses(
+    (status = 201, body = ReportView),
+    (status = 403, description = "Not an owner of this programme", body = crate::problem::Problem, content_type = "application/problem+json"),
+    (status = 404, body = crate::problem::Problem, content_type = "application/problem+json"),
+    (status = 422, body = crate::problem::Problem, content_type = "application/problem+json"),
+))]
+#[post("/programmes/{code}/status-reports")]
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    code: web::Path<String>,
+    body: web::Json<NewReport>,
+) -> Result<HttpResponse, ApiError> {
+    user.require(&[Role::Admin, Role::Lead], "reporting status")?;
+    let body = body.into_inner();
+    let mut errors = beacon_core::ValidationErrors::new();
+    let rating = errors.check("rating", body.rating.parse::<Rating>());
+    let period_end = errors.check("period_end", parse_date("period_end", &body.period_end).map_err(|e| e.to_string()));
+    let (Some(rating), Some(period_end)) = (rating, period_end) else {
+        return Err(errors.into());
+    };
+    let report = NewStatusReport::new(rating, &body.rationale, period_end, Utc::now().date_naive())?;
+    let code = code.into_inner();
+    let actor = user.actor();
+    let (code, recorded) = state
+        .db(move |conn| {
+            let programme = beacon_db::programmes::get_by_code(conn, &code)?;
+            if user.role == Role::Lead && !beacon_db::programmes::is_owner(conn, programme.id, user.id)? {
+                return Err(ApiError::Forbidden(format!(
+                    "only the programme's owners may report on '{code}', and you are not one"
+                )));
+            }
+            let provenance = Provenance {
+                reported_by: Some(user.id),
+                reported_at: None,
+                source: "beacon",
+            };
+            Ok((code, beacon_db::status_reports::record(conn, &actor, programme.id, &report, &provenance)?))
+        })
+        .await?;
+    let location = format!("/api/v1/programmes/{code}/status-reports/{}", recorded.report.id);
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .json(view(&code, recorded.report, recorded.previous_rating)))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A programme's status reports, newest first.
+#[utoipa::path(tag = "status reports", security(("bearer" = [])), params(("code" = String, Path), ListQuery), responses(
+    (status = 200, body = ReportList),
+    (status = 404, body = crate::problem::Problem, content_type = "application/problem+json"),
+))]
+#[get("/programmes/{code}/status-reports")]
+pub async fn list(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    code: web::Path<String>,
+    query: web::Query<ListQuery>,
+) -> Result<web::Json<ReportList>, ApiError> {
+    let code = code.into_inner();
+    let limit = pagination::limit(query.limit)?;
+    let fingerprint = format!("status-reports/{code}");
+    let before = match &query.cursor {
+        Some(cursor) => Some(parse_field::<i64>("cursor", &pagination::decode(&fingerprint, cursor)?)?),
+        None => None,
+    };
+    let (items, next_cursor) = state
+        .db(move |conn| {
+            let programme = beacon_db::programmes::get_by_code(conn, &code)?;
+            let rows = beacon_db::status_reports::page(conn, programme.id, before, limit)?;
+            let (rows, next) = pagination::finish(rows, limit, &fingerprint, |r| r.id.to_string());
+            Ok((rows.into_iter().map(|r| view(&code, r, None)).collect(), next))
+        })
+        .await?;
+    Ok(web::Json(ReportList { items, next_cursor }))
+}
