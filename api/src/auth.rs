@@ -63,7 +63,8 @@ impl TokenKeys {
             iss: ISSUER.to_string(),
             aud: AUDIENCE.to_string(),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(ApiError::internal)
     }
 
     /// The user id in a valid token; any fault (signature, expiry, issuer, audience)
@@ -71,7 +72,10 @@ impl TokenKeys {
     fn user_id(&self, token: &str) -> Result<i64, ApiError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|_| ApiError::Unauthenticated)?;
-        data.claims.sub.parse().map_err(|_| ApiError::Unauthenticated)
+        data.claims
+            .sub
+            .parse()
+            .map_err(|_| ApiError::Unauthenticated)
     }
 }
 
@@ -114,13 +118,18 @@ impl FromRequest for AuthUser {
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(|t| t.trim().to_string());
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token.ok_or(ApiError::Unauthenticated)?;
             let id = state.keys.user_id(&token)?;
-            let user = state.db(move |conn| Ok(beacon_db::users::find(conn, id)?)).await?;
+            let user = state
+                .db(move |conn| Ok(beacon_db::users::find(conn, id)?))
+                .await?;
             match user {
                 Some(user) if user.active => Ok(AuthUser {
                     id: user.id,
@@ -153,7 +162,10 @@ impl Throttle {
     }
 
     fn keys(address: &str, email: &str) -> [(String, bool); 2] {
-        [(format!("ip:{address}"), false), (format!("account:{email}"), true)]
+        [
+            (format!("ip:{address}"), false),
+            (format!("account:{email}"), true),
+        ]
     }
 
     /// `Err(seconds)` to wait when either key is over its limit.
@@ -163,7 +175,11 @@ impl Throttle {
             return Ok(());
         };
         for (key, is_account) in Self::keys(address, email) {
-            let limit = if is_account { self.per_account } else { self.per_address };
+            let limit = if is_account {
+                self.per_account
+            } else {
+                self.per_address
+            };
             if let Some(times) = failures.get_mut(&key) {
                 times.retain(|t| now.duration_since(*t) < self.window);
                 if times.len() >= limit {
@@ -182,7 +198,11 @@ impl Throttle {
             // Forget quiet keys now and then so the map cannot grow without bound.
             if failures.len() > 100_000 {
                 let window = self.window;
-                failures.retain(|_, times| times.last().is_some_and(|t| now.duration_since(*t) < window));
+                failures.retain(|_, times| {
+                    times
+                        .last()
+                        .is_some_and(|t| now.duration_since(*t) < window)
+                });
             }
             for (key, _) in Self::keys(address, email) {
                 failures.entry(key).or_default().push(now);
@@ -204,10 +224,16 @@ mod tests {
 
     #[test]
     fn tokens_round_trip_and_reject_tampering() {
-        let keys = TokenKeys::new(b"a secret of at least thirty-two bytes!!", Duration::from_secs(60));
+        let keys = TokenKeys::new(
+            b"a secret of at least thirty-two bytes!!",
+            Duration::from_secs(60),
+        );
         let token = keys.issue(7, Role::Lead).unwrap();
         assert_eq!(keys.user_id(&token).unwrap(), 7);
-        let other = TokenKeys::new(b"another secret of at least thirty-two!!", Duration::from_secs(60));
+        let other = TokenKeys::new(
+            b"another secret of at least thirty-two!!",
+            Duration::from_secs(60),
+        );
         assert!(other.user_id(&token).is_err());
         assert!(keys.user_id("not.a.token").is_err());
     }
@@ -219,11 +245,17 @@ mod tests {
             assert!(throttle.check("10.0.0.1", "a@x.uk").is_ok());
             throttle.failed("10.0.0.1", "a@x.uk");
         }
-        assert!(throttle.check("10.0.0.2", "a@x.uk").is_err(), "the account is locked from anywhere");
+        assert!(
+            throttle.check("10.0.0.2", "a@x.uk").is_err(),
+            "the account is locked from anywhere"
+        );
         assert!(throttle.check("10.0.0.1", "b@x.uk").is_ok());
         throttle.failed("10.0.0.1", "b@x.uk");
         throttle.failed("10.0.0.1", "c@x.uk");
-        assert!(throttle.check("10.0.0.1", "d@x.uk").is_err(), "the address is locked for any account");
+        assert!(
+            throttle.check("10.0.0.1", "d@x.uk").is_err(),
+            "the address is locked for any account"
+        );
         throttle.succeeded("a@x.uk");
         assert!(throttle.check("10.0.0.3", "a@x.uk").is_ok());
     }

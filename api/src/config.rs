@@ -45,7 +45,9 @@ impl Settings {
                 text.parse::<usize>()
                     .ok()
                     .filter(|n| (1..=256).contains(n))
-                    .ok_or_else(|| format!("BEACON_WORKERS must be a whole number from 1 to 256, not '{text}'"))?,
+                    .ok_or_else(|| {
+                        format!("BEACON_WORKERS must be a whole number from 1 to 256, not '{text}'")
+                    })?,
             ),
             None => None,
         };
@@ -95,7 +97,12 @@ impl Settings {
             .parse::<SocketAddr>()
             .map(drop)
             .or_else(|_| std::net::ToSocketAddrs::to_socket_addrs(&self.bind).map(drop))
-            .map_err(|_| format!("BEACON_BIND '{}' is not an address to listen on; write it like 127.0.0.1:8080", self.bind))
+            .map_err(|_| {
+                format!(
+                    "BEACON_BIND '{}' is not an address to listen on; write it like 127.0.0.1:8080",
+                    self.bind
+                )
+            })
     }
 }
 

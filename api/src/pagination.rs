@@ -14,7 +14,10 @@ pub fn limit(requested: Option<i64>) -> Result<i64, ApiError> {
     match requested {
         None => Ok(DEFAULT_LIMIT),
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        Some(n) => Err(ApiError::field("limit", format!("must be from 1 to {MAX_LIMIT} (got {n})"))),
+        Some(n) => Err(ApiError::field(
+            "limit",
+            format!("must be from 1 to {MAX_LIMIT} (got {n})"),
+        )),
     }
 }
 
@@ -41,7 +44,9 @@ pub fn decode(query: &str, cursor: &str) -> Result<String, ApiError> {
             "is not a cursor from this list with these filters; start again without it",
         )
     };
-    let bytes = URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| invalid())?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor.trim())
+        .map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let mut parts = text.splitn(3, '|');
     match (parts.next(), parts.next(), parts.next()) {
@@ -52,11 +57,20 @@ pub fn decode(query: &str, cursor: &str) -> Result<String, ApiError> {
 
 /// Splits the extra row a page query fetched off, and makes the next cursor from the
 /// last row kept.
-pub fn finish<T>(mut rows: Vec<T>, limit: i64, query: &str, key: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
+pub fn finish<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    query: &str,
+    key: impl Fn(&T) -> String,
+) -> (Vec<T>, Option<String>) {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let more = rows.len() > limit;
     rows.truncate(limit);
-    let next = if more { rows.last().map(|last| encode(query, &key(last))) } else { None };
+    let next = if more {
+        rows.last().map(|last| encode(query, &key(last)))
+    } else {
+        None
+    };
     (rows, next)
 }
 

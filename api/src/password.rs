@@ -6,7 +6,9 @@
 
 use std::sync::mpsc;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 /// OWASP Password Storage Cheat Sheet: argon2id, 19 MiB, 2 iterations, 1 lane.
@@ -96,7 +98,10 @@ impl Hasher {
         })
     }
 
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, HasherError> {
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HasherError> {
         let (done, result) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
             let _ = done.send(work());
@@ -114,7 +119,11 @@ impl Hasher {
 
     /// Verifies against the stored hash, or against the dummy when there is none, so
     /// both cases cost the same.
-    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool, HasherError> {
+    pub async fn verify(
+        &self,
+        password: String,
+        stored: Option<String>,
+    ) -> Result<bool, HasherError> {
         let known = stored.is_some();
         let phc = stored.unwrap_or_else(|| self.dummy_hash.as_ref().clone());
         let matches = self.run(move || verify(&password, &phc)).await?;
@@ -156,14 +165,27 @@ mod tests {
 
     #[test]
     fn the_same_password_hashes_differently_each_time() {
-        assert_ne!(hash("same password here").unwrap(), hash("same password here").unwrap());
+        assert_ne!(
+            hash("same password here").unwrap(),
+            hash("same password here").unwrap()
+        );
     }
 
     #[tokio::test]
     async fn the_hasher_never_accepts_an_unknown_user() {
         let hasher = Hasher::start(1).unwrap();
         let phc = hasher.hash("a long enough password".into()).await.unwrap();
-        assert!(hasher.verify("a long enough password".into(), Some(phc)).await.unwrap());
-        assert!(!hasher.verify("a long enough password".into(), None).await.unwrap());
+        assert!(
+            hasher
+                .verify("a long enough password".into(), Some(phc))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !hasher
+                .verify("a long enough password".into(), None)
+                .await
+                .unwrap()
+        );
     }
 }

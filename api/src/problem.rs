@@ -14,7 +14,9 @@ use utoipa::ToSchema;
 pub struct FieldProblem {
     #[schema(example = "rationale")]
     pub field: String,
-    #[schema(example = "a red rating needs a rationale: say why delivery confidence is below green")]
+    #[schema(
+        example = "a red rating needs a rationale: say why delivery confidence is below green"
+    )]
     pub message: String,
 }
 
@@ -121,11 +123,15 @@ impl ApiError {
             _ => Vec::new(),
         };
         let headroom_pence = match self {
-            ApiError::Funding(FundingError::EnvelopeExceeded { headroom, .. }) => Some(headroom.get()),
+            ApiError::Funding(FundingError::EnvelopeExceeded { headroom, .. }) => {
+                Some(headroom.get())
+            }
             _ => None,
         };
         let detail = match self {
-            ApiError::Internal(_) => "Beacon could not complete the request; it has been logged".to_string(),
+            ApiError::Internal(_) => {
+                "Beacon could not complete the request; it has been logged".to_string()
+            }
             other => other.to_string(),
         };
         Problem {
@@ -164,7 +170,10 @@ impl ResponseError for ApiError {
             tracing::error!(%cause, "request failed");
         }
         let mut response = HttpResponse::build(self.status_code());
-        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json")));
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
         match self {
             ApiError::TooManyRequests { retry_after } => {
                 response.insert_header((header::RETRY_AFTER, retry_after.to_string()));

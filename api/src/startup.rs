@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use actix_web::dev::{Server, ServiceResponse};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
-use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::http::Method;
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
 use beacon_core::{Email, Role};
@@ -72,7 +72,15 @@ impl utoipa::Modify for BearerScheme {
 
 /// The application's routes, as an app and the OpenAPI document describing them.
 fn routes() -> (
-    App<impl actix_web::dev::ServiceFactory<actix_web::dev::ServiceRequest, Config = (), Response = ServiceResponse, Error = actix_web::Error, InitError = ()>>,
+    App<
+        impl actix_web::dev::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Response = ServiceResponse,
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+    >,
     utoipa::openapi::OpenApi,
 ) {
     App::new()
@@ -114,7 +122,9 @@ fn routes() -> (
 struct OpenApiJson(String);
 
 async fn openapi_json(document: web::Data<OpenApiJson>) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(document.0.clone())
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document.0.clone())
 }
 
 /// The OpenAPI document, as served at /api/v1/openapi.json and committed.
@@ -161,16 +171,21 @@ fn unmatched_error(request: &HttpRequest, known: &KnownPaths) -> ApiError {
             };
         }
     }
-    ApiError::NotFound(format!("nothing at {path}; the API is described at /api/v1/openapi.json and /docs"))
+    ApiError::NotFound(format!(
+        "nothing at {path}; the API is described at /api/v1/openapi.json and /docs"
+    ))
 }
 
 fn json_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
     let api_error = match &error {
-        JsonPayloadError::ContentType => {
-            ApiError::UnsupportedMediaType("send the body as JSON with Content-Type: application/json".into())
-        }
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType(
+            "send the body as JSON with Content-Type: application/json".into(),
+        ),
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
-            ApiError::PayloadTooLarge(format!("the body is larger than the {} KiB Beacon accepts", BODY_LIMIT / 1024))
+            ApiError::PayloadTooLarge(format!(
+                "the body is larger than the {} KiB Beacon accepts",
+                BODY_LIMIT / 1024
+            ))
         }
         JsonPayloadError::Deserialize(cause) => match cause.classify() {
             Category::Data => ApiError::field("body", cause.to_string()),
@@ -197,10 +212,15 @@ async fn request_id_header(
     request: actix_web::dev::ServiceRequest,
     next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
-    let id: Option<String> = request.extensions().get::<RequestId>().map(|id| id.to_string());
+    let id: Option<String> = request
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.to_string());
     let mut response = next.call(request).await?;
     if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
-        response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
     }
     Ok(response)
 }
@@ -217,7 +237,10 @@ pub enum StartupError {
     #[error(transparent)]
     Database(#[from] beacon_db::DbError),
     #[error("cannot listen on {address}: {cause}")]
-    Bind { address: String, cause: std::io::Error },
+    Bind {
+        address: String,
+        cause: std::io::Error,
+    },
     #[error(transparent)]
     Hasher(#[from] crate::password::HashError),
 }
@@ -229,13 +252,20 @@ impl Application {
         settings.check().map_err(StartupError::Settings)?;
         let opened = crate::database::open(settings.database_url.as_deref())?;
         if let Some(added) = &opened.seeded {
-            tracing::info!(records = added.total(), "created the embedded database and loaded the public seed data");
+            tracing::info!(
+                records = added.total(),
+                "created the embedded database and loaded the public seed data"
+            );
         }
         let secret = match &settings.jwt_secret {
             Some(secret) => secret.clone().into_bytes(),
             None => {
-                tracing::warn!("BEACON_JWT_SECRET is not set: using a random secret, so tokens end when the server stops");
-                (0..4).flat_map(|_| rand::random::<u64>().to_le_bytes()).collect()
+                tracing::warn!(
+                    "BEACON_JWT_SECRET is not set: using a random secret, so tokens end when the server stops"
+                );
+                (0..4)
+                    .flat_map(|_| rand::random::<u64>().to_le_bytes())
+                    .collect()
             }
         };
         let hasher = Hasher::start(1)?;
@@ -250,7 +280,13 @@ impl Application {
             address: settings.bind.clone(),
             cause,
         })?;
-        let port = listener.local_addr().map_err(|cause| StartupError::Bind { address: settings.bind.clone(), cause })?.port();
+        let port = listener
+            .local_addr()
+            .map_err(|cause| StartupError::Bind {
+                address: settings.bind.clone(),
+                cause,
+            })?
+            .port();
         let state = web::Data::new(state);
         let mut server = HttpServer::new(move || {
             let (app, doc) = routes();
@@ -259,7 +295,12 @@ impl Application {
             app.app_data(state.clone())
                 .app_data(known)
                 .app_data(json)
-                .app_data(web::JsonConfig::default().limit(BODY_LIMIT).content_type_required(true).error_handler(json_error))
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(BODY_LIMIT)
+                        .content_type_required(true)
+                        .error_handler(json_error),
+                )
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", doc))
@@ -271,15 +312,26 @@ impl Application {
         })
         .shutdown_timeout(30)
         .listen(listener)
-        .map_err(|cause| StartupError::Bind { address: settings.bind.clone(), cause })?;
+        .map_err(|cause| StartupError::Bind {
+            address: settings.bind.clone(),
+            cause,
+        })?;
         if let Some(workers) = settings.workers {
             server = server.workers(workers);
         }
-        Ok(Application { port, server: server.run() })
+        Ok(Application {
+            port,
+            server: server.run(),
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// A handle to stop the server from elsewhere (the tests do).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
     }
 
     /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish (up to 30 s).
@@ -292,11 +344,15 @@ impl Application {
 /// BEACON_ADMIN_PASSWORD, or one with a generated password printed once.
 fn ensure_admin(pool: &beacon_db::Pool, settings: &Settings) -> Result<(), StartupError> {
     let mut conn = pool.get().map_err(beacon_db::DbError::from)?;
-    if beacon_db::users::page(&mut conn, None, 1)?.first().is_some() {
+    if !beacon_db::users::page(&mut conn, None, 1)?.is_empty() {
         return Ok(());
     }
-    let email_text = settings.admin_email.clone().unwrap_or_else(|| "admin@beacon.local".to_string());
-    let email = Email::parse(&email_text).map_err(|e| StartupError::Settings(format!("BEACON_ADMIN_EMAIL: {e}")))?;
+    let email_text = settings
+        .admin_email
+        .clone()
+        .unwrap_or_else(|| "admin@beacon.local".to_string());
+    let email = Email::parse(&email_text)
+        .map_err(|e| StartupError::Settings(format!("BEACON_ADMIN_EMAIL: {e}")))?;
     let (password, generated) = match &settings.admin_password {
         Some(password) => {
             beacon_core::user::validate_password(password)
@@ -306,10 +362,18 @@ fn ensure_admin(pool: &beacon_db::Pool, settings: &Settings) -> Result<(), Start
         None => (generate_password(), true),
     };
     let hash = crate::password::hash(&password)?;
-    beacon_db::users::create(&mut conn, &beacon_db::Actor::system("beacon serve"), &email, Role::Admin, &hash)?;
+    beacon_db::users::create(
+        &mut conn,
+        &beacon_db::Actor::system("beacon serve"),
+        &email,
+        Role::Admin,
+        &hash,
+    )?;
     if generated {
         // Printed once, to the operator's terminal, never to the log.
-        println!("Created the first admin account: {email}\nIts password (shown only now): {password}");
+        println!(
+            "Created the first admin account: {email}\nIts password (shown only now): {password}"
+        );
     } else {
         tracing::info!(%email, "created the first admin account");
     }

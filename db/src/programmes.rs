@@ -297,7 +297,11 @@ diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql
 
 /// Escapes LIKE's wildcards so that a search for `50%` finds "50%".
 fn like_pattern(text: &str) -> String {
-    let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{escaped}%")
 }
 
@@ -309,7 +313,9 @@ pub fn page(
     after_code: Option<&str>,
     limit: i64,
 ) -> Result<Vec<ProgrammeRow>, DbError> {
-    let mut query = programmes::table.select(ProgrammeRow::as_select()).into_boxed();
+    let mut query = programmes::table
+        .select(ProgrammeRow::as_select())
+        .into_boxed();
     if let Some(rating) = &filter.rating {
         query = query.filter(programmes::current_rating.eq(rating.clone()));
     }
@@ -345,7 +351,10 @@ pub fn page(
 }
 
 /// The owners of each of `programme_ids`, as (programme id, user) pairs.
-pub fn owners_of(conn: &mut DbConnection, programme_ids: &[i64]) -> Result<Vec<(i64, UserRow)>, DbError> {
+pub fn owners_of(
+    conn: &mut DbConnection,
+    programme_ids: &[i64],
+) -> Result<Vec<(i64, UserRow)>, DbError> {
     Ok(programme_owners::table
         .inner_join(users::table)
         .filter(programme_owners::programme_id.eq_any(programme_ids))

@@ -171,12 +171,17 @@ pub fn page(
             query = query.filter(
                 status_reports::reported_at
                     .lt(at)
-                    .or(status_reports::reported_at.eq(at).and(status_reports::id.lt(before))),
+                    .or(status_reports::reported_at
+                        .eq(at)
+                        .and(status_reports::id.lt(before))),
             );
         }
     }
     Ok(query
-        .order((status_reports::reported_at.desc(), status_reports::id.desc()))
+        .order((
+            status_reports::reported_at.desc(),
+            status_reports::id.desc(),
+        ))
         .limit(limit + 1)
         .load(conn)?)
 }

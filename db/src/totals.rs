@@ -155,7 +155,11 @@ pub fn mismatches(conn: &mut DbConnection) -> Result<Vec<Mismatch>, DbError> {
 
 /// The totals of each of `programme_ids` for one year; programmes with nothing
 /// recorded are absent.
-pub fn for_programmes_year(conn: &mut DbConnection, programme_ids: &[i64], year: i32) -> Result<Vec<TotalsRow>, DbError> {
+pub fn for_programmes_year(
+    conn: &mut DbConnection,
+    programme_ids: &[i64],
+    year: i32,
+) -> Result<Vec<TotalsRow>, DbError> {
     Ok(totals::table
         .filter(totals::programme_id.eq_any(programme_ids))
         .filter(totals::financial_year.eq(year))

@@ -141,7 +141,11 @@ pub fn list(conn: &mut DbConnection) -> Result<Vec<UserRow>, DbError> {
 
 /// One page of users in id order, after `after_id` when given, with one extra row to
 /// tell whether another page follows.
-pub fn page(conn: &mut DbConnection, after_id: Option<i64>, limit: i64) -> Result<Vec<UserRow>, DbError> {
+pub fn page(
+    conn: &mut DbConnection,
+    after_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<UserRow>, DbError> {
     let mut query = users::table.select(UserRow::as_select()).into_boxed();
     if let Some(after) = after_id {
         query = query.filter(users::id.gt(after));

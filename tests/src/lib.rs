@@ -1,6 +1,8 @@
 //! Helpers for Beacon's tests: a fresh database per test on either backend, and a
 //! macro that runs one test body on both.
 
+pub mod app;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use beacon_db::{DatabaseUrl, Pool, PooledConnection};

@@ -56,9 +56,14 @@ pub async fn token(
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let TokenRequest { email, password } = body.into_inner();
     // A malformed email cannot have an account: the same 401 as any other miss.
-    let email = Email::parse(&email).map(|e| e.as_str().to_string()).unwrap_or(email);
+    let email = Email::parse(&email)
+        .map(|e| e.as_str().to_string())
+        .unwrap_or(email);
     tracing::Span::current().record("email", email.as_str());
-    let address = request.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+    let address = request
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
     state
         .throttle
         .check(&address, &email)
@@ -96,7 +101,12 @@ pub async fn token(
     (status = 401, body = crate::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/me")]
-pub async fn me(state: web::Data<AppState>, user: AuthUser) -> Result<web::Json<UserView>, ApiError> {
-    let row = state.db(move |conn| Ok(beacon_db::users::get(conn, user.id)?)).await?;
+pub async fn me(
+    state: web::Data<AppState>,
+    user: AuthUser,
+) -> Result<web::Json<UserView>, ApiError> {
+    let row = state
+        .db(move |conn| Ok(beacon_db::users::get(conn, user.id)?))
+        .await?;
     Ok(web::Json(row.into()))
 }

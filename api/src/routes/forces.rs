@@ -40,7 +40,10 @@ impl From<ForceRow> for ForceView {
     (status = 401, body = crate::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/forces")]
-pub async fn list(state: web::Data<AppState>, _user: AuthUser) -> Result<web::Json<Vec<ForceView>>, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+) -> Result<web::Json<Vec<ForceView>>, ApiError> {
     let rows = state.db(|conn| Ok(beacon_db::forces::list(conn)?)).await?;
     Ok(web::Json(rows.into_iter().map(ForceView::from).collect()))
 }
@@ -51,8 +54,14 @@ pub async fn list(state: web::Data<AppState>, _user: AuthUser) -> Result<web::Js
     (status = 404, body = crate::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/forces/{id}")]
-pub async fn get(state: web::Data<AppState>, _user: AuthUser, id: web::Path<String>) -> Result<web::Json<ForceView>, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    id: web::Path<String>,
+) -> Result<web::Json<ForceView>, ApiError> {
     let id = id.into_inner();
-    let row = state.db(move |conn| Ok(beacon_db::forces::get(conn, &id)?)).await?;
+    let row = state
+        .db(move |conn| Ok(beacon_db::forces::get(conn, &id)?))
+        .await?;
     Ok(web::Json(row.into()))
 }

@@ -3,7 +3,8 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, put, web};
 use beacon_core::{
-    Envelope, FinancialYear, FundingStream, LedgerKind, NewLedgerEntry, NewSpend, Pence, Role, SpendCategory,
+    Envelope, FinancialYear, FundingStream, LedgerKind, NewLedgerEntry, NewSpend, Pence, Role,
+    SpendCategory,
 };
 use beacon_db::models::{EnvelopeRow, LedgerRow, SpendRow, StreamRow};
 use chrono::{DateTime, Utc};
@@ -71,7 +72,10 @@ fn stream_view(row: StreamRow, envelopes: Vec<EnvelopeRow>) -> StreamView {
 /// Every funding stream with its envelopes (a short list; not paginated).
 #[utoipa::path(tag = "funding", security(("bearer" = [])), responses((status = 200, body = Vec<StreamView>)))]
 #[get("/funding-streams")]
-pub async fn list_streams(state: web::Data<AppState>, _user: AuthUser) -> Result<web::Json<Vec<StreamView>>, ApiError> {
+pub async fn list_streams(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+) -> Result<web::Json<Vec<StreamView>>, ApiError> {
     let views = state
         .db(|conn| {
             let streams = beacon_db::funding::list_streams(conn)?;
@@ -104,13 +108,22 @@ pub struct NewStream {
     (status = 422, body = crate::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/funding-streams")]
-pub async fn create_stream(state: web::Data<AppState>, user: AuthUser, body: web::Json<NewStream>) -> Result<HttpResponse, ApiError> {
+pub async fn create_stream(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<NewStream>,
+) -> Result<HttpResponse, ApiError> {
     user.require(FINANCE, "creating funding streams")?;
     let stream = FundingStream::parse(&body.code, &body.name, &body.description)?;
     let actor = user.actor();
-    let row = state.db(move |conn| Ok(beacon_db::funding::create_stream(conn, &actor, &stream)?)).await?;
+    let row = state
+        .db(move |conn| Ok(beacon_db::funding::create_stream(conn, &actor, &stream)?))
+        .await?;
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/funding-streams/{}", row.code)))
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/funding-streams/{}", row.code),
+        ))
         .json(stream_view(row, Vec::new())))
 }
 
@@ -120,7 +133,11 @@ pub async fn create_stream(state: web::Data<AppState>, user: AuthUser, body: web
     (status = 404, body = crate::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/funding-streams/{code}")]
-pub async fn get_stream(state: web::Data<AppState>, _user: AuthUser, code: web::Path<String>) -> Result<web::Json<StreamView>, ApiError> {
+pub async fn get_stream(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    code: web::Path<String>,
+) -> Result<web::Json<StreamView>, ApiError> {
     let code = code.into_inner();
     let view = state
         .db(move |conn| {
@@ -161,13 +178,16 @@ pub async fn set_envelope(
     user.require(FINANCE, "setting envelopes")?;
     let (code, year) = path.into_inner();
     let year: FinancialYear = parse_field("financial_year", &year)?;
-    let envelope = Envelope::new(year, Pence::new(body.amount_pence)).map_err(|e| ApiError::field("amount_pence", e.to_string()))?;
+    let envelope = Envelope::new(year, Pence::new(body.amount_pence))
+        .map_err(|e| ApiError::field("amount_pence", e.to_string()))?;
     let basis = body.into_inner().basis;
     let actor = user.actor();
     let row = state
         .db(move |conn| {
             let stream = beacon_db::funding::get_stream(conn, &code)?;
-            Ok(beacon_db::funding::set_envelope(conn, &actor, stream.id, &envelope, &basis)?)
+            Ok(beacon_db::funding::set_envelope(
+                conn, &actor, stream.id, &envelope, &basis,
+            )?)
         })
         .await?;
     Ok(web::Json(row.into()))
@@ -237,7 +257,10 @@ pub async fn allocate(
     user.require(FINANCE, "allocating funding")?;
     let body = body.into_inner();
     let mut errors = beacon_core::ValidationErrors::new();
-    let year = errors.check("financial_year", body.financial_year.parse::<FinancialYear>());
+    let year = errors.check(
+        "financial_year",
+        body.financial_year.parse::<FinancialYear>(),
+    );
     let kind = errors.check("kind", body.kind.parse::<LedgerKind>());
     let (Some(year), Some(kind)) = (year, kind) else {
         return Err(errors.into());
@@ -251,8 +274,21 @@ pub async fn allocate(
         .db(move |conn| {
             let stream = beacon_db::funding::get_stream(conn, &stream_code)?;
             let programme = beacon_db::programmes::find_by_code(conn, &programme_code)?
-                .ok_or_else(|| ApiError::field("programme", format!("no programme has the code '{programme_code}'")))?;
-            let row = beacon_db::funding::record_entry(conn, &actor, stream.id, programme.id, year, &entry, Some(recorded_by))?;
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "programme",
+                        format!("no programme has the code '{programme_code}'"),
+                    )
+                })?;
+            let row = beacon_db::funding::record_entry(
+                conn,
+                &actor,
+                stream.id,
+                programme.id,
+                year,
+                &entry,
+                Some(recorded_by),
+            )?;
             Ok(ledger_view(row, stream.code, programme.code))
         })
         .await?;
@@ -315,7 +351,10 @@ pub async fn record_spend(
     user.require(FINANCE, "recording spend")?;
     let body = body.into_inner();
     let mut errors = beacon_core::ValidationErrors::new();
-    let year = errors.check("financial_year", body.financial_year.parse::<FinancialYear>());
+    let year = errors.check(
+        "financial_year",
+        body.financial_year.parse::<FinancialYear>(),
+    );
     let category = errors.check("category", body.category.parse::<SpendCategory>());
     let (Some(year), Some(category)) = (year, category) else {
         return Err(errors.into());
@@ -327,7 +366,14 @@ pub async fn record_spend(
     let view = state
         .db(move |conn| {
             let programme = beacon_db::programmes::get_by_code(conn, &code)?;
-            let row = beacon_db::spend::record(conn, &actor, programme.id, year, &spend, Some(recorded_by))?;
+            let row = beacon_db::spend::record(
+                conn,
+                &actor,
+                programme.id,
+                year,
+                &spend,
+                Some(recorded_by),
+            )?;
             Ok(spend_view(row, programme.code))
         })
         .await?;

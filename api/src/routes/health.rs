@@ -28,7 +28,10 @@ pub async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     state
-        .db(|conn| beacon_db::ping(conn).map_err(|_| ApiError::Unavailable("the database is not answering".into())))
+        .db(|conn| {
+            beacon_db::ping(conn)
+                .map_err(|_| ApiError::Unavailable("the database is not answering".into()))
+        })
         .await?;
     Ok(HttpResponse::Ok().json(Health { status: "ready" }))
 }

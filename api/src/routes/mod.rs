@@ -18,13 +18,18 @@ pub(crate) fn parse_field<T: std::str::FromStr>(field: &str, text: &str) -> Resu
 where
     T::Err: std::fmt::Display,
 {
-    text.parse().map_err(|e: T::Err| ApiError::field(field, e.to_string()))
+    text.parse()
+        .map_err(|e: T::Err| ApiError::field(field, e.to_string()))
 }
 
 /// A date written YYYY-MM-DD, or a field error saying so.
 pub(crate) fn parse_date(field: &str, text: &str) -> Result<chrono::NaiveDate, ApiError> {
-    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| ApiError::field(field, format!("'{text}' is not a date; write it like 2025-06-30")))
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        ApiError::field(
+            field,
+            format!("'{text}' is not a date; write it like 2025-06-30"),
+        )
+    })
 }
 
 /// Stored times are UTC; the API writes them as RFC 3339.

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
-use beacon_core::{FinancialYear, NewProgramme, RawProgramme, Rating, Role, Stage};
+use beacon_core::{FinancialYear, NewProgramme, Rating, RawProgramme, Role, Stage};
 use beacon_db::DbConnection;
 use beacon_db::models::ProgrammeRow;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -87,7 +87,11 @@ pub(crate) fn current_year() -> Result<FinancialYear, ApiError> {
 
 /// Builds the views for a page of programmes with two more queries, whatever its size:
 /// owners and this year's totals for every programme on the page at once.
-fn views(conn: &mut DbConnection, rows: Vec<ProgrammeRow>, year: FinancialYear) -> Result<Vec<ProgrammeView>, ApiError> {
+fn views(
+    conn: &mut DbConnection,
+    rows: Vec<ProgrammeRow>,
+    year: FinancialYear,
+) -> Result<Vec<ProgrammeView>, ApiError> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut owners: HashMap<i64, Vec<OwnerView>> = HashMap::new();
     for (programme_id, user) in beacon_db::programmes::owners_of(conn, &ids)? {
@@ -96,10 +100,11 @@ fn views(conn: &mut DbConnection, rows: Vec<ProgrammeRow>, year: FinancialYear) 
             email: user.email,
         });
     }
-    let totals: HashMap<i64, beacon_db::models::TotalsRow> = beacon_db::totals::for_programmes_year(conn, &ids, year.start_year())?
-        .into_iter()
-        .map(|t| (t.programme_id, t))
-        .collect();
+    let totals: HashMap<i64, beacon_db::models::TotalsRow> =
+        beacon_db::totals::for_programmes_year(conn, &ids, year.start_year())?
+            .into_iter()
+            .map(|t| (t.programme_id, t))
+            .collect();
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -161,7 +166,11 @@ pub struct ListQuery {
     (status = 422, description = "A filter or the cursor is not valid", body = crate::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/programmes")]
-pub async fn list(state: web::Data<AppState>, _user: AuthUser, query: web::Query<ListQuery>) -> Result<web::Json<ProgrammeList>, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    query: web::Query<ListQuery>,
+) -> Result<web::Json<ProgrammeList>, ApiError> {
     let query = query.into_inner();
     let limit = pagination::limit(query.limit)?;
     if let Some(rating) = &query.rating {
@@ -176,10 +185,17 @@ pub async fn list(state: web::Data<AppState>, _user: AuthUser, query: web::Query
         sponsor: query.sponsor.map(|s| s.trim().to_string()),
         capability_area: query.capability,
         lead_force: query.lead_force,
-        text: query.q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty()),
+        text: query
+            .q
+            .map(|q| q.trim().to_string())
+            .filter(|q| !q.is_empty()),
     };
     let fingerprint = format!("programmes?{filter:?}");
-    let after = query.cursor.as_deref().map(|c| pagination::decode(&fingerprint, c)).transpose()?;
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|c| pagination::decode(&fingerprint, c))
+        .transpose()?;
     let year = current_year()?;
     let (items, next_cursor) = state
         .db(move |conn| {
@@ -204,7 +220,9 @@ async fn load_view(state: &AppState, code: String) -> Result<ProgrammeView, ApiE
 }
 
 fn with_etag(mut response: actix_web::HttpResponseBuilder, view: &ProgrammeView) -> HttpResponse {
-    response.insert_header((header::ETAG, etag(view.version))).json(view)
+    response
+        .insert_header((header::ETAG, etag(view.version)))
+        .json(view)
 }
 
 /// One programme, with an ETag for conditional updates.
@@ -213,7 +231,11 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, view: &ProgrammeView)
     (status = 404, body = crate::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/programmes/{code}")]
-pub async fn get(state: web::Data<AppState>, _user: AuthUser, code: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    _user: AuthUser,
+    code: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let view = load_view(&state, code.into_inner()).await?;
     Ok(with_etag(HttpResponse::Ok(), &view))
 }
@@ -253,7 +275,11 @@ fn optional_date(field: &str, text: Option<&str>) -> Result<Option<NaiveDate>, A
     (status = 422, body = crate::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/programmes")]
-pub async fn create(state: web::Data<AppState>, user: AuthUser, body: web::Json<ProgrammeInput>) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<ProgrammeInput>,
+) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Admin], "registering programmes")?;
     let body = body.into_inner();
     let programme = NewProgramme::parse(RawProgramme {
@@ -274,7 +300,12 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: web::Json<
         .await?;
     let view = load_view(&state, code).await?;
     let location = format!("/api/v1/programmes/{}", view.code);
-    Ok(with_etag(HttpResponse::Created().insert_header((header::LOCATION, location)).take(), &view))
+    Ok(with_etag(
+        HttpResponse::Created()
+            .insert_header((header::LOCATION, location))
+            .take(),
+        &view,
+    ))
 }
 
 /// Fields to change; absent fields stay as they are, null clears an optional one.
@@ -303,17 +334,22 @@ pub struct ProgrammePatch {
 
 /// The version an `If-Match: "v4"` names.
 fn expected_version(request: &HttpRequest) -> Result<i64, ApiError> {
-    let value = request
-        .headers()
-        .get(header::IF_MATCH)
-        .ok_or_else(|| ApiError::PreconditionRequired("send If-Match with the ETag from GET /api/v1/programmes/{code}".into()))?;
+    let value = request.headers().get(header::IF_MATCH).ok_or_else(|| {
+        ApiError::PreconditionRequired(
+            "send If-Match with the ETag from GET /api/v1/programmes/{code}".into(),
+        )
+    })?;
     value
         .to_str()
         .ok()
         .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
         .and_then(|v| v.strip_prefix('v'))
         .and_then(|v| v.parse().ok())
-        .ok_or_else(|| ApiError::PreconditionFailed("If-Match does not name a version of this programme; GET it again".into()))
+        .ok_or_else(|| {
+            ApiError::PreconditionFailed(
+                "If-Match does not name a version of this programme; GET it again".into(),
+            )
+        })
 }
 
 /// Change a programme's details (admin). Send the ETag from GET as If-Match: if the
@@ -342,10 +378,12 @@ pub async fn update(
     let updated_code = state
         .db(move |conn| {
             let current = beacon_db::programmes::get_by_code(conn, &code)?;
-            let date = |field: &str, change: Option<Option<String>>, now: Option<NaiveDate>| match change {
-                None => Ok(now),
-                Some(None) => Ok(None),
-                Some(Some(text)) => parse_date(field, &text).map(Some),
+            let date = |field: &str, change: Option<Option<String>>, now: Option<NaiveDate>| {
+                match change {
+                    None => Ok(now),
+                    Some(None) => Ok(None),
+                    Some(Some(text)) => parse_date(field, &text).map(Some),
+                }
             };
             let programme = NewProgramme::parse(RawProgramme {
                 code: current.code.clone(),
@@ -356,8 +394,14 @@ pub async fn update(
                 lead_force: patch.lead_force.unwrap_or(current.lead_force_id),
                 stage: patch.stage.unwrap_or(current.stage),
                 start_date: date("start_date", patch.start_date, current.start_date)?,
-                planned_end_date: date("planned_end_date", patch.planned_end_date, current.planned_end_date)?,
-                whole_life_cost_pence: patch.whole_life_cost_pence.unwrap_or(current.whole_life_cost_pence),
+                planned_end_date: date(
+                    "planned_end_date",
+                    patch.planned_end_date,
+                    current.planned_end_date,
+                )?,
+                whole_life_cost_pence: patch
+                    .whole_life_cost_pence
+                    .unwrap_or(current.whole_life_cost_pence),
             })?;
             Ok(beacon_db::programmes::update(conn, &actor, &code, &programme, Some(version))?.code)
         })
@@ -372,14 +416,23 @@ pub async fn update(
     (status = 404, body = crate::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[put("/programmes/{code}/owners/{user_id}")]
-pub async fn add_owner(state: web::Data<AppState>, user: AuthUser, path: web::Path<(String, i64)>) -> Result<HttpResponse, ApiError> {
+pub async fn add_owner(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Admin], "changing owners")?;
     let (code, user_id) = path.into_inner();
     let actor = user.actor();
     state
         .db(move |conn| {
             let programme = beacon_db::programmes::get_by_code(conn, &code)?;
-            Ok(beacon_db::programmes::add_owner(conn, &actor, programme.id, user_id)?)
+            Ok(beacon_db::programmes::add_owner(
+                conn,
+                &actor,
+                programme.id,
+                user_id,
+            )?)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -391,14 +444,23 @@ pub async fn add_owner(state: web::Data<AppState>, user: AuthUser, path: web::Pa
     (status = 404, body = crate::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[delete("/programmes/{code}/owners/{user_id}")]
-pub async fn remove_owner(state: web::Data<AppState>, user: AuthUser, path: web::Path<(String, i64)>) -> Result<HttpResponse, ApiError> {
+pub async fn remove_owner(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(String, i64)>,
+) -> Result<HttpResponse, ApiError> {
     user.require(&[Role::Admin], "changing owners")?;
     let (code, user_id) = path.into_inner();
     let actor = user.actor();
     state
         .db(move |conn| {
             let programme = beacon_db::programmes::get_by_code(conn, &code)?;
-            Ok(beacon_db::programmes::remove_owner(conn, &actor, programme.id, user_id)?)
+            Ok(beacon_db::programmes::remove_owner(
+                conn,
+                &actor,
+                programme.id,
+                user_id,
+            )?)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

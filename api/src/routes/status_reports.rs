@@ -88,17 +88,23 @@ pub async fn create(
     let body = body.into_inner();
     let mut errors = beacon_core::ValidationErrors::new();
     let rating = errors.check("rating", body.rating.parse::<Rating>());
-    let period_end = errors.check("period_end", parse_date("period_end", &body.period_end).map_err(|e| e.to_string()));
+    let period_end = errors.check(
+        "period_end",
+        parse_date("period_end", &body.period_end).map_err(|e| e.to_string()),
+    );
     let (Some(rating), Some(period_end)) = (rating, period_end) else {
         return Err(errors.into());
     };
-    let report = NewStatusReport::new(rating, &body.rationale, period_end, Utc::now().date_naive())?;
+    let report =
+        NewStatusReport::new(rating, &body.rationale, period_end, Utc::now().date_naive())?;
     let code = code.into_inner();
     let actor = user.actor();
     let (code, recorded) = state
         .db(move |conn| {
             let programme = beacon_db::programmes::get_by_code(conn, &code)?;
-            if user.role == Role::Lead && !beacon_db::programmes::is_owner(conn, programme.id, user.id)? {
+            if user.role == Role::Lead
+                && !beacon_db::programmes::is_owner(conn, programme.id, user.id)?
+            {
                 return Err(ApiError::Forbidden(format!(
                     "only the programme's owners may report on '{code}', and you are not one"
                 )));
@@ -108,10 +114,22 @@ pub async fn create(
                 reported_at: None,
                 source: "beacon",
             };
-            Ok((code, beacon_db::status_reports::record(conn, &actor, programme.id, &report, &provenance)?))
+            Ok((
+                code,
+                beacon_db::status_reports::record(
+                    conn,
+                    &actor,
+                    programme.id,
+                    &report,
+                    &provenance,
+                )?,
+            ))
         })
         .await?;
-    let location = format!("/api/v1/programmes/{code}/status-reports/{}", recorded.report.id);
+    let location = format!(
+        "/api/v1/programmes/{code}/status-reports/{}",
+        recorded.report.id
+    );
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, location))
         .json(view(&code, recorded.report, recorded.previous_rating)))
@@ -142,7 +160,10 @@ pub async fn list(
     let limit = pagination::limit(query.limit)?;
     let fingerprint = format!("status-reports/{code}");
     let before = match &query.cursor {
-        Some(cursor) => Some(parse_field::<i64>("cursor", &pagination::decode(&fingerprint, cursor)?)?),
+        Some(cursor) => Some(parse_field::<i64>(
+            "cursor",
+            &pagination::decode(&fingerprint, cursor)?,
+        )?),
         None => None,
     };
     let (items, next_cursor) = state
@@ -150,7 +171,10 @@ pub async fn list(
             let programme = beacon_db::programmes::get_by_code(conn, &code)?;
             let rows = beacon_db::status_reports::page(conn, programme.id, before, limit)?;
             let (rows, next) = pagination::finish(rows, limit, &fingerprint, |r| r.id.to_string());
-            Ok((rows.into_iter().map(|r| view(&code, r, None)).collect(), next))
+            Ok((
+                rows.into_iter().map(|r| view(&code, r, None)).collect(),
+                next,
+            ))
         })
         .await?;
     Ok(web::Json(ReportList { items, next_cursor }))

@@ -89,14 +89,23 @@ const ADMIN: &[Role] = &[Role::Admin];
     (status = 403, body = crate::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/users")]
-pub async fn list(state: web::Data<AppState>, user: AuthUser, query: web::Query<ListQuery>) -> Result<web::Json<UserList>, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<ListQuery>,
+) -> Result<web::Json<UserList>, ApiError> {
     user.require(ADMIN, "listing users")?;
     let limit = pagination::limit(query.limit)?;
     let after = match &query.cursor {
-        Some(cursor) => Some(parse_field::<i64>("cursor", &pagination::decode("users", cursor)?)?),
+        Some(cursor) => Some(parse_field::<i64>(
+            "cursor",
+            &pagination::decode("users", cursor)?,
+        )?),
         None => None,
     };
-    let rows = state.db(move |conn| Ok(beacon_db::users::page(conn, after, limit)?)).await?;
+    let rows = state
+        .db(move |conn| Ok(beacon_db::users::page(conn, after, limit)?))
+        .await?;
     let (rows, next_cursor) = pagination::finish(rows, limit, "users", |u| u.id.to_string());
     Ok(web::Json(UserList {
         items: rows.into_iter().map(UserView::from).collect(),
@@ -111,7 +120,11 @@ pub async fn list(state: web::Data<AppState>, user: AuthUser, query: web::Query<
     (status = 422, body = crate::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/users")]
-pub async fn create(state: web::Data<AppState>, user: AuthUser, body: web::Json<NewUser>) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    body: web::Json<NewUser>,
+) -> Result<HttpResponse, ApiError> {
     user.require(ADMIN, "creating users")?;
     let body = body.into_inner();
     let mut errors = beacon_core::ValidationErrors::new();
@@ -140,10 +153,16 @@ pub async fn create(state: web::Data<AppState>, user: AuthUser, body: web::Json<
     (status = 404, body = crate::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/users/{id}")]
-pub async fn get(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<web::Json<UserView>, ApiError> {
+pub async fn get(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<web::Json<UserView>, ApiError> {
     user.require(ADMIN, "reading users")?;
     let id = id.into_inner();
-    let row = state.db(move |conn| Ok(beacon_db::users::get(conn, id)?)).await?;
+    let row = state
+        .db(move |conn| Ok(beacon_db::users::get(conn, id)?))
+        .await?;
     Ok(web::Json(row.into()))
 }
 
@@ -163,7 +182,11 @@ pub async fn update(
     user.require(ADMIN, "changing users")?;
     let id = id.into_inner();
     let body = body.into_inner();
-    let role = body.role.as_deref().map(|r| parse_field::<Role>("role", r)).transpose()?;
+    let role = body
+        .role
+        .as_deref()
+        .map(|r| parse_field::<Role>("role", r))
+        .transpose()?;
     if id == user.id && (body.active == Some(false) || role.is_some_and(|r| r != Role::Admin)) {
         return Err(ApiError::Conflict(
             "you cannot disable yourself or give up your own admin role; ask another admin".into(),
@@ -182,6 +205,8 @@ pub async fn update(
         password_hash,
     };
     let actor = user.actor();
-    let row = state.db(move |conn| Ok(beacon_db::users::update(conn, &actor, id, &change)?)).await?;
+    let row = state
+        .db(move |conn| Ok(beacon_db::users::update(conn, &actor, id, &change)?))
+        .await?;
     Ok(web::Json(row.into()))
 }

@@ -1,0 +1,59 @@
+use beacon_tests::api_test;
+use beacon_tests::app::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD};
+use serde_json::json;
+
+api_test!(fn sign_in_gives_a_bearer_token_that_identifies_the_user(app) {
+    let reply = app.send("POST", "/api/v1/auth/token", None, Some(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})));
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let body = reply.json();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3600);
+    let token = body["access_token"].as_str().unwrap();
+    let me = app.get("/api/v1/me", token);
+    assert_eq!(me.status, 200);
+    assert_eq!(me.json()["email"], ADMIN_EMAIL);
+    assert_eq!(me.json()["role"], "admin");
+});
+
+api_test!(fn a_wrong_password_and_an_unknown_email_look_the_same(app) {
+    let wrong = app.send("POST", "/api/v1/auth/token", None, Some(&json!({"email": ADMIN_EMAIL, "password": "not the password at all"})));
+    let unknown = app.send("POST", "/api/v1/auth/token", None, Some(&json!({"email": "nobody@beacon.test", "password": "not the password at all"})));
+    let (a, b) = (wrong.problem(401), unknown.problem(401));
+    assert_eq!(a, b);
+    assert_eq!(wrong.header("www-authenticate"), Some("Bearer"));
+});
+
+api_test!(fn requests_without_a_valid_token_are_refused(app) {
+    app.send("GET", "/api/v1/programmes", None, None).problem(401);
+    app.get("/api/v1/programmes", "not-a-token").problem(401);
+    let forged = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwicm9sZSI6ImFkbWluIiwiZXhwIjo0MTAyNDQ0ODAwLCJpYXQiOjEsImlzcyI6ImJlYWNvbiIsImF1ZCI6ImJlYWNvbi1hcGkifQ.c2lnbmF0dXJl";
+    app.get("/api/v1/programmes", forged).problem(401);
+});
+
+api_test!(fn repeated_failures_are_throttled_per_account(app) {
+    for _ in 0..5 {
+        let reply = app.send("POST", "/api/v1/auth/token", None, Some(&json!({"email": ADMIN_EMAIL, "password": "guessing wrongly"})));
+        reply.problem(401);
+    }
+    let reply = app.send("POST", "/api/v1/auth/token", None, Some(&json!({"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})));
+    reply.problem(429);
+    let retry: u64 = reply.header("retry-after").unwrap().parse().unwrap();
+    assert!(retry > 0 && retry <= 900, "{retry}");
+});
+
+api_test!(fn a_disabled_users_token_stops_working_at_once(app) {
+    let (id, token) = app.user("leaver@force.police.uk", "viewer");
+    assert_eq!(app.get("/api/v1/programmes", &token).status, 200);
+    let admin = app.admin();
+    let reply = app.send("PATCH", &format!("/api/v1/users/{id}"), Some(&admin), Some(&json!({"active": false})));
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    app.get("/api/v1/programmes", &token).problem(401);
+    app.send("POST", "/api/v1/auth/token", None, Some(&json!({"email": "leaver@force.police.uk", "password": PASSWORD}))).problem(401);
+});
+
+api_test!(fn a_role_change_takes_effect_on_the_next_request(app) {
+    let (id, token) = app.user("analyst@force.police.uk", "viewer");
+    app.post("/api/v1/funding-streams", &token, json!({"code": "new-stream", "name": "New"})).problem(403);
+    app.send("PATCH", &format!("/api/v1/users/{id}"), Some(&app.admin()), Some(&json!({"role": "finance"})));
+    assert_eq!(app.post("/api/v1/funding-streams", &token, json!({"code": "new-stream", "name": "New"})).status, 201);
+});

@@ -1,0 +1,13 @@
+//! Black-box tests of the HTTP API: the real server on a free port, on SQLite and on
+//! PostgreSQL, spoken to over HTTP.
+
+mod auth;
+mod concurrency;
+mod errors;
+mod funding;
+mod openapi;
+mod permissions;
+mod programmes;
+mod reference;
+mod status_reports;
+mod users;
