@@ -1,6 +1,8 @@
 //! Logs: human-readable by default, JSON with `BEACON_LOG_FORMAT=json`; the level from
 //! `BEACON_LOG` (default `info` for the server, `warn` for commands).
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 pub fn init(json: bool, default_level: &str) {
@@ -8,7 +10,9 @@ pub fn init(json: bool, default_level: &str) {
         EnvFilter::try_from_env("BEACON_LOG").unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colour only for a person at a terminal, never into a log file.
+        .with_ansi(std::io::stderr().is_terminal());
     // try_init: a second call (tests start several servers) keeps the first subscriber.
     let _ = if json {
         builder

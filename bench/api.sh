@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# The API benchmark: a large portfolio on SQLite and on PostgreSQL, the release server,
+# and wrk at 64 connections. Prints a Markdown table of requests/s, p50 and p99.
+#
+#   bash bench/api.sh              # everything (about 10 minutes on 2 cores)
+#   DURATION=5 bash bench/api.sh   # shorter runs per endpoint
+#
+# Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth) like the tests, and wrk
+# (installed from Debian's packages if missing). Traffic goes to 127.0.0.1 only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-64}
+PORT=${PORT:-18181}
+PG=${BEACON_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}
+work=$(mktemp -d)
+server=""
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+cargo build --release --locked -p beacon-api >&2
+beacon=target/release/beacon
+secret=benchmark-secret-that-is-at-least-32-bytes-long
+admin_password="benchmark admin password"
+
+# make_db BACKEND LEDGER_ROWS -> prints the database URL, migrated and filled
+make_db() {
+    local backend=$1 ledger=$2 url
+    if [ "$backend" = sqlite ]; then
+        url="$work/bench-$ledger.db"
+        rm -f "$url"*
+        "$beacon" --database-url "$url" migrate >/dev/null
+        bash bench/data.sql.sh sqlite 1000 200000 "$ledger" |
+            python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.stdin.read())" "$url"
+    else
+        local name="beacon_bench_$ledger"
+        psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name" >/dev/null
+        url="$PG/$name"
+        "$beacon" --database-url "$url" migrate >/dev/null
+        bash bench/data.sql.sh postgres 1000 200000 "$ledger" | psql "$url" -q -v ON_ERROR_STOP=1 >/dev/null
+    fi
+    echo "$url"
+}
+
+start_server() {
+    DATABASE_URL=$1 BEACON_BIND=127.0.0.1:$PORT BEACON_JWT_SECRET=$secret BEACON_LOG=warn \
+        BEACON_ADMIN_EMAIL=bench@beacon.test BEACON_ADMIN_PASSWORD=$admin_password \
+        "$beacon" serve >"$work/server.log" 2>&1 &
+    server=$!
+    for _ in $(seq 1 100); do
+        curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && return
+        sleep 0.1
+    done
+    cat "$work/server.log" >&2
+    echo "the server did not start" >&2
+    exit 1
+}
+
+stop_server() {
+    kill -TERM "$server" 2>/dev/null || true
+    wait "$server" 2>/dev/null || true
+    server=""
+}
+
+token() {
+    curl -fs -X POST "http://127.0.0.1:$PORT/api/v1/auth/token" -H 'content-type: application/json' \
+        -d "{\"email\":\"bench@beacon.test\",\"password\":\"$admin_password\"}" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
+
+# lua NAME METHOD PATH BODY: a wrk script; PATH may contain {n} for a random programme.
+lua() {
+    local file="$work/$1.lua"
+    cat >"$file" <<LUA
+wrk.method = "$2"
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = [[$4]]
+local template = "$3"
+request = function()
+  local path = template:gsub("{n}", string.format("%05d", math.random(1, 1000)))
+  return wrk.format(nil, path)
+end
+LUA
+    echo "$file"
+}
+
+to_ms() { awk '{ v=$1; if (v ~ /us$/) { sub(/us$/,"",v); v=v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v) } else if (v ~ /s$/) { sub(/s$/,"",v); v=v*1000 } printf "%.1f", v }'; }
+
+# run LABEL SCRIPT [CONNECTIONS] -> a table row; the raw output is kept in $work
+run() {
+    local label=$1 script=$2 connections=${3:-$CONNECTIONS} out="$work/wrk.out"
+    wrk -t2 -c"$connections" -d"${DURATION}s" --timeout 10s --latency -s "$script" "http://127.0.0.1:$PORT" >"$out"
+    report "$label" "$out"
+}
+
+report() {
+    local label=$1 out=$2 rps p50 p99 errors
+    rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' "$out")
+    p50=$(awk '$1 == "50%" {print $2}' "$out" | to_ms)
+    p99=$(awk '$1 == "99%" {print $2}' "$out" | to_ms)
+    errors=$(awk '/Non-2xx/ {print $NF} /Socket errors/ {print}' "$out" | tr '\n' ' ')
+    echo "| $backend | $label | $rps | $p50 | $p99 | ${errors:-0} |"
+}
+
+echo "| backend | request | requests/s | p50 ms | p99 ms | errors |"
+echo "|---|---|---:|---:|---:|---|"
+for backend in sqlite postgres; do
+    url=$(make_db "$backend" 500000)
+    start_server "$url"
+    TOKEN=$(token)
+    run "GET /healthz" "$(lua health GET /healthz '')"
+    run "GET /programmes?limit=50" "$(lua list GET '/api/v1/programmes?limit=50' '')"
+    run "GET /programmes/{code}" "$(lua one GET '/api/v1/programmes/bench-{n}' '')"
+    run "POST /programmes/{code}/status-reports" "$(lua report POST '/api/v1/programmes/bench-{n}/status-reports' '{"rating":"amber","rationale":"Benchmark report","period_end":"2026-09-30"}')"
+    run "POST /auth/token" "$(lua signin POST /api/v1/auth/token "{\"email\":\"bench@beacon.test\",\"password\":\"$admin_password\"}")"
+
+    # Sign-in at full load beside the list: the list's share of its own throughput.
+    list_script=$(lua list GET '/api/v1/programmes?limit=50' '')
+    signin_script=$(lua signin POST /api/v1/auth/token "{\"email\":\"bench@beacon.test\",\"password\":\"$admin_password\"}")
+    wrk -t1 -c32 -d"${DURATION}s" --timeout 10s --latency -s "$list_script" "http://127.0.0.1:$PORT" >"$work/alone.out"
+    wrk -t1 -c32 -d"${DURATION}s" --timeout 10s --latency -s "$signin_script" "http://127.0.0.1:$PORT" >"$work/signin.out" &
+    signin=$!
+    wrk -t1 -c32 -d"${DURATION}s" --timeout 10s --latency -s "$list_script" "http://127.0.0.1:$PORT" >"$work/mixed.out"
+    wait "$signin"
+    report "GET /programmes?limit=50, 32 conns alone" "$work/alone.out"
+    report "GET /programmes?limit=50, 32 conns beside sign-in" "$work/mixed.out"
+    report "POST /auth/token, 32 conns beside the list" "$work/signin.out"
+    stop_server
+
+    # The list's cost follows the page, not the ledger.
+    for ledger in 50000 5000000; do
+        url=$(make_db "$backend" "$ledger")
+        start_server "$url"
+        TOKEN=$(token)
+        run "GET /programmes?limit=50 ($ledger ledger entries)" "$(lua list GET '/api/v1/programmes?limit=50' '')"
+        stop_server
+    done
+done

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Prints the SQL that fills an empty, migrated Beacon database with a benchmark
+# portfolio: PROGRAMMES programmes, REPORTS status reports and LEDGER ledger entries,
+# with the yearly totals and envelope totals computed from the entries, as Beacon
+# keeps them. Usage: data.sql.sh postgres|sqlite PROGRAMMES REPORTS LEDGER
+set -euo pipefail
+backend=$1 programmes=$2 reports=$3 ledger=$4
+
+if [ "$backend" = postgres ]; then
+    series() { echo "generate_series(1, $1) AS s(i)"; }
+    code="'bench-' || lpad(i::text, 5, '0')"
+    at="timestamp '2020-01-01' + i * interval '1 minute'"
+    day="date '2020-01-01' + (i % 2000)"
+    from() { echo "FROM $(series "$1")"; }
+    echo "BEGIN;"
+else
+    # SQLite: a recursive CTE counts.
+    from() { echo "FROM (WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $1) SELECT i FROM c)"; }
+    code="printf('bench-%05d', i)"
+    at="datetime('2020-01-01', '+' || i || ' minutes')"
+    day="date('2020-01-01', '+' || (i % 2000) || ' days')"
+    echo "PRAGMA synchronous = OFF; BEGIN;"
+fi
+rating="CASE i % 5 WHEN 0 THEN 'red' WHEN 1 THEN 'amber_red' WHEN 2 THEN 'amber' WHEN 3 THEN 'amber_green' ELSE 'green' END"
+
+cat <<SQL
+INSERT INTO programmes (code, name, description, capability_area, sponsor, lead_force_id, stage,
+    start_date, planned_end_date, whole_life_cost_pence, current_rating, rating_since, version, created_at, updated_at)
+SELECT $code, 'Benchmark programme ' || i, 'Generated for the benchmark', 'data-and-intelligence',
+    CASE i % 3 WHEN 0 THEN 'Home Office' WHEN 1 THEN 'NPCC' ELSE 'Police Digital Service' END,
+    NULL, 'delivery', NULL, NULL, i * 1000000, $rating, '2025-01-01 00:00:00', 1, '2025-01-01 00:00:00', '2025-01-01 00:00:00'
+$(from "$programmes");
+
+INSERT INTO status_reports (programme_id, rating, rationale, period_end, reported_by, reported_at, source)
+SELECT 1 + (i % $programmes), $rating, 'Generated report ' || i, $day, NULL, $at, 'benchmark'
+$(from "$reports");
+
+INSERT INTO funding_streams (code, name, description, created_at)
+SELECT 'bench-stream-' || i, 'Benchmark stream ' || i, '', '2025-01-01 00:00:00'
+$(from 10);
+
+INSERT INTO envelopes (stream_id, financial_year, amount_pence, allocated_pence, basis, updated_at)
+SELECT s.id, 2015 + y.i, 1000000000000000, 0, 'benchmark', '2025-01-01 00:00:00'
+FROM funding_streams s, ($(echo "SELECT i $(from 12)")) y;
+
+INSERT INTO ledger_entries (stream_id, programme_id, financial_year, kind, amount_pence, reason, recorded_by, recorded_at)
+SELECT 1 + (i % 10), 1 + (i % $programmes), 2016 + (i % 11), 'allocation', 100 + (i % 1000), 'benchmark', NULL, $at
+$(from "$ledger");
+
+INSERT INTO programme_year_totals (programme_id, financial_year, allocated_pence, spent_run_pence, spent_change_pence)
+SELECT programme_id, financial_year, SUM(amount_pence), 0, 0 FROM ledger_entries GROUP BY programme_id, financial_year;
+
+UPDATE envelopes SET allocated_pence = (
+    SELECT COALESCE(SUM(l.amount_pence), 0) FROM ledger_entries l
+    WHERE l.stream_id = envelopes.stream_id AND l.financial_year = envelopes.financial_year);
+COMMIT;
+SQL
+if [ "$backend" = postgres ]; then echo "ANALYZE;"; else echo "ANALYZE;"; fi
