@@ -410,6 +410,28 @@ pub async fn update(
     Ok(with_etag(HttpResponse::Ok(), &view))
 }
 
+type OwnerChange =
+    fn(&mut DbConnection, &beacon_db::Actor, i64, i64) -> Result<(), beacon_db::DbError>;
+
+/// Adding and removing an owner differ only in the repository call.
+async fn change_owner(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<(String, i64)>,
+    change: OwnerChange,
+) -> Result<HttpResponse, ApiError> {
+    user.require(&[Role::Admin], "changing owners")?;
+    let (code, user_id) = path.into_inner();
+    let actor = user.actor();
+    state
+        .db(move |conn| {
+            let programme = beacon_db::programmes::get_by_code(conn, &code)?;
+            Ok(change(conn, &actor, programme.id, user_id)?)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// Make a user an owner of a programme (admin). Owners are told when it turns Red.
 #[utoipa::path(tag = "programmes", security(("bearer" = [])), params(("code" = String, Path), ("user_id" = i64, Path)), responses(
     (status = 204, description = "The user owns the programme"),
@@ -421,21 +443,11 @@ pub async fn add_owner(
     user: AuthUser,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Admin], "changing owners")?;
-    let (code, user_id) = path.into_inner();
-    let actor = user.actor();
-    state
-        .db(move |conn| {
-            let programme = beacon_db::programmes::get_by_code(conn, &code)?;
-            Ok(beacon_db::programmes::add_owner(
-                conn,
-                &actor,
-                programme.id,
-                user_id,
-            )?)
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    // Already an owner is fine: PUT is idempotent.
+    change_owner(state, user, path, |conn, actor, programme, owner| {
+        beacon_db::programmes::add_owner(conn, actor, programme, owner).map(drop)
+    })
+    .await
 }
 
 /// Stop a user owning a programme (admin).
@@ -449,19 +461,5 @@ pub async fn remove_owner(
     user: AuthUser,
     path: web::Path<(String, i64)>,
 ) -> Result<HttpResponse, ApiError> {
-    user.require(&[Role::Admin], "changing owners")?;
-    let (code, user_id) = path.into_inner();
-    let actor = user.actor();
-    state
-        .db(move |conn| {
-            let programme = beacon_db::programmes::get_by_code(conn, &code)?;
-            Ok(beacon_db::programmes::remove_owner(
-                conn,
-                &actor,
-                programme.id,
-                user_id,
-            )?)
-        })
-        .await?;
-    Ok(HttpResponse::NoContent().finish())
+    change_owner(state, user, path, beacon_db::programmes::remove_owner).await
 }

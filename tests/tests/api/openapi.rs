@@ -15,7 +15,7 @@ fn the_served_document_is_the_committed_one() {
     let committed: serde_json::Value = serde_json::from_str(&committed).unwrap();
     assert!(
         served.json() == committed,
-        "openapi/openapi.json is out of date: run `cargo run -- openapi` and commit it"
+        "openapi/openapi.json is out of date: run `cargo run --bin beacon -- openapi` and commit it"
     );
 }
 
