@@ -15,7 +15,14 @@ PORT=${PORT:-18181}
 PG=${BEACON_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 work=$(mktemp -d)
 server=""
-trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+cleanup() {
+    [ -n "$server" ] && kill "$server" 2>/dev/null
+    rm -rf "$work"
+    for ledger in 50000 500000 5000000; do
+        psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS beacon_bench_$ledger WITH (FORCE)" >/dev/null 2>&1 || true
+    done
+}
+trap cleanup EXIT
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --locked -p beacon-api >&2
