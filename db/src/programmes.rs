@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use crate::audit::{self, Actor};
 use crate::connection::{DbConnection, write_transaction};
 use crate::error::DbError;
-use crate::models::{ForceRow, OwnerRow, ProgrammeRow, UserRow};
-use crate::schema::{forces, programme_owners, programmes, users};
+use crate::models::{OwnerRow, ProgrammeRow, UserRow};
+use crate::schema::{programme_owners, programmes, users};
 
 /// The columns a person sets; the rest (rating, version, times) Beacon keeps.
 #[derive(Insertable, AsChangeset)]
@@ -45,12 +45,7 @@ impl<'a> From<&'a NewProgramme> for ProgrammeFields<'a> {
 /// A lead force that does not exist is a field error the caller can fix.
 fn check_lead_force(conn: &mut DbConnection, programme: &NewProgramme) -> Result<(), DbError> {
     if let Some(force) = &programme.lead_force {
-        let exists: Option<ForceRow> = forces::table
-            .find(force.as_str())
-            .select(ForceRow::as_select())
-            .first(conn)
-            .optional()?;
-        if exists.is_none() {
+        if crate::forces::find(conn, force.as_str())?.is_none() {
             return Err(DbError::Invalid(ValidationErrors::single(
                 "lead_force",
                 format!("no force has the id '{force}'; see the list of forces"),

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use beacon_tests::{EmptyPostgres, TestDb};
+use beacon_tests::{EmptyPostgres, TestDb, both_backends};
 
 fn beacon(dir: &Path, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_beacon-under-test"));
@@ -148,15 +148,9 @@ fn seed_twice(db: &TestDb) {
     assert!(esn.contains("2017-09-30") && esn.contains("red"), "{esn}");
 }
 
-#[test]
-fn seed_on_sqlite_loads_once() {
-    seed_twice(&TestDb::sqlite());
-}
-
-#[test]
-fn seed_on_postgres_loads_once() {
-    seed_twice(&TestDb::postgres());
-}
+both_backends!(fn seed_loads_once(db) {
+    seed_twice(db);
+});
 
 #[test]
 fn migrate_prepares_an_empty_postgres_database() {
@@ -247,15 +241,9 @@ fn users_are_added_and_listed(db: &TestDb) {
     ));
 }
 
-#[test]
-fn users_on_sqlite() {
-    users_are_added_and_listed(&TestDb::sqlite());
-}
-
-#[test]
-fn users_on_postgres() {
-    users_are_added_and_listed(&TestDb::postgres());
-}
+both_backends!(fn users(db) {
+    users_are_added_and_listed(db);
+});
 
 #[test]
 fn bad_input_gets_one_line_that_says_what_to_fix() {

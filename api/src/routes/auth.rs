@@ -55,10 +55,10 @@ pub async fn token(
     body: web::Json<TokenRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let TokenRequest { email, password } = body.into_inner();
-    // A malformed email cannot have an account: the same 401 as any other miss.
-    let email = Email::parse(&email)
-        .map(|e| e.as_str().to_string())
-        .unwrap_or(email);
+    // A malformed email cannot have an account: the same 401 as any other miss, after
+    // the same work (the hasher verifies against its dummy hash).
+    let parsed = Email::parse(&email).ok();
+    let email = parsed.as_ref().map_or(email, |e| e.as_str().to_string());
     tracing::Span::current().record("email", email.as_str());
     let address = request
         .peer_addr()
@@ -69,13 +69,14 @@ pub async fn token(
         .check(&address, &email)
         .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
 
-    let lookup = email.clone();
-    let user = state
-        .db(move |conn| match Email::parse(&lookup) {
-            Ok(email) => Ok(beacon_db::users::find_by_email(conn, &email)?),
-            Err(_) => Ok(None),
-        })
-        .await?;
+    let user = match parsed {
+        Some(parsed) => {
+            state
+                .db(move |conn| Ok(beacon_db::users::find_by_email(conn, &parsed)?))
+                .await?
+        }
+        None => None,
+    };
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     let matches = state.hasher.verify(password, stored).await?;
     match user {
