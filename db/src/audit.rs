@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::connection::DbConnection;
 use crate::error::DbError;
 use crate::models::AuditRow;
+use crate::query::LimitLiteral;
 use crate::schema::audit_log;
 
 /// Who made a change: a signed-in user, or Beacon itself acting for an operator
@@ -91,8 +92,8 @@ pub fn for_entity(
 pub fn latest(conn: &mut DbConnection, limit: i64) -> Result<Vec<AuditRow>, DbError> {
     Ok(audit_log::table
         .order(audit_log::id.desc())
-        .limit(limit)
         .select(AuditRow::as_select())
+        .limit_literal(limit)
         .load(conn)?)
 }
 

@@ -45,7 +45,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ForceRow>, DbErr
     Ok(forces::table
         .find(id)
         .select(ForceRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 

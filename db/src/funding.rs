@@ -51,7 +51,7 @@ pub fn find_stream(conn: &mut DbConnection, code: &str) -> Result<Option<StreamR
     Ok(funding_streams::table
         .filter(funding_streams::code.eq(code))
         .select(StreamRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -147,7 +147,7 @@ pub fn find_envelope(
     Ok(envelopes::table
         .find((stream_id, year.start_year()))
         .select(EnvelopeRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -164,11 +164,11 @@ fn lock_envelope(
         DbConnection::Postgres(pg) => query
             .select(EnvelopeRow::as_select())
             .for_update()
-            .first(pg)
+            .get_result(pg)
             .optional()?,
         DbConnection::Sqlite(_) => query
             .select(EnvelopeRow::as_select())
-            .first(conn)
+            .get_result(conn)
             .optional()?,
     })
 }
@@ -177,7 +177,7 @@ fn stream_code(conn: &mut DbConnection, stream_id: i64) -> Result<String, DbErro
     funding_streams::table
         .find(stream_id)
         .select(funding_streams::code)
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| DbError::not_found("funding stream", stream_id))
 }

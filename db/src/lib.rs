@@ -14,6 +14,7 @@ pub mod models;
 pub mod pool;
 pub mod portfolio;
 pub mod programmes;
+pub mod query;
 pub mod schema;
 pub mod seed;
 pub mod spend;

@@ -7,6 +7,7 @@ use crate::audit::{self, Actor};
 use crate::connection::{DbConnection, write_transaction};
 use crate::error::DbError;
 use crate::models::{OwnerRow, ProgrammeRow, UserRow};
+use crate::query::{LimitLiteral, in_ids};
 use crate::schema::{programme_owners, programmes, users};
 
 /// The columns a person sets; the rest (rating, version, times) Beacon keeps.
@@ -143,7 +144,7 @@ pub fn find_by_code(conn: &mut DbConnection, code: &str) -> Result<Option<Progra
     Ok(programmes::table
         .filter(programmes::code.eq(code))
         .select(ProgrammeRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -236,7 +237,7 @@ fn find_owner(
     Ok(programme_owners::table
         .find((programme_id, user_id))
         .select(OwnerRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -254,7 +255,7 @@ pub fn get_by_id(conn: &mut DbConnection, id: i64) -> Result<ProgrammeRow, DbErr
     programmes::table
         .find(id)
         .select(ProgrammeRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?
         .ok_or_else(|| DbError::not_found("programme", id))
 }
@@ -268,7 +269,7 @@ pub(crate) fn lock(conn: &mut DbConnection, id: i64) -> Result<ProgrammeRow, DbE
             .find(id)
             .select(ProgrammeRow::as_select())
             .for_update()
-            .first(pg)
+            .get_result(pg)
             .optional()?,
         DbConnection::Sqlite(_) => return get_by_id(conn, id),
     };
@@ -341,20 +342,24 @@ pub fn page(
     }
     Ok(query
         .order(programmes::code.asc())
-        .limit(limit + 1)
+        .limit_literal(limit + 1)
         .load(conn)?)
 }
 
-/// The owners of each of `programme_ids`, as (programme id, user) pairs.
+/// The owners of each of `programme_ids`, as (programme id, user id, email): what a
+/// page of programmes shows, and no more.
 pub fn owners_of(
     conn: &mut DbConnection,
     programme_ids: &[i64],
-) -> Result<Vec<(i64, UserRow)>, DbError> {
+) -> Result<Vec<(i64, i64, String)>, DbError> {
+    if programme_ids.is_empty() {
+        return Ok(Vec::new());
+    }
     Ok(programme_owners::table
         .inner_join(users::table)
-        .filter(programme_owners::programme_id.eq_any(programme_ids))
+        .filter(in_ids(programme_owners::programme_id, programme_ids))
         .order((programme_owners::added_at.asc(), users::id.asc()))
-        .select((programme_owners::programme_id, UserRow::as_select()))
+        .select((programme_owners::programme_id, users::id, users::email))
         .load(conn)?)
 }
 

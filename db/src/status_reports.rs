@@ -8,6 +8,7 @@ use crate::audit::{self, Actor};
 use crate::connection::{DbConnection, write_transaction};
 use crate::error::DbError;
 use crate::models::StatusReportRow;
+use crate::query::LimitLiteral;
 use crate::schema::{programmes, status_reports};
 
 /// Who reported and when, and where a published rating came from.
@@ -59,10 +60,8 @@ pub fn record(
         let previous_rating = programme.current_rating()?;
         let latest_before: Option<NaiveDateTime> = status_reports::table
             .filter(status_reports::programme_id.eq(programme_id))
-            .select(status_reports::reported_at)
-            .order(status_reports::reported_at.desc())
-            .first(conn)
-            .optional()?;
+            .select(diesel::dsl::max(status_reports::reported_at))
+            .get_result(conn)?;
         let row: StatusReportRow = diesel::insert_into(status_reports::table)
             .values(&NewRow {
                 programme_id,
@@ -165,7 +164,7 @@ pub fn page(
         let anchor: Option<NaiveDateTime> = status_reports::table
             .find(before)
             .select(status_reports::reported_at)
-            .first(conn)
+            .get_result(conn)
             .optional()?;
         if let Some(at) = anchor {
             query = query.filter(
@@ -182,6 +181,6 @@ pub fn page(
             status_reports::reported_at.desc(),
             status_reports::id.desc(),
         ))
-        .limit(limit + 1)
+        .limit_literal(limit + 1)
         .load(conn)?)
 }

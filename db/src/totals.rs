@@ -8,6 +8,7 @@ use diesel::sql_types::{BigInt, Integer};
 use crate::connection::{DbConnection, on_backend};
 use crate::error::DbError;
 use crate::models::TotalsRow;
+use crate::query::in_ids;
 use crate::schema::programme_year_totals as totals;
 
 /// Changes to one programme-year's totals, each possibly zero.
@@ -59,7 +60,7 @@ pub fn for_programme_year(
     let row = totals::table
         .find((programme_id, year))
         .select(TotalsRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(row.unwrap_or(TotalsRow {
         programme_id,
@@ -160,8 +161,11 @@ pub fn for_programmes_year(
     programme_ids: &[i64],
     year: i32,
 ) -> Result<Vec<TotalsRow>, DbError> {
+    if programme_ids.is_empty() {
+        return Ok(Vec::new());
+    }
     Ok(totals::table
-        .filter(totals::programme_id.eq_any(programme_ids))
+        .filter(in_ids(totals::programme_id, programme_ids))
         .filter(totals::financial_year.eq(year))
         .select(TotalsRow::as_select())
         .load(conn)?)

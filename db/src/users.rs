@@ -7,6 +7,7 @@ use crate::audit::{self, Actor};
 use crate::connection::{DbConnection, write_transaction};
 use crate::error::DbError;
 use crate::models::UserRow;
+use crate::query::LimitLiteral;
 use crate::schema::users;
 
 #[derive(Insertable)]
@@ -115,7 +116,7 @@ pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<UserRow>, DbError
     Ok(users::table
         .find(id)
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -127,7 +128,7 @@ pub fn find_by_email(conn: &mut DbConnection, email: &Email) -> Result<Option<Us
     Ok(users::table
         .filter(users::email.eq(email.as_str()))
         .select(UserRow::as_select())
-        .first(conn)
+        .get_result(conn)
         .optional()?)
 }
 
@@ -150,5 +151,8 @@ pub fn page(
     if let Some(after) = after_id {
         query = query.filter(users::id.gt(after));
     }
-    Ok(query.order(users::id.asc()).limit(limit + 1).load(conn)?)
+    Ok(query
+        .order(users::id.asc())
+        .limit_literal(limit + 1)
+        .load(conn)?)
 }

@@ -94,11 +94,11 @@ fn views(
 ) -> Result<Vec<ProgrammeView>, ApiError> {
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut owners: HashMap<i64, Vec<OwnerView>> = HashMap::new();
-    for (programme_id, user) in beacon_db::programmes::owners_of(conn, &ids)? {
-        owners.entry(programme_id).or_default().push(OwnerView {
-            id: user.id,
-            email: user.email,
-        });
+    for (programme_id, id, email) in beacon_db::programmes::owners_of(conn, &ids)? {
+        owners
+            .entry(programme_id)
+            .or_default()
+            .push(OwnerView { id, email });
     }
     let totals: HashMap<i64, beacon_db::models::TotalsRow> =
         beacon_db::totals::for_programmes_year(conn, &ids, year.start_year())?
