@@ -63,6 +63,16 @@ enum Command {
     /// Manage funding envelopes
     #[command(subcommand)]
     Envelope(EnvelopeCommand),
+    /// Check the audit trail
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Recompute the audit trail's hash chain: how many entries check out, the head
+    /// hash, and the first sequence number that does not. Exits 1 when it is broken
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -253,6 +263,48 @@ fn run(out: &mut String, cli: Cli) -> Result<(), Failure> {
             amount_pence,
             basis,
         }) => envelope_set(out, &mut conn, &stream, year, amount_pence, &basis),
+        Command::Audit(AuditCommand::Verify) => audit_verify(out, &mut conn),
+    }
+}
+
+fn audit_verify(out: &mut String, conn: &mut PooledConnection) -> Result<(), Failure> {
+    let started = std::time::Instant::now();
+    let check = beacon_db::audit::verify(conn)?;
+    outln!(
+        out,
+        "checked:   {} entries in {:.1} s",
+        check.checked,
+        started.elapsed().as_secs_f64()
+    );
+    match (&check.head_seq, &check.head_hash) {
+        (Some(seq), Some(hash)) => outln!(out, "head:      {seq} {hash}"),
+        _ => outln!(out, "head:      none (the trail is empty)"),
+    }
+    if check.unchained > 0 {
+        outln!(
+            out,
+            "unchained: {} entries have no place in the chain (written around Beacon)",
+            check.unchained
+        );
+    }
+    match &check.first_break {
+        None if check.unchained == 0 => {
+            outln!(out, "intact:    yes");
+            Ok(())
+        }
+        None => Err(Failure(format!(
+            "the audit trail is not intact: {} entries were written around Beacon",
+            check.unchained
+        ))),
+        Some((seq, problem)) => {
+            outln!(
+                out,
+                "intact:    no; first broken at sequence number {seq}: {problem}"
+            );
+            Err(Failure(format!(
+                "the audit trail is broken at sequence number {seq}: {problem}"
+            )))
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod csv_export;
 pub mod database;
 pub mod pagination;
 pub mod password;

@@ -113,7 +113,9 @@ fn routes() -> (
                 .service(routes::funding::get_stream)
                 .service(routes::funding::set_envelope)
                 .service(routes::funding::allocate)
-                .service(routes::funding::record_spend),
+                .service(routes::funding::record_spend)
+                .service(routes::audit::list)
+                .service(routes::audit::verify),
         )
         .split_for_parts()
 }

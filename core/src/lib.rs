@@ -4,6 +4,7 @@
 //! and returns a typed error, so a value that exists is a value that is valid. Nothing
 //! in this crate does I/O or knows about a database or HTTP.
 
+pub mod audit_chain;
 pub mod error;
 pub mod financial_year;
 pub mod force;

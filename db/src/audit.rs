@@ -1,9 +1,12 @@
-//! The audit trail: every change appends who did what to which record, before and after.
+//! The audit trail: every change appends who did what to which record, before and
+//! after, as the next link of a hash chain (see `beacon_core::audit_chain`).
 
 use diesel::prelude::*;
 use serde::Serialize;
 
-use crate::connection::DbConnection;
+use beacon_core::audit_chain::{Break, Entry, GENESIS, Verifier};
+
+use crate::connection::{DbConnection, write_transaction};
 use crate::error::DbError;
 use crate::models::AuditRow;
 use crate::query::LimitLiteral;
@@ -45,10 +48,30 @@ struct NewAuditRow<'a> {
     entity_id: &'a str,
     before: Option<String>,
     after: Option<String>,
+    seq: Option<i64>,
+    prev_hash: Option<String>,
+    hash: Option<String>,
 }
 
-/// Appends one audit entry. Call it inside the write transaction of the change it
-/// describes. `before` is `None` for a creation, `after` for a removal.
+impl NewAuditRow<'_> {
+    fn chain_entry(&self, seq: i64) -> Entry<'_> {
+        Entry {
+            seq,
+            at: self.at,
+            actor_id: self.actor_id,
+            actor: self.actor,
+            action: self.action,
+            entity: self.entity,
+            entity_id: self.entity_id,
+            before: self.before.as_deref(),
+            after: self.after.as_deref(),
+        }
+    }
+}
+
+/// Appends one audit entry, linked to the entry before it. Call it inside the write
+/// transaction of the change it describes. `before` is `None` for a creation, `after`
+/// for a removal.
 pub fn record<B: Serialize, A: Serialize>(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -58,7 +81,7 @@ pub fn record<B: Serialize, A: Serialize>(
     before: Option<&B>,
     after: Option<&A>,
 ) -> Result<(), DbError> {
-    let row = NewAuditRow {
+    let mut row = NewAuditRow {
         at: crate::now(),
         actor_id: actor.user_id,
         actor: &actor.label,
@@ -67,11 +90,161 @@ pub fn record<B: Serialize, A: Serialize>(
         entity_id,
         before: before.map(serde_json::to_string).transpose()?,
         after: after.map(serde_json::to_string).transpose()?,
+        seq: None,
+        prev_hash: None,
+        hash: None,
     };
+    lock_chain(conn)?;
+    let (last_seq, last_hash) = head(conn)?;
+    let seq = last_seq + 1;
+    row.hash = Some(row.chain_entry(seq).hash(&last_hash));
+    row.seq = Some(seq);
+    row.prev_hash = Some(last_hash);
     diesel::insert_into(audit_log::table)
         .values(&row)
         .execute(conn)?;
     Ok(())
+}
+
+/// Makes this transaction the only one appending to the chain until it commits, so
+/// concurrent writers cannot both link to the same head. On PostgreSQL a transaction
+/// advisory lock; SQLite's write transaction already excludes every other writer.
+fn lock_chain(conn: &mut DbConnection) -> Result<(), DbError> {
+    /// An arbitrary key that names the audit chain among advisory locks.
+    const AUDIT_CHAIN_LOCK: i64 = 0x6265_6163_6f6e_0001;
+    if let DbConnection::Postgres(pg) = conn {
+        diesel::select(pg_advisory_xact_lock(AUDIT_CHAIN_LOCK)).execute(pg)?;
+    }
+    Ok(())
+}
+
+diesel::define_sql_function!(fn pg_advisory_xact_lock(key: diesel::sql_types::BigInt));
+
+/// The last sealed entry's sequence number and hash, or 0 and the genesis hash.
+fn head(conn: &mut DbConnection) -> Result<(i64, String), DbError> {
+    let last: Option<(Option<i64>, Option<String>)> = audit_log::table
+        .filter(audit_log::seq.is_not_null())
+        .order(audit_log::seq.desc())
+        .select((audit_log::seq, audit_log::hash))
+        .limit_literal(1)
+        .get_result(conn)
+        .optional()?;
+    Ok(match last {
+        Some((Some(seq), Some(hash))) => (seq, hash),
+        _ => (0, GENESIS.to_string()),
+    })
+}
+
+/// Links entries written before the chain existed (they have no hash), oldest first,
+/// after the current head. Runs after migrations; finds nothing to do thereafter.
+pub fn seal_unsealed(conn: &mut DbConnection) -> Result<u64, DbError> {
+    write_transaction(conn, |conn| {
+        lock_chain(conn)?;
+        let unsealed: Vec<AuditRow> = audit_log::table
+            .filter(audit_log::hash.is_null())
+            .order(audit_log::id.asc())
+            .select(AuditRow::as_select())
+            .load(conn)?;
+        let (mut seq, mut prev) = head(conn)?;
+        for row in &unsealed {
+            seq += 1;
+            let hash = entry_of(row, seq).hash(&prev);
+            diesel::update(audit_log::table.find(row.id))
+                .set((
+                    audit_log::seq.eq(seq),
+                    audit_log::prev_hash.eq(&prev),
+                    audit_log::hash.eq(&hash),
+                ))
+                .execute(conn)?;
+            prev = hash;
+        }
+        Ok(unsealed.len() as u64)
+    })
+}
+
+fn entry_of(row: &AuditRow, seq: i64) -> Entry<'_> {
+    Entry {
+        seq,
+        at: row.at,
+        actor_id: row.actor_id,
+        actor: &row.actor,
+        action: &row.action,
+        entity: &row.entity,
+        entity_id: &row.entity_id,
+        before: row.before.as_deref(),
+        after: row.after.as_deref(),
+    }
+}
+
+/// The outcome of checking the whole chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// Entries that checked out, from the first, before any break.
+    pub checked: u64,
+    /// The last entry that checked out: its sequence number and hash. An auditor who
+    /// keeps this can later tell whether entries were removed from the end.
+    pub head_seq: Option<i64>,
+    pub head_hash: Option<String>,
+    /// The first entry whose contents or link do not match, and why.
+    pub first_break: Option<(i64, Break)>,
+    /// Entries with no place in the chain (no sequence number or hash): written around
+    /// Beacon, not by it.
+    pub unchained: i64,
+}
+
+impl Verification {
+    pub fn is_intact(&self) -> bool {
+        self.first_break.is_none() && self.unchained == 0
+    }
+}
+
+/// Checks every entry in sequence order, reading a batch at a time so memory stays flat
+/// however long the trail is. Stops at the first break.
+pub fn verify(conn: &mut DbConnection) -> Result<Verification, DbError> {
+    const BATCH: i64 = 5_000;
+    let mut verifier = Verifier::default();
+    let mut after = 0i64;
+    let mut first_break = None;
+    'batches: loop {
+        let batch: Vec<AuditRow> = audit_log::table
+            .filter(audit_log::seq.gt(after))
+            .order(audit_log::seq.asc())
+            .select(AuditRow::as_select())
+            .limit_literal(BATCH)
+            .load(conn)?;
+        for row in &batch {
+            let seq = row.seq.unwrap_or_default();
+            let (Some(prev_hash), Some(hash)) = (&row.prev_hash, &row.hash) else {
+                first_break = Some((seq, Break::Content));
+                break 'batches;
+            };
+            if let Err(problem) = verifier.check(&entry_of(row, seq), prev_hash, hash) {
+                // A gap is reported at the first missing number, not the entry after it.
+                let at = match problem {
+                    Break::Gap { expected } => expected,
+                    _ => seq,
+                };
+                first_break = Some((at, problem));
+                break 'batches;
+            }
+            after = seq;
+        }
+        if (batch.len() as i64) < BATCH {
+            break;
+        }
+    }
+    let unchained: i64 = audit_log::table
+        .filter(audit_log::seq.is_null().or(audit_log::hash.is_null()))
+        .count()
+        .get_result(conn)?;
+    let head = verifier.head().map(|(seq, hash)| (seq, hash.to_string()));
+    Ok(Verification {
+        checked: verifier.checked(),
+        head_seq: head.as_ref().map(|(seq, _)| *seq),
+        head_hash: head.map(|(_, hash)| hash),
+        first_break,
+        unchained,
+    })
 }
 
 /// The entries about one record, oldest first.
@@ -99,4 +272,53 @@ pub fn latest(conn: &mut DbConnection, limit: i64) -> Result<Vec<AuditRow>, DbEr
 
 pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {
     Ok(audit_log::table.count().get_result(conn)?)
+}
+
+/// What an audit listing may be narrowed to; every field optional.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    /// The actor's label: a user's email, or the command that acted.
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    /// From this time, inclusive.
+    pub from: Option<chrono::NaiveDateTime>,
+    /// Before this time, exclusive.
+    pub to: Option<chrono::NaiveDateTime>,
+}
+
+/// Entries in chain order after sequence number `after_seq`, at most `limit` of them.
+pub fn page(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    after_seq: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditRow>, DbError> {
+    let mut query = audit_log::table
+        .filter(audit_log::seq.gt(after_seq.unwrap_or(0)))
+        .select(AuditRow::as_select())
+        .into_boxed();
+    if let Some(entity) = &filter.entity {
+        query = query.filter(audit_log::entity.eq(entity.clone()));
+    }
+    if let Some(entity_id) = &filter.entity_id {
+        query = query.filter(audit_log::entity_id.eq(entity_id.clone()));
+    }
+    if let Some(actor) = &filter.actor {
+        query = query.filter(audit_log::actor.eq(actor.clone()));
+    }
+    if let Some(action) = &filter.action {
+        query = query.filter(audit_log::action.eq(action.clone()));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_log::at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(audit_log::at.lt(to));
+    }
+    Ok(query
+        .order(audit_log::seq.asc())
+        .limit_literal(limit)
+        .load(conn)?)
 }

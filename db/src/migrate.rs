@@ -8,7 +8,8 @@ use crate::error::DbError;
 const POSTGRES: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
 const SQLITE: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 
-/// Applies every pending migration; returns the versions it applied.
+/// Applies every pending migration, then links any audit entries written before the
+/// audit trail became a hash chain; returns the versions it applied.
 pub fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
     let applied = match conn {
         DbConnection::Postgres(pg) => pg
@@ -18,5 +19,7 @@ pub fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
             .run_pending_migrations(SQLITE)
             .map(|versions| versions.iter().map(ToString::to_string).collect()),
     };
-    applied.map_err(|e| DbError::Migration(e.to_string()))
+    let applied = applied.map_err(|e| DbError::Migration(e.to_string()))?;
+    crate::audit::seal_unsealed(conn)?;
+    Ok(applied)
 }

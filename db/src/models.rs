@@ -173,4 +173,8 @@ pub struct AuditRow {
     pub entity_id: String,
     pub before: Option<String>,
     pub after: Option<String>,
+    /// Position in the hash chain; `None` only for an entry not yet sealed.
+    pub seq: Option<i64>,
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
 }

@@ -106,6 +106,34 @@ impl TestDb {
     pub fn execute(&self, sql: &str) {
         self.conn().batch_execute(sql).unwrap();
     }
+
+    /// Runs SQL as someone with direct access to the database would, around the
+    /// triggers that keep history append-only: on PostgreSQL a superuser session with
+    /// triggers off; on SQLite the triggers are dropped first.
+    pub fn tamper(&self, sql: &str) {
+        if self.is_postgres() {
+            self.execute(&format!(
+                "SET session_replication_role = replica; {sql}; SET session_replication_role = origin;"
+            ));
+        } else {
+            let mut conn = self.conn();
+            #[derive(diesel::QueryableByName)]
+            struct Name {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                name: String,
+            }
+            let triggers: Vec<Name> = diesel::RunQueryDsl::load(
+                diesel::sql_query("SELECT name FROM sqlite_master WHERE type = 'trigger' AND (name LIKE '%no_update' OR name LIKE '%no_delete')"),
+                &mut *conn,
+            )
+            .unwrap();
+            for t in triggers {
+                conn.batch_execute(&format!("DROP TRIGGER {}", t.name))
+                    .unwrap();
+            }
+            conn.batch_execute(sql).unwrap();
+        }
+    }
 }
 
 #[derive(diesel::QueryableByName)]

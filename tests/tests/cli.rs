@@ -560,3 +560,34 @@ fn production_refuses_to_start_without_a_strong_secret() {
         "nothing is created before the settings are right"
     );
 }
+
+fn audit_verify_reports_intact_then_broken(db: &TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = db.url_text.as_str();
+    let seeded = run(dir.path(), &["--database-url", url, "seed"]);
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    let total = beacon_db::audit::count(&mut db.conn()).unwrap();
+
+    let intact = run(dir.path(), &["--database-url", url, "audit", "verify"]);
+    assert!(intact.status.success(), "{}", stderr(&intact));
+    let text = stdout(&intact);
+    assert!(
+        text.contains(&format!("checked:   {total} entries")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("head:      {total} ")), "{text}");
+    assert!(text.contains("intact:    yes"), "{text}");
+
+    db.tamper("DELETE FROM audit_log WHERE seq = 40");
+    let broken = run(dir.path(), &["--database-url", url, "audit", "verify"]);
+    assert_refused(&broken, "broken at sequence number 40");
+    assert!(
+        stdout(&broken).contains("checked:   39 entries"),
+        "{}",
+        stdout(&broken)
+    );
+}
+
+both_backends!(fn audit_verify(db) {
+    audit_verify_reports_intact_then_broken(db);
+});

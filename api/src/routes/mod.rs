@@ -1,6 +1,7 @@
 //! The HTTP API under `/api/v1`, one module per resource. Every handler is registered
 //! through utoipa-actix-web so that it appears in the OpenAPI document.
 
+pub mod audit;
 pub mod auth;
 pub mod forces;
 pub mod funding;
@@ -30,6 +31,31 @@ pub(crate) fn parse_date(field: &str, text: &str) -> Result<chrono::NaiveDate, A
             format!("'{text}' is not a date; write it like 2025-06-30"),
         )
     })
+}
+
+/// A time written as a date (YYYY-MM-DD) or an RFC 3339 time. A date as an upper
+/// bound (`end_of_day`) means the end of that day, so `to=2025-06-30` includes the 30th.
+pub(crate) fn parse_instant(
+    field: &str,
+    text: &str,
+    end_of_day: bool,
+) -> Result<NaiveDateTime, ApiError> {
+    let text = text.trim();
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Ok(time.naive_utc());
+    }
+    let day = parse_date(field, text).map_err(|_| {
+        ApiError::field(
+            field,
+            format!("'{text}' is not a date or time; write 2025-06-30 or 2025-06-30T12:00:00Z"),
+        )
+    })?;
+    let day = if end_of_day {
+        day.succ_opt().unwrap_or(day)
+    } else {
+        day
+    };
+    Ok(day.and_time(chrono::NaiveTime::MIN))
 }
 
 /// Stored times are UTC; the API writes them as RFC 3339.

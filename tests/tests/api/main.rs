@@ -1,6 +1,7 @@
 //! Black-box tests of the HTTP API: the real server on a free port, on SQLite and on
 //! PostgreSQL, spoken to over HTTP.
 
+mod audit;
 mod auth;
 mod concurrency;
 mod errors;

@@ -2,6 +2,7 @@
 //! a fresh database. One test binary, so it links once.
 
 mod atomicity;
+mod audit_chain;
 mod concurrency;
 mod forces;
 mod funding;

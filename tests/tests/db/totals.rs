@@ -69,7 +69,7 @@ both_backends!(fn a_ledger_edited_behind_the_application_is_detected(db) {
     envelope(&mut conn, s.id, "2018-19", 1_000);
     funding::record_entry(&mut conn, &actor(), s.id, p.id, year("2018-19"), &entry(LedgerKind::Allocation, 600), None).unwrap();
     assert!(totals::mismatches(&mut conn).unwrap().is_empty());
-    db.execute("UPDATE ledger_entries SET amount_pence = 900");
+    db.tamper("UPDATE ledger_entries SET amount_pence = 900");
     let found = totals::mismatches(&mut conn).unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].stored.allocated_pence, 600);

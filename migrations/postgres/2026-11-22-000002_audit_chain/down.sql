@@ -1,0 +1,14 @@
+DROP TRIGGER status_reports_no_truncate ON status_reports;
+DROP TRIGGER status_reports_append_only ON status_reports;
+DROP TRIGGER spend_entries_no_truncate ON spend_entries;
+DROP TRIGGER spend_entries_append_only ON spend_entries;
+DROP TRIGGER ledger_entries_no_truncate ON ledger_entries;
+DROP TRIGGER ledger_entries_append_only ON ledger_entries;
+DROP TRIGGER audit_log_no_truncate ON audit_log;
+DROP TRIGGER audit_log_append_only ON audit_log;
+DROP FUNCTION beacon_append_only();
+DROP INDEX audit_log_unsealed;
+DROP INDEX audit_log_seq;
+ALTER TABLE audit_log DROP COLUMN hash;
+ALTER TABLE audit_log DROP COLUMN prev_hash;
+ALTER TABLE audit_log DROP COLUMN seq;

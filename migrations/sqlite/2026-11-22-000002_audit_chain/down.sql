@@ -1,0 +1,13 @@
+DROP TRIGGER status_reports_no_delete;
+DROP TRIGGER status_reports_no_update;
+DROP TRIGGER spend_entries_no_delete;
+DROP TRIGGER spend_entries_no_update;
+DROP TRIGGER ledger_entries_no_delete;
+DROP TRIGGER ledger_entries_no_update;
+DROP TRIGGER audit_log_no_delete;
+DROP TRIGGER audit_log_no_update;
+DROP INDEX audit_log_unsealed;
+DROP INDEX audit_log_seq;
+ALTER TABLE audit_log DROP COLUMN hash;
+ALTER TABLE audit_log DROP COLUMN prev_hash;
+ALTER TABLE audit_log DROP COLUMN seq;

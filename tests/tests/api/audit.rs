@@ -1,0 +1,151 @@
+//! The audit trail over REST: filtered pages, the same rows as CSV, and verification.
+
+use beacon_tests::api_test;
+use serde_json::{Value, json};
+
+/// Every entry a filtered listing returns, walking its pages.
+fn walk(app: &beacon_tests::app::TestApp, token: &str, query: &str, limit: u32) -> Vec<Value> {
+    let mut items = Vec::new();
+    let mut path = format!("/api/v1/audit?{query}&limit={limit}");
+    loop {
+        let page = app.get(&path, token);
+        assert_eq!(page.status, 200, "{}", page.text);
+        let page = page.json();
+        items.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/audit?{query}&limit={limit}&cursor={cursor}"),
+            None => return items,
+        }
+    }
+}
+
+fn seqs(items: &[Value]) -> Vec<i64> {
+    items.iter().map(|e| e["seq"].as_i64().unwrap()).collect()
+}
+
+/// The rows of a CSV export, header first.
+fn csv_rows(text: &str) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+api_test!(fn auditors_page_through_every_entry_exactly_once_in_chain_order(app) {
+    let admin = app.admin();
+    let (_, auditor) = app.user("nao@audit.gov.uk", "auditor");
+    app.post("/api/v1/programmes/esn/status-reports", &admin, json!({"rating": "red", "rationale": "Slipped again", "period_end": "2026-09-30"}));
+    let total = beacon_db::audit::count(&mut app.db.conn()).unwrap();
+
+    let all = walk(app, &auditor, "", 7);
+    assert_eq!(all.len() as i64, total);
+    assert_eq!(seqs(&all), (1..=total).collect::<Vec<_>>(), "each entry once, in chain order");
+    for pair in all.windows(2) {
+        assert_eq!(pair[1]["prev_hash"], pair[0]["hash"]);
+    }
+
+    let esn = walk(app, &auditor, "entity=programme&entity_id=esn", 2);
+    assert!(!esn.is_empty());
+    assert!(esn.iter().all(|e| e["entity"] == "programme" && e["entity_id"] == "esn"));
+    let reports = walk(app, &auditor, "entity=status_report&actor=admin@beacon.test", 50);
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0]["after"]["rating"], "red", "snapshots come back as JSON");
+    assert_eq!(reports[0]["action"], "create");
+    let seeded = walk(app, &auditor, "actor=beacon%20seed&action=create&entity=force", 50);
+    assert_eq!(seeded.len(), 43);
+    let today = chrono::Utc::now().date_naive();
+    let tomorrow = today.succ_opt().unwrap();
+    assert_eq!(walk(app, &auditor, &format!("from={today}&to={today}"), 200).len() as i64, total);
+    assert!(walk(app, &auditor, &format!("from={tomorrow}"), 50).is_empty());
+});
+
+api_test!(fn csv_carries_the_same_rows_as_json(app) {
+    let (_, auditor) = app.user("nao@audit.gov.uk", "auditor");
+    for query in ["entity=programme", "action=create", ""] {
+        let json_rows = walk(app, &auditor, query, 50);
+        let by_param = app.get(&format!("/api/v1/audit?{query}&format=csv"), &auditor);
+        assert_eq!(by_param.status, 200);
+        assert!(by_param.header("content-type").unwrap().starts_with("text/csv"));
+        let by_accept = app.raw("GET", &format!("/api/v1/audit?{query}"), Some(&auditor), None, &[("accept", "text/csv")]);
+        assert_eq!(by_accept.text, by_param.text);
+        let rows = csv_rows(&by_param.text);
+        assert_eq!(rows[0][0], "seq");
+        assert_eq!(rows.len() - 1, json_rows.len(), "{query}");
+        for (row, entry) in rows[1..].iter().zip(&json_rows) {
+            assert_eq!(row[0], entry["seq"].to_string());
+            assert_eq!(row[3], entry["actor"].as_str().unwrap());
+            assert_eq!(row[6], entry["entity_id"].as_str().unwrap());
+            assert_eq!(row[10], entry["hash"].as_str().unwrap());
+        }
+    }
+});
+
+api_test!(fn csv_export_streams_past_one_batch(app) {
+    // More entries than one database batch (2,000), so the stream must continue.
+    let admin = app.admin();
+    let (_, auditor) = app.user("nao@audit.gov.uk", "auditor");
+    for n in 0..12 {
+        app.post("/api/v1/programmes/esn/status-reports", &admin, json!({"rating": if n % 2 == 0 { "red" } else { "amber" }, "rationale": "Monthly", "period_end": "2026-09-30"}));
+    }
+    {
+        // A long trail, written the way Beacon writes it.
+        let mut conn = app.db.conn();
+        let actor = beacon_db::Actor::system("bulk test");
+        beacon_db::write_transaction(&mut conn, |conn| {
+            for n in 0..2_100 {
+                beacon_db::audit::record(conn, &actor, "touch", "test", &n.to_string(), None::<&()>, Some(&n))?;
+            }
+            Ok::<_, beacon_db::DbError>(())
+        })
+        .unwrap();
+    }
+    let total = beacon_db::audit::count(&mut app.db.conn()).unwrap();
+    let rows = csv_rows(&app.get("/api/v1/audit?format=csv", &auditor).text);
+    assert_eq!(rows.len() as i64 - 1, total);
+    let seqs: Vec<i64> = rows[1..].iter().map(|r| r[0].parse().unwrap()).collect();
+    assert_eq!(seqs, (1..=total).collect::<Vec<_>>());
+    let verify = app.get("/api/v1/audit/verify", &auditor).json();
+    assert_eq!(verify["intact"], true);
+    assert_eq!(verify["checked"].as_i64(), Some(total));
+});
+
+api_test!(fn verify_reports_the_first_broken_sequence_number(app) {
+    let (_, auditor) = app.user("nao@audit.gov.uk", "auditor");
+    let intact = app.get("/api/v1/audit/verify", &auditor).json();
+    assert_eq!(intact["intact"], true);
+    let total = beacon_db::audit::count(&mut app.db.conn()).unwrap();
+    assert_eq!(intact["checked"].as_i64(), Some(total));
+    assert_eq!(intact["head_seq"].as_i64(), Some(total));
+    assert_eq!(intact["head_hash"].as_str().unwrap().len(), 64);
+    assert!(intact["first_broken_seq"].is_null());
+
+    app.db.tamper("UPDATE audit_log SET actor = 'nobody' WHERE seq = 17");
+    let broken = app.get("/api/v1/audit/verify", &auditor).json();
+    assert_eq!(broken["intact"], false);
+    assert_eq!(broken["first_broken_seq"], 17);
+    assert_eq!(broken["checked"], 16);
+    assert!(broken["problem"].as_str().unwrap().contains("altered"));
+});
+
+api_test!(fn bad_audit_queries_name_the_parameter(app) {
+    let (_, auditor) = app.user("nao@audit.gov.uk", "auditor");
+    for (query, field) in [
+        ("from=yesterday", "from"),
+        ("to=2025-13-01", "to"),
+        ("from=2025-06-30&to=2025-06-01", "to"),
+        ("format=xml", "format"),
+        ("limit=0", "limit"),
+        ("cursor=bm9wZQ", "cursor"),
+    ] {
+        let problem = app.get(&format!("/api/v1/audit?{query}"), &auditor).problem(422);
+        assert_eq!(problem["errors"][0]["field"], field, "{query}: {problem}");
+    }
+    // A cursor from one filtered listing is refused by another.
+    let page = app.get("/api/v1/audit?entity=force&limit=2", &auditor).json();
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let problem = app.get(&format!("/api/v1/audit?entity=programme&limit=2&cursor={cursor}"), &auditor).problem(422);
+    assert_eq!(problem["errors"][0]["field"], "cursor");
+    app.get("/api/v1/audit?colour=red", &auditor).problem(422);
+});

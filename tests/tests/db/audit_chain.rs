@@ -1,0 +1,148 @@
+//! The audit trail is a hash chain: verify finds any entry changed or removed behind
+//! Beacon's back, by its sequence number, and concurrent writers never fork it.
+
+use std::sync::Barrier;
+
+use beacon_core::Rating;
+use beacon_core::audit_chain::Break;
+use beacon_db::{audit, migrate};
+use beacon_tests::both_backends;
+
+use crate::support::*;
+
+/// Five changes, so five audit entries (sequence numbers 1 to 5).
+fn five_changes(conn: &mut beacon_db::DbConnection) {
+    let p = programme(conn, "pnd-transformation");
+    report_now(conn, p.id, Rating::Amber);
+    report_now(conn, p.id, Rating::Red);
+    programme(conn, "esn");
+    report_now(conn, p.id, Rating::Green);
+    assert_eq!(audit::count(conn).unwrap(), 5);
+}
+
+both_backends!(fn an_untouched_trail_verifies_and_reports_its_head(db) {
+    let mut conn = db.conn();
+    five_changes(&mut conn);
+    let check = audit::verify(&mut conn).unwrap();
+    assert!(check.is_intact(), "{check:?}");
+    assert_eq!(check.checked, 5);
+    assert_eq!(check.head_seq, Some(5));
+    let newest = audit::latest(&mut conn, 1).unwrap();
+    assert_eq!(check.head_hash, newest[0].hash);
+    assert_eq!(newest[0].seq, Some(5));
+});
+
+both_backends!(fn an_empty_trail_verifies(db) {
+    let check = audit::verify(&mut db.conn()).unwrap();
+    assert!(check.is_intact());
+    assert_eq!((check.checked, check.head_seq), (0, None));
+});
+
+both_backends!(fn an_entry_edited_by_direct_sql_is_reported_with_its_sequence_number(db) {
+    let mut conn = db.conn();
+    five_changes(&mut conn);
+    db.tamper("UPDATE audit_log SET after = replace(after, 'red', 'green') WHERE seq = 3");
+    let check = audit::verify(&mut conn).unwrap();
+    assert_eq!(check.first_break, Some((3, Break::Content)));
+    assert_eq!(check.checked, 2, "the entries before it still check out");
+    assert_eq!(check.head_seq, Some(2));
+});
+
+both_backends!(fn a_deleted_entry_is_reported_as_the_first_missing_number(db) {
+    let mut conn = db.conn();
+    five_changes(&mut conn);
+    db.tamper("DELETE FROM audit_log WHERE seq = 2");
+    let check = audit::verify(&mut conn).unwrap();
+    assert_eq!(check.first_break, Some((2, Break::Gap { expected: 2 })));
+    assert_eq!(check.checked, 1);
+});
+
+both_backends!(fn an_entry_rewritten_with_a_fresh_hash_breaks_the_next_link(db) {
+    let mut conn = db.conn();
+    five_changes(&mut conn);
+    // Whoever rewrites entry 3 can recompute its own hash, but not entry 4's link.
+    let third = audit::latest(&mut conn, 5).unwrap().into_iter().find(|e| e.seq == Some(3)).unwrap();
+    let forged = beacon_core::audit_chain::Entry {
+        seq: 3,
+        at: third.at,
+        actor_id: third.actor_id,
+        actor: "someone-else@beacon.test",
+        action: &third.action,
+        entity: &third.entity,
+        entity_id: &third.entity_id,
+        before: third.before.as_deref(),
+        after: third.after.as_deref(),
+    };
+    let hash = forged.hash(third.prev_hash.as_deref().unwrap());
+    db.tamper(&format!("UPDATE audit_log SET actor = 'someone-else@beacon.test', hash = '{hash}' WHERE seq = 3"));
+    let check = audit::verify(&mut conn).unwrap();
+    assert_eq!(check.first_break, Some((4, Break::Link)));
+    assert_eq!(check.checked, 3);
+});
+
+both_backends!(fn an_entry_written_around_beacon_is_reported(db) {
+    let mut conn = db.conn();
+    five_changes(&mut conn);
+    db.tamper("INSERT INTO audit_log (at, actor, action, entity, entity_id) VALUES ('2026-01-01 00:00:00', 'dba', 'update', 'programme', 'esn')");
+    let check = audit::verify(&mut conn).unwrap();
+    assert_eq!(check.unchained, 1);
+    assert!(!check.is_intact());
+    assert_eq!(check.checked, 5, "the chain itself is whole");
+});
+
+both_backends!(fn the_database_refuses_to_change_or_remove_history(db) {
+    let mut conn = db.conn();
+    five_changes(&mut conn);
+    use diesel::connection::SimpleConnection;
+    for sql in [
+        "UPDATE audit_log SET actor = 'x' WHERE seq = 1",
+        "DELETE FROM audit_log WHERE seq = 5",
+        "UPDATE status_reports SET rating = 'green'",
+        "DELETE FROM status_reports",
+    ] {
+        let error = conn.batch_execute(sql).expect_err(sql).to_string();
+        assert!(error.contains("append-only"), "{sql}: {error}");
+    }
+    assert!(audit::verify(&mut conn).unwrap().is_intact());
+});
+
+both_backends!(fn entries_from_before_the_chain_are_sealed_on_upgrade(db) {
+    let mut conn = db.conn();
+    five_changes(&mut conn);
+    // Entries as the first release wrote them: no sequence number, no hashes.
+    db.tamper("INSERT INTO audit_log (at, actor, action, entity, entity_id, after) VALUES ('2026-01-01 00:00:00', 'beacon seed', 'create', 'force', 'kent', '{}')");
+    db.tamper("INSERT INTO audit_log (at, actor, action, entity, entity_id, after) VALUES ('2026-01-01 00:00:01', 'beacon seed', 'create', 'force', 'essex', '{}')");
+    migrate::run_pending(&mut conn).unwrap();
+    let check = audit::verify(&mut conn).unwrap();
+    assert!(check.is_intact(), "{check:?}");
+    assert_eq!((check.checked, check.head_seq), (7, Some(7)));
+});
+
+both_backends!(fn parallel_writers_leave_one_chain_that_verifies(db) {
+    let ids: Vec<i64> = {
+        let mut conn = db.conn();
+        ["pnd-transformation", "esn", "live-facial-recognition", "eagle-x"]
+            .iter()
+            .map(|code| programme(&mut conn, code).id)
+            .collect()
+    };
+    let barrier = Barrier::new(8);
+    std::thread::scope(|scope| {
+        for i in 0..8 {
+            let (barrier, id) = (&barrier, ids[i % ids.len()]);
+            scope.spawn(move || {
+                barrier.wait();
+                let mut conn = db.conn();
+                for n in 0..15 {
+                    let rating = if n % 2 == 0 { Rating::Red } else { Rating::Amber };
+                    report_now(&mut conn, id, rating);
+                }
+            });
+        }
+    });
+    let mut conn = db.conn();
+    let check = audit::verify(&mut conn).unwrap();
+    assert!(check.is_intact(), "{check:?}");
+    assert_eq!(check.checked, 4 + 8 * 15);
+    assert_eq!(check.head_seq, Some(4 + 8 * 15));
+});
