@@ -20,8 +20,9 @@ const BATCH: i64 = 2_000;
 pub trait CsvRecord {
     const HEADER: &'static [&'static str];
     fn write(&self, out: &mut csv::Writer<Vec<u8>>) -> csv::Result<()>;
-    /// The key the next batch starts after.
-    fn key(&self) -> i64;
+    /// Where a row sits in the export's order: the next batch starts after it.
+    type Key: Send + 'static;
+    fn key(&self) -> Self::Key;
 }
 
 /// Whether the client asked for CSV: `?format=csv`, or `Accept: text/csv` without a
@@ -45,10 +46,18 @@ pub fn wanted(request: &HttpRequest, format: Option<&str>) -> Result<bool, ApiEr
 /// Streams every row `fetch` returns after `after`, batch by batch, until a batch
 /// comes back short. A failure part-way ends the body early (the status line has
 /// gone); the log says why, and the client sees a truncated file.
-pub fn stream<T, F>(state: AppState, filename: &str, after: Option<i64>, fetch: F) -> HttpResponse
+pub fn stream<T, F>(
+    state: AppState,
+    filename: &str,
+    after: Option<T::Key>,
+    fetch: F,
+) -> HttpResponse
 where
     T: CsvRecord + Send + 'static,
-    F: Fn(&mut DbConnection, Option<i64>, i64) -> Result<Vec<T>, DbError> + Send + Sync + 'static,
+    F: Fn(&mut DbConnection, Option<T::Key>, i64) -> Result<Vec<T>, DbError>
+        + Send
+        + Sync
+        + 'static,
 {
     let fetch = Arc::new(fetch);
     let body = futures_util::stream::unfold(Some((after, true)), move |cursor| {

@@ -114,6 +114,7 @@ fn routes() -> (
                 .service(routes::funding::set_envelope)
                 .service(routes::funding::allocate)
                 .service(routes::funding::record_spend)
+                .service(routes::history::list)
                 .service(routes::audit::list)
                 .service(routes::audit::verify),
         )

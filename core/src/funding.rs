@@ -27,6 +27,28 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// The kinds of entry in the funding history: the ledger's three, a change to an
+    /// envelope, and spend.
+    HistoryKind, "funding history kind" {
+        Allocation => "allocation",
+        Adjustment => "adjustment",
+        Withdrawal => "withdrawal",
+        Envelope => "envelope",
+        Spend => "spend",
+    }
+}
+
+impl From<LedgerKind> for HistoryKind {
+    fn from(kind: LedgerKind) -> Self {
+        match kind {
+            LedgerKind::Allocation => HistoryKind::Allocation,
+            LedgerKind::Adjustment => HistoryKind::Adjustment,
+            LedgerKind::Withdrawal => HistoryKind::Withdrawal,
+        }
+    }
+}
+
 const NAME_MAX: usize = 200;
 const DESCRIPTION_MAX: usize = 4000;
 const REASON_MAX: usize = 2000;

@@ -21,7 +21,9 @@ pub mod user;
 pub use error::{FieldError, ParseEnumError, ValidationErrors};
 pub use financial_year::{FinancialYear, FinancialYearError};
 pub use force::{Force, ForceId};
-pub use funding::{Envelope, FundingError, FundingStream, LedgerKind, NewLedgerEntry, StreamCode};
+pub use funding::{
+    Envelope, FundingError, FundingStream, HistoryKind, LedgerKind, NewLedgerEntry, StreamCode,
+};
 pub use money::{MoneyError, Pence};
 pub use programme::{CapabilityArea, NewProgramme, ProgrammeCode, RawProgramme, Stage};
 pub use rating::Rating;

@@ -10,7 +10,7 @@ use crate::audit::{self, Actor};
 use crate::connection::{DbConnection, write_transaction};
 use crate::error::DbError;
 use crate::models::{EnvelopeRow, LedgerRow, StreamRow};
-use crate::schema::{envelopes, funding_streams, ledger_entries};
+use crate::schema::{envelope_changes, envelopes, funding_streams, ledger_entries};
 use crate::totals::{self, Delta};
 
 pub fn create_stream(
@@ -81,7 +81,9 @@ pub fn set_envelope(
         let stream = stream_code(conn, stream_id)?;
         let entity_id = format!("{stream}/{}", envelope.year);
         let now = crate::now();
-        match lock_envelope(conn, stream_id, year)? {
+        let before = lock_envelope(conn, stream_id, year)?;
+        let change = envelope.amount.get() - before.as_ref().map_or(0, |b| b.amount_pence);
+        let result = match before {
             Some(before) => {
                 rules::check_envelope_covers(*envelope, Pence::new(before.allocated_pence))?;
                 let after: EnvelopeRow = diesel::update(envelopes::table.find((stream_id, year)))
@@ -126,7 +128,21 @@ pub fn set_envelope(
                 )?;
                 Ok(row)
             }
-        }
+        };
+        // The change joins the append-only history after the envelope row exists (the
+        // history row refers to it).
+        diesel::insert_into(envelope_changes::table)
+            .values((
+                envelope_changes::stream_id.eq(stream_id),
+                envelope_changes::financial_year.eq(year),
+                envelope_changes::amount_pence.eq(envelope.amount.get()),
+                envelope_changes::change_pence.eq(change),
+                envelope_changes::basis.eq(basis),
+                envelope_changes::recorded_by.eq(actor.user_id),
+                envelope_changes::recorded_at.eq(now),
+            ))
+            .execute(conn)?;
+        result
     })
 }
 

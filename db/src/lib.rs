@@ -9,6 +9,7 @@ pub mod connection;
 pub mod error;
 pub mod forces;
 pub mod funding;
+pub mod history;
 pub mod migrate;
 pub mod models;
 pub mod pool;

@@ -86,6 +86,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    envelope_changes (id) {
+        id -> BigInt,
+        stream_id -> BigInt,
+        financial_year -> Integer,
+        amount_pence -> BigInt,
+        change_pence -> BigInt,
+        basis -> Text,
+        recorded_by -> Nullable<BigInt>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     ledger_entries (id) {
         id -> BigInt,
         stream_id -> BigInt,
@@ -147,9 +160,11 @@ diesel::joinable!(envelopes -> funding_streams (stream_id));
 diesel::joinable!(ledger_entries -> programmes (programme_id));
 diesel::joinable!(ledger_entries -> funding_streams (stream_id));
 diesel::joinable!(spend_entries -> programmes (programme_id));
+diesel::joinable!(envelope_changes -> funding_streams (stream_id));
 diesel::joinable!(programme_year_totals -> programmes (programme_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    envelope_changes,
     forces,
     users,
     programmes,

@@ -143,7 +143,7 @@ struct Count {
 }
 
 /// Every table Beacon keeps, for checks that nothing changed.
-pub const TABLES: [&str; 11] = [
+pub const TABLES: [&str; 12] = [
     "forces",
     "users",
     "programmes",
@@ -151,6 +151,7 @@ pub const TABLES: [&str; 11] = [
     "status_reports",
     "funding_streams",
     "envelopes",
+    "envelope_changes",
     "ledger_entries",
     "spend_entries",
     "programme_year_totals",

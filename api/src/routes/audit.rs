@@ -100,6 +100,8 @@ impl CsvRecord for AuditRow {
         ])
     }
 
+    type Key = i64;
+
     fn key(&self) -> i64 {
         self.seq.unwrap_or_default()
     }

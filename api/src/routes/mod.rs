@@ -6,6 +6,7 @@ pub mod auth;
 pub mod forces;
 pub mod funding;
 pub mod health;
+pub mod history;
 pub mod programmes;
 pub mod status_reports;
 pub mod users;

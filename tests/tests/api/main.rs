@@ -6,6 +6,7 @@ mod auth;
 mod concurrency;
 mod errors;
 mod funding;
+mod history;
 mod openapi;
 mod permissions;
 mod programmes;

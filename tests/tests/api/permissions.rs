@@ -69,6 +69,7 @@ api_test!(fn every_role_gets_exactly_its_permissions(app) {
         case("PUT", "/api/v1/funding-streams/dpc-grant/envelopes/2026-27", Some(json!({"amount_pence": 100})), FINANCE),
         case("POST", "/api/v1/funding-streams/hmt-police-technology-2024-28/allocations", Some(json!({"programme": "eagle-x", "financial_year": "2025-26", "amount_pence": 1, "kind": "allocation", "reason": "matrix"})), FINANCE),
         case("POST", "/api/v1/programmes/esn/spend", Some(json!({"financial_year": "2025-26", "amount_pence": 1, "category": "run", "description": "matrix"})), FINANCE),
+        case("GET", "/api/v1/funding/history?programme=esn", None, ALL),
         case("GET", "/api/v1/audit?entity=programme", None, AUDITORS),
         case("GET", "/api/v1/audit?format=csv&entity=force", None, AUDITORS),
         case("GET", "/api/v1/audit/verify", None, AUDITORS),

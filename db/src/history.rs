@@ -1,0 +1,383 @@
+//! The funding history: every ledger entry, envelope change and spend entry, in the
+//! order they were recorded, read from the three append-only tables.
+//!
+//! Each table is read with its own query (an index range scan in recorded order, at
+//! most one page long) and the three are merged here. That keeps every page, filtered
+//! or not, a bounded read however long the history grows, on both backends.
+
+use beacon_core::HistoryKind;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::connection::DbConnection;
+use crate::error::DbError;
+use crate::query::LimitLiteral;
+use crate::schema::{
+    envelope_changes, funding_streams, ledger_entries, programmes, spend_entries, users,
+};
+
+/// Which table an entry comes from; also breaks ties between entries recorded in the
+/// same microsecond, so the order is total and stable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Source {
+    Ledger = 0,
+    Envelope = 1,
+    Spend = 2,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Ledger => "ledger",
+            Source::Envelope => "envelope",
+            Source::Spend => "spend",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Source::Ledger, Source::Envelope, Source::Spend]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+}
+
+/// A place in the history: the entry a page ends at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Position {
+    pub recorded_at: NaiveDateTime,
+    pub source: Source,
+    pub id: i64,
+}
+
+/// One entry of the funding history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRow {
+    pub source: Source,
+    pub id: i64,
+    pub recorded_at: NaiveDateTime,
+    pub kind: HistoryKind,
+    pub stream: Option<String>,
+    pub programme: Option<String>,
+    pub financial_year: i32,
+    /// Signed: what the entry adds to (or, negative, takes from) its total.
+    pub amount_pence: i64,
+    /// For spend: run or change.
+    pub category: Option<String>,
+    /// For an envelope change: the envelope after it.
+    pub envelope_pence: Option<i64>,
+    pub reason: String,
+    pub recorded_by: Option<String>,
+}
+
+impl HistoryRow {
+    pub fn position(&self) -> Position {
+        Position {
+            recorded_at: self.recorded_at,
+            source: self.source,
+            id: self.id,
+        }
+    }
+}
+
+/// What the history may be narrowed to; every field optional.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub programme_id: Option<i64>,
+    pub stream_id: Option<i64>,
+    pub financial_year: Option<i32>,
+    pub kind: Option<HistoryKind>,
+    /// Recorded at or after.
+    pub from: Option<NaiveDateTime>,
+    /// Recorded before.
+    pub to: Option<NaiveDateTime>,
+}
+
+impl Filter {
+    fn wants(&self, source: Source) -> bool {
+        let kind_ok = matches!(
+            (self.kind, source),
+            (None, _)
+                | (Some(HistoryKind::Envelope), Source::Envelope)
+                | (Some(HistoryKind::Spend), Source::Spend)
+                | (
+                    Some(
+                        HistoryKind::Allocation | HistoryKind::Adjustment | HistoryKind::Withdrawal
+                    ),
+                    Source::Ledger
+                )
+        );
+        // Envelope changes belong to a stream, not a programme; spend to a programme,
+        // not a stream.
+        let scope_ok = match source {
+            Source::Envelope => self.programme_id.is_none(),
+            Source::Spend => self.stream_id.is_none(),
+            Source::Ledger => true,
+        };
+        kind_ok && scope_ok
+    }
+}
+
+/// Rows after `after` in recorded order, at most `limit` of them.
+pub fn page(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    after: Option<Position>,
+    limit: i64,
+) -> Result<Vec<HistoryRow>, DbError> {
+    let mut rows = Vec::new();
+    if filter.wants(Source::Ledger) {
+        rows.extend(ledger(conn, filter, after, limit)?);
+    }
+    if filter.wants(Source::Envelope) {
+        rows.extend(envelopes(conn, filter, after, limit)?);
+    }
+    if filter.wants(Source::Spend) {
+        rows.extend(spend(conn, filter, after, limit)?);
+    }
+    rows.sort_by_key(HistoryRow::position);
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    Ok(rows)
+}
+
+/// How a table's rows compare with the position a page starts after: its rows at the
+/// same time come after the position's if its source sorts later, and so on.
+enum After {
+    Everything,
+    LaterThan(NaiveDateTime),
+    AtOrLaterThan(NaiveDateTime),
+    LaterIdAt(NaiveDateTime, i64),
+}
+
+fn after_for(source: Source, after: Option<Position>) -> After {
+    match after {
+        None => After::Everything,
+        Some(p) if source > p.source => After::AtOrLaterThan(p.recorded_at),
+        Some(p) if source < p.source => After::LaterThan(p.recorded_at),
+        Some(p) => After::LaterIdAt(p.recorded_at, p.id),
+    }
+}
+
+/// Applies the shared filters and the page start to one table's boxed query. A macro,
+/// because the three tables' columns are different types to Diesel.
+macro_rules! narrow {
+    ($query:ident, $table:ident, $filter:expr, $after:expr) => {{
+        let mut query = $query;
+        if let Some(year) = $filter.financial_year {
+            query = query.filter($table::financial_year.eq(year));
+        }
+        if let Some(from) = $filter.from {
+            query = query.filter($table::recorded_at.ge(from));
+        }
+        if let Some(to) = $filter.to {
+            query = query.filter($table::recorded_at.lt(to));
+        }
+        match $after {
+            After::Everything => {}
+            After::LaterThan(at) => query = query.filter($table::recorded_at.gt(at)),
+            After::AtOrLaterThan(at) => query = query.filter($table::recorded_at.ge(at)),
+            After::LaterIdAt(at, id) => {
+                query = query.filter(
+                    $table::recorded_at
+                        .gt(at)
+                        .or($table::recorded_at.eq(at).and($table::id.gt(id))),
+                )
+            }
+        }
+        query.order(($table::recorded_at.asc(), $table::id.asc()))
+    }};
+}
+
+/// The columns each table's query selects, in order.
+#[derive(Queryable)]
+struct LedgerLine {
+    id: i64,
+    recorded_at: NaiveDateTime,
+    kind: String,
+    stream: String,
+    programme: String,
+    year: i32,
+    amount: i64,
+    reason: String,
+    by: Option<String>,
+}
+
+#[derive(Queryable)]
+struct EnvelopeLine {
+    id: i64,
+    recorded_at: NaiveDateTime,
+    stream: String,
+    year: i32,
+    change: i64,
+    amount: i64,
+    basis: String,
+    by: Option<String>,
+}
+
+#[derive(Queryable)]
+struct SpendLine {
+    id: i64,
+    recorded_at: NaiveDateTime,
+    programme: String,
+    year: i32,
+    category: String,
+    amount: i64,
+    description: String,
+    by: Option<String>,
+}
+
+fn ledger(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    after: Option<Position>,
+    limit: i64,
+) -> Result<Vec<HistoryRow>, DbError> {
+    let mut query = ledger_entries::table
+        .inner_join(funding_streams::table)
+        .inner_join(programmes::table)
+        .left_join(users::table.on(ledger_entries::recorded_by.eq(users::id.nullable())))
+        .select((
+            ledger_entries::id,
+            ledger_entries::recorded_at,
+            ledger_entries::kind,
+            funding_streams::code,
+            programmes::code,
+            ledger_entries::financial_year,
+            ledger_entries::amount_pence,
+            ledger_entries::reason,
+            users::email.nullable(),
+        ))
+        .into_boxed();
+    if let Some(programme) = filter.programme_id {
+        query = query.filter(ledger_entries::programme_id.eq(programme));
+    }
+    if let Some(stream) = filter.stream_id {
+        query = query.filter(ledger_entries::stream_id.eq(stream));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(ledger_entries::kind.eq(kind.as_str()));
+    }
+    let query = narrow!(
+        query,
+        ledger_entries,
+        filter,
+        after_for(Source::Ledger, after)
+    );
+    let lines: Vec<LedgerLine> = query.limit_literal(limit).load(conn)?;
+    lines
+        .into_iter()
+        .map(|l| {
+            Ok(HistoryRow {
+                source: Source::Ledger,
+                id: l.id,
+                recorded_at: l.recorded_at,
+                kind: l.kind.parse().map_err(DbError::corrupt)?,
+                stream: Some(l.stream),
+                programme: Some(l.programme),
+                financial_year: l.year,
+                amount_pence: l.amount,
+                category: None,
+                envelope_pence: None,
+                reason: l.reason,
+                recorded_by: l.by,
+            })
+        })
+        .collect()
+}
+
+fn envelopes(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    after: Option<Position>,
+    limit: i64,
+) -> Result<Vec<HistoryRow>, DbError> {
+    let mut query = envelope_changes::table
+        .inner_join(funding_streams::table)
+        .left_join(users::table.on(envelope_changes::recorded_by.eq(users::id.nullable())))
+        .select((
+            envelope_changes::id,
+            envelope_changes::recorded_at,
+            funding_streams::code,
+            envelope_changes::financial_year,
+            envelope_changes::change_pence,
+            envelope_changes::amount_pence,
+            envelope_changes::basis,
+            users::email.nullable(),
+        ))
+        .into_boxed();
+    if let Some(stream) = filter.stream_id {
+        query = query.filter(envelope_changes::stream_id.eq(stream));
+    }
+    let query = narrow!(
+        query,
+        envelope_changes,
+        filter,
+        after_for(Source::Envelope, after)
+    );
+    let lines: Vec<EnvelopeLine> = query.limit_literal(limit).load(conn)?;
+    Ok(lines
+        .into_iter()
+        .map(|l| HistoryRow {
+            source: Source::Envelope,
+            id: l.id,
+            recorded_at: l.recorded_at,
+            kind: HistoryKind::Envelope,
+            stream: Some(l.stream),
+            programme: None,
+            financial_year: l.year,
+            amount_pence: l.change,
+            category: None,
+            envelope_pence: Some(l.amount),
+            reason: l.basis,
+            recorded_by: l.by,
+        })
+        .collect())
+}
+
+fn spend(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    after: Option<Position>,
+    limit: i64,
+) -> Result<Vec<HistoryRow>, DbError> {
+    let mut query = spend_entries::table
+        .inner_join(programmes::table)
+        .left_join(users::table.on(spend_entries::recorded_by.eq(users::id.nullable())))
+        .select((
+            spend_entries::id,
+            spend_entries::recorded_at,
+            programmes::code,
+            spend_entries::financial_year,
+            spend_entries::category,
+            spend_entries::amount_pence,
+            spend_entries::description,
+            users::email.nullable(),
+        ))
+        .into_boxed();
+    if let Some(programme) = filter.programme_id {
+        query = query.filter(spend_entries::programme_id.eq(programme));
+    }
+    let query = narrow!(
+        query,
+        spend_entries,
+        filter,
+        after_for(Source::Spend, after)
+    );
+    let lines: Vec<SpendLine> = query.limit_literal(limit).load(conn)?;
+    Ok(lines
+        .into_iter()
+        .map(|l| HistoryRow {
+            source: Source::Spend,
+            id: l.id,
+            recorded_at: l.recorded_at,
+            kind: HistoryKind::Spend,
+            stream: None,
+            programme: Some(l.programme),
+            financial_year: l.year,
+            amount_pence: l.amount,
+            category: Some(l.category),
+            envelope_pence: None,
+            reason: l.description,
+            recorded_by: l.by,
+        })
+        .collect())
+}
