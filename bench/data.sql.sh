@@ -2,9 +2,11 @@
 # Prints the SQL that fills an empty, migrated Beacon database with a benchmark
 # portfolio: PROGRAMMES programmes, REPORTS status reports and LEDGER ledger entries,
 # with the yearly totals and envelope totals computed from the entries, as Beacon
-# keeps them. Usage: data.sql.sh postgres|sqlite PROGRAMMES REPORTS LEDGER
+# keeps them. Usage: data.sql.sh postgres|sqlite PROGRAMMES REPORTS LEDGER [AUDIT]
+# AUDIT audit entries are written without their hashes, as a release before the hash
+# chain wrote them; Beacon seals them into the chain the next time it opens the database.
 set -euo pipefail
-backend=$1 programmes=$2 reports=$3 ledger=$4
+backend=$1 programmes=$2 reports=$3 ledger=$4 audit=${5:-0}
 
 if [ "$backend" = postgres ]; then
     series() { echo "generate_series(1, $1) AS s(i)"; }
@@ -49,6 +51,12 @@ $(from "$ledger");
 
 INSERT INTO programme_year_totals (programme_id, financial_year, allocated_pence, spent_run_pence, spent_change_pence)
 SELECT programme_id, financial_year, SUM(amount_pence), 0, 0 FROM ledger_entries GROUP BY programme_id, financial_year;
+
+INSERT INTO audit_log (at, actor_id, actor, action, entity, entity_id, before, after)
+SELECT $at, NULL, 'beacon benchmark', 'create', 'ledger_entry', '' || i, NULL,
+    '{"id":' || i || ',"amount_pence":' || (100 + (i % 1000)) || ',"reason":"benchmark"}'
+$(from "$audit")
+WHERE $audit > 0;
 
 UPDATE envelopes SET allocated_pence = (
     SELECT COALESCE(SUM(l.amount_pence), 0) FROM ledger_entries l

@@ -138,27 +138,40 @@ fn head(conn: &mut DbConnection) -> Result<(i64, String), DbError> {
 /// Links entries written before the chain existed (they have no hash), oldest first,
 /// after the current head. Runs after migrations; finds nothing to do thereafter.
 pub fn seal_unsealed(conn: &mut DbConnection) -> Result<u64, DbError> {
+    /// Entries read at a time, so that sealing a long trail keeps memory flat.
+    const BATCH: i64 = 10_000;
     write_transaction(conn, |conn| {
         lock_chain(conn)?;
-        let unsealed: Vec<AuditRow> = audit_log::table
-            .filter(audit_log::hash.is_null())
-            .order(audit_log::id.asc())
-            .select(AuditRow::as_select())
-            .load(conn)?;
         let (mut seq, mut prev) = head(conn)?;
-        for row in &unsealed {
-            seq += 1;
-            let hash = entry_of(row, seq).hash(&prev);
-            diesel::update(audit_log::table.find(row.id))
-                .set((
-                    audit_log::seq.eq(seq),
-                    audit_log::prev_hash.eq(&prev),
-                    audit_log::hash.eq(&hash),
-                ))
-                .execute(conn)?;
-            prev = hash;
+        let mut sealed = 0u64;
+        // Resuming after the last id sealed keeps each batch from rescanning the ones before.
+        let mut after_id = 0i64;
+        loop {
+            let batch: Vec<AuditRow> = audit_log::table
+                .filter(audit_log::hash.is_null())
+                .filter(audit_log::id.gt(after_id))
+                .order(audit_log::id.asc())
+                .select(AuditRow::as_select())
+                .limit_literal(BATCH)
+                .load(conn)?;
+            for row in &batch {
+                seq += 1;
+                let hash = entry_of(row, seq).hash(&prev);
+                diesel::update(audit_log::table.find(row.id))
+                    .set((
+                        audit_log::seq.eq(seq),
+                        audit_log::prev_hash.eq(&prev),
+                        audit_log::hash.eq(&hash),
+                    ))
+                    .execute(conn)?;
+                prev = hash;
+                after_id = row.id;
+            }
+            sealed += batch.len() as u64;
+            if (batch.len() as i64) < BATCH {
+                return Ok(sealed);
+            }
         }
-        Ok(unsealed.len() as u64)
     })
 }
 

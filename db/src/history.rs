@@ -6,12 +6,14 @@
 //! or not, a bounded read however long the history grows, on both backends.
 
 use beacon_core::HistoryKind;
+use std::collections::{BTreeSet, HashMap};
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::connection::DbConnection;
 use crate::error::DbError;
-use crate::query::LimitLiteral;
+use crate::query::{LimitLiteral, in_ids};
 use crate::schema::{
     envelope_changes, funding_streams, ledger_entries, programmes, spend_entries, users,
 };
@@ -175,54 +177,56 @@ macro_rules! narrow {
             After::Everything => {}
             After::LaterThan(at) => query = query.filter($table::recorded_at.gt(at)),
             After::AtOrLaterThan(at) => query = query.filter($table::recorded_at.ge(at)),
+            // Written as a range on the time plus a check, so the index range applies:
+            // (t > at) or (t = at and id > i)  ==  t >= at and (t > at or id > i).
             After::LaterIdAt(at, id) => {
-                query = query.filter(
-                    $table::recorded_at
-                        .gt(at)
-                        .or($table::recorded_at.eq(at).and($table::id.gt(id))),
-                )
+                query = query
+                    .filter($table::recorded_at.ge(at))
+                    .filter($table::recorded_at.gt(at).or($table::id.gt(id)))
             }
         }
         query.order(($table::recorded_at.asc(), $table::id.asc()))
     }};
 }
 
-/// The columns each table's query selects, in order.
+/// The columns each table's query selects, in order. Each query reads its one table
+/// only, so the database walks the recorded-order index and stops after a page; codes
+/// and emails are looked up afterwards for the ids on the page.
 #[derive(Queryable)]
 struct LedgerLine {
     id: i64,
     recorded_at: NaiveDateTime,
     kind: String,
-    stream: String,
-    programme: String,
+    stream_id: i64,
+    programme_id: i64,
     year: i32,
     amount: i64,
     reason: String,
-    by: Option<String>,
+    by: Option<i64>,
 }
 
 #[derive(Queryable)]
 struct EnvelopeLine {
     id: i64,
     recorded_at: NaiveDateTime,
-    stream: String,
+    stream_id: i64,
     year: i32,
     change: i64,
     amount: i64,
     basis: String,
-    by: Option<String>,
+    by: Option<i64>,
 }
 
 #[derive(Queryable)]
 struct SpendLine {
     id: i64,
     recorded_at: NaiveDateTime,
-    programme: String,
+    programme_id: i64,
     year: i32,
     category: String,
     amount: i64,
     description: String,
-    by: Option<String>,
+    by: Option<i64>,
 }
 
 fn ledger(
@@ -232,19 +236,16 @@ fn ledger(
     limit: i64,
 ) -> Result<Vec<HistoryRow>, DbError> {
     let mut query = ledger_entries::table
-        .inner_join(funding_streams::table)
-        .inner_join(programmes::table)
-        .left_join(users::table.on(ledger_entries::recorded_by.eq(users::id.nullable())))
         .select((
             ledger_entries::id,
             ledger_entries::recorded_at,
             ledger_entries::kind,
-            funding_streams::code,
-            programmes::code,
+            ledger_entries::stream_id,
+            ledger_entries::programme_id,
             ledger_entries::financial_year,
             ledger_entries::amount_pence,
             ledger_entries::reason,
-            users::email.nullable(),
+            ledger_entries::recorded_by,
         ))
         .into_boxed();
     if let Some(programme) = filter.programme_id {
@@ -263,6 +264,12 @@ fn ledger(
         after_for(Source::Ledger, after)
     );
     let lines: Vec<LedgerLine> = query.limit_literal(limit).load(conn)?;
+    let names = Names::load(
+        conn,
+        lines.iter().map(|l| l.stream_id),
+        lines.iter().map(|l| l.programme_id),
+        lines.iter().filter_map(|l| l.by),
+    )?;
     lines
         .into_iter()
         .map(|l| {
@@ -271,14 +278,14 @@ fn ledger(
                 id: l.id,
                 recorded_at: l.recorded_at,
                 kind: l.kind.parse().map_err(DbError::corrupt)?,
-                stream: Some(l.stream),
-                programme: Some(l.programme),
+                stream: names.stream(l.stream_id),
+                programme: names.programme(l.programme_id),
                 financial_year: l.year,
                 amount_pence: l.amount,
                 category: None,
                 envelope_pence: None,
                 reason: l.reason,
-                recorded_by: l.by,
+                recorded_by: names.user(l.by),
             })
         })
         .collect()
@@ -291,17 +298,15 @@ fn envelopes(
     limit: i64,
 ) -> Result<Vec<HistoryRow>, DbError> {
     let mut query = envelope_changes::table
-        .inner_join(funding_streams::table)
-        .left_join(users::table.on(envelope_changes::recorded_by.eq(users::id.nullable())))
         .select((
             envelope_changes::id,
             envelope_changes::recorded_at,
-            funding_streams::code,
+            envelope_changes::stream_id,
             envelope_changes::financial_year,
             envelope_changes::change_pence,
             envelope_changes::amount_pence,
             envelope_changes::basis,
-            users::email.nullable(),
+            envelope_changes::recorded_by,
         ))
         .into_boxed();
     if let Some(stream) = filter.stream_id {
@@ -314,6 +319,12 @@ fn envelopes(
         after_for(Source::Envelope, after)
     );
     let lines: Vec<EnvelopeLine> = query.limit_literal(limit).load(conn)?;
+    let names = Names::load(
+        conn,
+        lines.iter().map(|l| l.stream_id),
+        std::iter::empty(),
+        lines.iter().filter_map(|l| l.by),
+    )?;
     Ok(lines
         .into_iter()
         .map(|l| HistoryRow {
@@ -321,14 +332,14 @@ fn envelopes(
             id: l.id,
             recorded_at: l.recorded_at,
             kind: HistoryKind::Envelope,
-            stream: Some(l.stream),
+            stream: names.stream(l.stream_id),
             programme: None,
             financial_year: l.year,
             amount_pence: l.change,
             category: None,
             envelope_pence: Some(l.amount),
             reason: l.basis,
-            recorded_by: l.by,
+            recorded_by: names.user(l.by),
         })
         .collect())
 }
@@ -340,17 +351,15 @@ fn spend(
     limit: i64,
 ) -> Result<Vec<HistoryRow>, DbError> {
     let mut query = spend_entries::table
-        .inner_join(programmes::table)
-        .left_join(users::table.on(spend_entries::recorded_by.eq(users::id.nullable())))
         .select((
             spend_entries::id,
             spend_entries::recorded_at,
-            programmes::code,
+            spend_entries::programme_id,
             spend_entries::financial_year,
             spend_entries::category,
             spend_entries::amount_pence,
             spend_entries::description,
-            users::email.nullable(),
+            spend_entries::recorded_by,
         ))
         .into_boxed();
     if let Some(programme) = filter.programme_id {
@@ -363,6 +372,12 @@ fn spend(
         after_for(Source::Spend, after)
     );
     let lines: Vec<SpendLine> = query.limit_literal(limit).load(conn)?;
+    let names = Names::load(
+        conn,
+        std::iter::empty(),
+        lines.iter().map(|l| l.programme_id),
+        lines.iter().filter_map(|l| l.by),
+    )?;
     Ok(lines
         .into_iter()
         .map(|l| HistoryRow {
@@ -371,13 +386,77 @@ fn spend(
             recorded_at: l.recorded_at,
             kind: HistoryKind::Spend,
             stream: None,
-            programme: Some(l.programme),
+            programme: names.programme(l.programme_id),
             financial_year: l.year,
             amount_pence: l.amount,
             category: Some(l.category),
             envelope_pence: None,
             reason: l.description,
-            recorded_by: l.by,
+            recorded_by: names.user(l.by),
         })
         .collect())
+}
+
+/// Stream codes, programme codes and user emails for the ids on one page.
+struct Names {
+    streams: HashMap<i64, String>,
+    programmes: HashMap<i64, String>,
+    users: HashMap<i64, String>,
+}
+
+impl Names {
+    fn load(
+        conn: &mut DbConnection,
+        streams: impl Iterator<Item = i64>,
+        programmes: impl Iterator<Item = i64>,
+        users: impl Iterator<Item = i64>,
+    ) -> Result<Self, DbError> {
+        fn distinct(ids: impl Iterator<Item = i64>) -> Vec<i64> {
+            ids.collect::<BTreeSet<i64>>().into_iter().collect()
+        }
+        let (streams, programmes, users) =
+            (distinct(streams), distinct(programmes), distinct(users));
+        let mut names = Names {
+            streams: HashMap::new(),
+            programmes: HashMap::new(),
+            users: HashMap::new(),
+        };
+        if !streams.is_empty() {
+            names.streams = funding_streams::table
+                .filter(in_ids(funding_streams::id, &streams))
+                .select((funding_streams::id, funding_streams::code))
+                .load::<(i64, String)>(conn)?
+                .into_iter()
+                .collect();
+        }
+        if !programmes.is_empty() {
+            names.programmes = programmes::table
+                .filter(in_ids(programmes::id, &programmes))
+                .select((programmes::id, programmes::code))
+                .load::<(i64, String)>(conn)?
+                .into_iter()
+                .collect();
+        }
+        if !users.is_empty() {
+            names.users = users::table
+                .filter(in_ids(users::id, &users))
+                .select((users::id, users::email))
+                .load::<(i64, String)>(conn)?
+                .into_iter()
+                .collect();
+        }
+        Ok(names)
+    }
+
+    fn stream(&self, id: i64) -> Option<String> {
+        self.streams.get(&id).cloned()
+    }
+
+    fn programme(&self, id: i64) -> Option<String> {
+        self.programmes.get(&id).cloned()
+    }
+
+    fn user(&self, id: Option<i64>) -> Option<String> {
+        id.and_then(|id| self.users.get(&id).cloned())
+    }
 }
