@@ -617,7 +617,9 @@ fn envelope_set(
         stream_row.id,
         &envelope,
         basis,
-    )?;
+        &[],
+    )?
+    .envelope;
     outln!(
         out,
         "{} envelope for {year}: {} ({} allocated)",

@@ -40,6 +40,21 @@ pub struct Problem {
     /// For an allocation refused by its envelope: what is left in it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub headroom_pence: Option<i64>,
+    /// For a cut refused because it leaves allocations uncovered: how much more must be
+    /// withdrawn, and each programme's allocation that the envelope would no longer cover.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub excess_pence: Option<i64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub uncovered: Vec<UncoveredAllocation>,
+}
+
+/// A programme's allocation from the envelope being cut.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UncoveredAllocation {
+    #[schema(example = "pnd-transformation")]
+    pub programme: String,
+    #[schema(example = 1_200_000_000_i64)]
+    pub allocated_pence: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +85,8 @@ pub enum ApiError {
     Invalid(ValidationErrors),
     #[error("{0}")]
     Funding(FundingError),
+    #[error("{}", beacon_db::DbError::Uncovered(.0.clone()))]
+    Uncovered(beacon_db::funding::Uncovered),
     #[error("too many failed sign-ins; try again in {retry_after} seconds")]
     TooManyRequests { retry_after: u64 },
     #[error("{0}")]
@@ -103,6 +120,10 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => ("unsupported-media-type", "Send JSON"),
             ApiError::Invalid(_) => ("validation", "The request has invalid fields"),
             ApiError::Funding(_) => ("funding-rule", "The funding rules refuse this"),
+            ApiError::Uncovered(_) => (
+                "cut-leaves-allocations-uncovered",
+                "The cut would leave allocations without money",
+            ),
             ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many attempts"),
             ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal", "Internal error"),
@@ -128,6 +149,19 @@ impl ApiError {
             }
             _ => None,
         };
+        let (excess_pence, uncovered) = match self {
+            ApiError::Uncovered(u) => (
+                Some(u.excess().get()),
+                u.allocations
+                    .iter()
+                    .map(|(programme, pence)| UncoveredAllocation {
+                        programme: programme.clone(),
+                        allocated_pence: pence.get(),
+                    })
+                    .collect(),
+            ),
+            _ => (None, Vec::new()),
+        };
         let detail = match self {
             ApiError::Internal(_) => {
                 "Beacon could not complete the request; it has been logged".to_string()
@@ -141,6 +175,8 @@ impl ApiError {
             detail,
             errors,
             headroom_pence,
+            excess_pence,
+            uncovered,
         }
     }
 }
@@ -153,7 +189,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::Uncovered(_) => StatusCode::CONFLICT,
             ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -198,6 +234,7 @@ impl From<DbError> for ApiError {
             DbError::Stale(message) => ApiError::PreconditionFailed(message),
             DbError::Invalid(errors) => ApiError::Invalid(errors),
             DbError::Funding(error) => ApiError::Funding(error),
+            DbError::Uncovered(uncovered) => ApiError::Uncovered(uncovered),
             DbError::Connect(cause) => {
                 tracing::error!(%cause, "database unreachable");
                 ApiError::Unavailable("the database is not answering; try again shortly".into())

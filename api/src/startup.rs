@@ -45,6 +45,7 @@ const BODY_LIMIT: usize = 64 * 1024;
         (name = "programmes", description = "The register of programmes"),
         (name = "status reports", description = "Delivery confidence, reported by programme leads"),
         (name = "funding", description = "Funding streams, envelopes, allocations and spend"),
+        (name = "portfolio", description = "Every programme's rating and money on one date"),
         (name = "users", description = "Accounts and roles (admin)"),
         (name = "forces", description = "Police forces"),
         (name = "operations", description = "Health checks"),
@@ -115,6 +116,8 @@ fn routes() -> (
                 .service(routes::funding::allocate)
                 .service(routes::funding::record_spend)
                 .service(routes::history::list)
+                .service(routes::summary::get)
+                .service(routes::portfolio::get)
                 .service(routes::audit::list)
                 .service(routes::audit::verify),
         )

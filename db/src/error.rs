@@ -17,6 +17,12 @@ pub enum DbError {
     /// Input that breaks a field rule.
     #[error("{0}")]
     Invalid(ValidationErrors),
+    /// A cut that would leave allocations without money behind them.
+    #[error(
+        "{} for {} is less than the {} allocated from '{}': withdraw {} more, or name the allocations to withdraw",
+        .0.envelope, .0.year, .0.allocated, .0.stream, .0.excess()
+    )]
+    Uncovered(crate::funding::Uncovered),
     /// Money that does not fit an envelope or a balance.
     #[error(transparent)]
     Funding(#[from] FundingError),

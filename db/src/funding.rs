@@ -67,15 +67,56 @@ pub fn list_streams(conn: &mut DbConnection) -> Result<Vec<StreamRow>, DbError> 
         .load(conn)?)
 }
 
-/// Sets a stream's envelope for a year, creating it or changing its amount. Lowering
-/// it below what is already allocated is refused: withdraw allocations first.
+/// Money to take back from one programme as part of a cut.
+#[derive(Debug, Clone)]
+pub struct Withdrawal {
+    pub programme_id: i64,
+    /// How much to take back: positive.
+    pub amount: Pence,
+    pub reason: String,
+}
+
+/// An envelope as set, and the withdrawals its cut made.
+#[derive(Debug, Clone)]
+pub struct EnvelopeSet {
+    pub envelope: EnvelopeRow,
+    pub withdrawals: Vec<LedgerRow>,
+}
+
+/// What a cut would leave uncovered: the envelope, what would still be allocated from
+/// it, and each programme's remaining allocation from it, largest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uncovered {
+    pub stream: String,
+    pub year: FinancialYear,
+    pub envelope: Pence,
+    pub allocated: Pence,
+    /// (programme code, its allocation from this stream and year after the withdrawals)
+    pub allocations: Vec<(String, Pence)>,
+}
+
+impl Uncovered {
+    /// How much more must be withdrawn for the cut to fit.
+    pub fn excess(&self) -> Pence {
+        Pence::new(self.allocated.get() - self.envelope.get())
+    }
+}
+
+/// Sets a stream's envelope for a year, creating it or changing its amount.
+///
+/// Lowering it below what is allocated is refused with [`DbError::Uncovered`] naming the
+/// allocations left uncovered, unless `withdrawals` take enough back: they are then
+/// recorded as withdrawal entries pointing at this envelope change (the programmes'
+/// funding shortfall), all in one transaction with the envelope, its history row and the
+/// audit entries.
 pub fn set_envelope(
     conn: &mut DbConnection,
     actor: &Actor,
     stream_id: i64,
     envelope: &Envelope,
     basis: &str,
-) -> Result<EnvelopeRow, DbError> {
+    withdrawals: &[Withdrawal],
+) -> Result<EnvelopeSet, DbError> {
     write_transaction(conn, |conn| {
         let year = envelope.year.start_year();
         let stream = stream_code(conn, stream_id)?;
@@ -83,67 +124,200 @@ pub fn set_envelope(
         let now = crate::now();
         let before = lock_envelope(conn, stream_id, year)?;
         let change = envelope.amount.get() - before.as_ref().map_or(0, |b| b.amount_pence);
-        let result = match before {
-            Some(before) => {
-                rules::check_envelope_covers(*envelope, Pence::new(before.allocated_pence))?;
-                let after: EnvelopeRow = diesel::update(envelopes::table.find((stream_id, year)))
-                    .set((
-                        envelopes::amount_pence.eq(envelope.amount.get()),
-                        envelopes::basis.eq(basis),
-                        envelopes::updated_at.eq(now),
-                    ))
-                    .returning(envelopes::all_columns)
-                    .get_result(conn)?;
-                audit::record(
-                    conn,
-                    actor,
-                    "update",
-                    "envelope",
-                    &entity_id,
-                    Some(&before),
-                    Some(&after),
-                )?;
-                Ok(after)
-            }
-            None => {
-                let row = EnvelopeRow {
-                    stream_id,
-                    financial_year: year,
-                    amount_pence: envelope.amount.get(),
-                    allocated_pence: 0,
-                    basis: basis.to_string(),
-                    updated_at: now,
-                };
-                diesel::insert_into(envelopes::table)
-                    .values(&row)
-                    .execute(conn)?;
-                audit::record(
-                    conn,
-                    actor,
-                    "create",
-                    "envelope",
-                    &entity_id,
-                    None::<&EnvelopeRow>,
-                    Some(&row),
-                )?;
-                Ok(row)
-            }
+        if !withdrawals.is_empty() && change >= 0 {
+            return Err(DbError::Invalid(ValidationErrors::single(
+                "withdrawals",
+                "withdrawals go with a cut: send them only when lowering the envelope",
+            )));
+        }
+        let Some(before) = before else {
+            let row = EnvelopeRow {
+                stream_id,
+                financial_year: year,
+                amount_pence: envelope.amount.get(),
+                allocated_pence: 0,
+                basis: basis.to_string(),
+                updated_at: now,
+            };
+            diesel::insert_into(envelopes::table)
+                .values(&row)
+                .execute(conn)?;
+            audit::record(
+                conn,
+                actor,
+                "create",
+                "envelope",
+                &entity_id,
+                None::<&EnvelopeRow>,
+                Some(&row),
+            )?;
+            // The history row refers to the envelope, so it follows it.
+            record_change(conn, actor, &row, change, now)?;
+            crate::days::keep_envelope(conn, &row, now)?;
+            return Ok(EnvelopeSet {
+                envelope: row,
+                withdrawals: Vec::new(),
+            });
         };
-        // The change joins the append-only history after the envelope row exists (the
-        // history row refers to it).
-        diesel::insert_into(envelope_changes::table)
-            .values((
-                envelope_changes::stream_id.eq(stream_id),
-                envelope_changes::financial_year.eq(year),
-                envelope_changes::amount_pence.eq(envelope.amount.get()),
-                envelope_changes::change_pence.eq(change),
-                envelope_changes::basis.eq(basis),
-                envelope_changes::recorded_by.eq(actor.user_id),
-                envelope_changes::recorded_at.eq(now),
+
+        let balances = balances(conn, stream_id, year)?;
+        let mut withdrawn = 0i64;
+        let mut seen = std::collections::HashSet::new();
+        let mut errors = ValidationErrors::default();
+        for (i, w) in withdrawals.iter().enumerate() {
+            let field = format!("withdrawals[{i}]");
+            let held = balances.get(&w.programme_id).map_or(0, |(_, p)| *p);
+            if !seen.insert(w.programme_id) {
+                errors.add(&field, "name each programme once");
+            } else if w.amount.get() <= 0 {
+                errors.add(&field, "withdraw_pence must be more than zero");
+            } else if w.amount.get() > held {
+                errors.add(
+                    &field,
+                    format!(
+                        "{} is more than the {} this programme holds from '{stream}' in {}",
+                        w.amount,
+                        Pence::new(held),
+                        envelope.year
+                    ),
+                );
+            }
+            withdrawn += w.amount.get().max(0);
+        }
+        errors.into_result(|| ())?;
+        let allocated = before.allocated_pence - withdrawn;
+        if rules::check_envelope_covers(*envelope, Pence::new(allocated)).is_err() {
+            let mut allocations: Vec<(String, Pence)> = balances
+                .into_iter()
+                .map(|(id, (code, held))| {
+                    let taken = withdrawals
+                        .iter()
+                        .filter(|w| w.programme_id == id)
+                        .map(|w| w.amount.get())
+                        .sum::<i64>();
+                    (code, Pence::new(held - taken))
+                })
+                .filter(|(_, left)| left.get() > 0)
+                .collect();
+            allocations.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            return Err(DbError::Uncovered(Uncovered {
+                stream,
+                year: envelope.year,
+                envelope: envelope.amount,
+                allocated: Pence::new(allocated),
+                allocations,
+            }));
+        }
+
+        let after = EnvelopeRow {
+            stream_id,
+            financial_year: year,
+            amount_pence: envelope.amount.get(),
+            allocated_pence: allocated,
+            basis: basis.to_string(),
+            updated_at: now,
+        };
+        let change_id = record_change(conn, actor, &after, change, now)?;
+        let mut entries = Vec::with_capacity(withdrawals.len());
+        for w in withdrawals {
+            entries.push(append_entry(
+                conn,
+                actor,
+                NewEntry {
+                    stream_id,
+                    programme_id: w.programme_id,
+                    year,
+                    kind: beacon_core::LedgerKind::Withdrawal.as_str(),
+                    amount: -w.amount.get(),
+                    reason: if w.reason.trim().is_empty() {
+                        basis
+                    } else {
+                        &w.reason
+                    },
+                    envelope_change_id: Some(change_id),
+                    recorded_by: actor.user_id,
+                    at: now,
+                },
+            )?);
+        }
+        let after: EnvelopeRow = diesel::update(envelopes::table.find((stream_id, year)))
+            .set((
+                envelopes::amount_pence.eq(after.amount_pence),
+                envelopes::allocated_pence.eq(after.allocated_pence),
+                envelopes::basis.eq(basis),
+                envelopes::updated_at.eq(now),
             ))
-            .execute(conn)?;
-        result
+            .returning(envelopes::all_columns)
+            .get_result(conn)?;
+        audit::record(
+            conn,
+            actor,
+            "update",
+            "envelope",
+            &entity_id,
+            Some(&before),
+            Some(&after),
+        )?;
+        crate::days::keep_envelope(conn, &after, now)?;
+        Ok(EnvelopeSet {
+            envelope: after,
+            withdrawals: entries,
+        })
     })
+}
+
+/// Appends the envelope's new amount to its history; returns the history row's id.
+fn record_change(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    row: &EnvelopeRow,
+    change: i64,
+    at: chrono::NaiveDateTime,
+) -> Result<i64, DbError> {
+    Ok(diesel::insert_into(envelope_changes::table)
+        .values((
+            envelope_changes::stream_id.eq(row.stream_id),
+            envelope_changes::financial_year.eq(row.financial_year),
+            envelope_changes::amount_pence.eq(row.amount_pence),
+            envelope_changes::change_pence.eq(change),
+            envelope_changes::basis.eq(&row.basis),
+            envelope_changes::recorded_by.eq(actor.user_id),
+            envelope_changes::recorded_at.eq(at),
+        ))
+        .returning(envelope_changes::id)
+        .get_result(conn)?)
+}
+
+/// Each programme's allocation from one stream in one year, with its code.
+fn balances(
+    conn: &mut DbConnection,
+    stream_id: i64,
+    year: i32,
+) -> Result<std::collections::HashMap<i64, (String, i64)>, DbError> {
+    let amounts: Vec<(i64, i64)> = ledger_entries::table
+        .filter(ledger_entries::stream_id.eq(stream_id))
+        .filter(ledger_entries::financial_year.eq(year))
+        .select((ledger_entries::programme_id, ledger_entries::amount_pence))
+        .load(conn)?;
+    let mut held: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+    for (programme_id, amount) in amounts {
+        *held.entry(programme_id).or_default() += amount;
+    }
+    let ids: Vec<i64> = held.keys().copied().collect();
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let codes: Vec<(i64, String)> = crate::schema::programmes::table
+        .filter(crate::query::in_ids(crate::schema::programmes::id, &ids))
+        .select((
+            crate::schema::programmes::id,
+            crate::schema::programmes::code,
+        ))
+        .load(conn)?;
+    Ok(codes
+        .into_iter()
+        .map(|(id, code)| (id, (code, held.get(&id).copied().unwrap_or(0))))
+        .collect())
 }
 
 /// A stream's envelopes, earliest year first.
@@ -230,42 +404,86 @@ pub fn record_entry(
             balance,
             entry.amount,
         )?;
-        let row: LedgerRow = diesel::insert_into(ledger_entries::table)
-            .values((
-                ledger_entries::stream_id.eq(stream_id),
-                ledger_entries::programme_id.eq(programme_id),
-                ledger_entries::financial_year.eq(year.start_year()),
-                ledger_entries::kind.eq(entry.kind.as_str()),
-                ledger_entries::amount_pence.eq(entry.amount.get()),
-                ledger_entries::reason.eq(&entry.reason),
-                ledger_entries::recorded_by.eq(recorded_by),
-                ledger_entries::recorded_at.eq(crate::now()),
-            ))
-            .returning(ledger_entries::all_columns)
-            .get_result(conn)?;
-        diesel::update(envelopes::table.find((stream_id, year.start_year())))
-            .set(envelopes::allocated_pence.eq(new_allocated.get()))
-            .execute(conn)?;
-        totals::add(
-            conn,
-            programme_id,
-            year.start_year(),
-            Delta {
-                allocated: entry.amount.get(),
-                ..Delta::default()
-            },
-        )?;
-        audit::record(
+        let at = crate::now();
+        let row = append_entry(
             conn,
             actor,
-            "create",
-            "ledger_entry",
-            &row.id.to_string(),
-            None::<&LedgerRow>,
-            Some(&row),
+            NewEntry {
+                stream_id,
+                programme_id,
+                year: year.start_year(),
+                kind: entry.kind.as_str(),
+                amount: entry.amount.get(),
+                reason: &entry.reason,
+                envelope_change_id: None,
+                recorded_by,
+                at,
+            },
         )?;
+        let envelope: EnvelopeRow =
+            diesel::update(envelopes::table.find((stream_id, year.start_year())))
+                .set(envelopes::allocated_pence.eq(new_allocated.get()))
+                .returning(envelopes::all_columns)
+                .get_result(conn)?;
+        crate::days::keep_envelope(conn, &envelope, at)?;
         Ok(row)
     })
+}
+
+/// One ledger entry to append.
+struct NewEntry<'a> {
+    stream_id: i64,
+    programme_id: i64,
+    year: i32,
+    kind: &'a str,
+    amount: i64,
+    reason: &'a str,
+    envelope_change_id: Option<i64>,
+    recorded_by: Option<i64>,
+    at: chrono::NaiveDateTime,
+}
+
+/// Appends an entry with the programme's totals and its audit entry. The caller has
+/// locked the envelope, checked the entry against it, and updates its allocated total.
+fn append_entry(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    entry: NewEntry<'_>,
+) -> Result<LedgerRow, DbError> {
+    let row: LedgerRow = diesel::insert_into(ledger_entries::table)
+        .values((
+            ledger_entries::stream_id.eq(entry.stream_id),
+            ledger_entries::programme_id.eq(entry.programme_id),
+            ledger_entries::financial_year.eq(entry.year),
+            ledger_entries::kind.eq(entry.kind),
+            ledger_entries::amount_pence.eq(entry.amount),
+            ledger_entries::reason.eq(entry.reason),
+            ledger_entries::recorded_by.eq(entry.recorded_by),
+            ledger_entries::recorded_at.eq(entry.at),
+            ledger_entries::envelope_change_id.eq(entry.envelope_change_id),
+        ))
+        .returning(ledger_entries::all_columns)
+        .get_result(conn)?;
+    totals::add(
+        conn,
+        entry.programme_id,
+        entry.year,
+        Delta {
+            allocated: entry.amount,
+            ..Delta::default()
+        },
+        entry.at,
+    )?;
+    audit::record(
+        conn,
+        actor,
+        "create",
+        "ledger_entry",
+        &row.id.to_string(),
+        None::<&LedgerRow>,
+        Some(&row),
+    )?;
+    Ok(row)
 }
 
 /// What a programme holds from one stream in one year: the sum of those entries.

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod connection;
+pub mod days;
 pub mod error;
 pub mod forces;
 pub mod funding;

@@ -3,7 +3,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::DbError;
 use crate::schema::*;
@@ -46,7 +46,8 @@ impl UserRow {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize)]
+/// Also read back from the audit trail, to show a programme as it stood on a past date.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize, Deserialize)]
 #[diesel(table_name = programmes)]
 pub struct ProgrammeRow {
     pub id: i64,
@@ -76,7 +77,7 @@ impl ProgrammeRow {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize, Deserialize)]
 #[diesel(table_name = programme_owners)]
 pub struct OwnerRow {
     pub programme_id: i64,
@@ -136,6 +137,8 @@ pub struct LedgerRow {
     pub reason: String,
     pub recorded_by: Option<i64>,
     pub recorded_at: NaiveDateTime,
+    /// The envelope change whose cut made this withdrawal, if one did.
+    pub envelope_change_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize)]

@@ -2,12 +2,15 @@
 //! read from the yearly totals rather than summed from the ledger.
 
 use beacon_core::{FinancialYear, Pence, Rating};
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
 
 use crate::connection::DbConnection;
 use crate::error::DbError;
-use crate::models::stored;
+use std::collections::HashMap;
+
+use crate::models::{ProgrammeRow, stored};
 use crate::schema::{programme_year_totals as totals, programmes};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,4 +71,194 @@ pub fn for_year(
             },
         )
         .collect()
+}
+
+/// A programme's rating as it stood at a past moment: its latest report before then,
+/// and since when it had held that rating.
+#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+pub struct RatingAt {
+    #[diesel(sql_type = BigInt)]
+    pub programme_id: i64,
+    #[diesel(sql_type = Text)]
+    pub rating: String,
+    #[diesel(sql_type = Timestamp)]
+    pub reported_at: NaiveDateTime,
+    #[diesel(sql_type = Timestamp)]
+    pub since: NaiveDateTime,
+}
+
+/// Every programme's (or `ids`') rating from its latest status report made before `end`,
+/// with when it entered that rating (the first report after the last one that differed).
+/// Programmes with no report before `end` are absent. One statement: each programme
+/// finds its latest report through the (programme, reported_at) index.
+pub fn ratings_before(
+    conn: &mut DbConnection,
+    end: NaiveDateTime,
+    ids: Option<&[i64]>,
+) -> Result<Vec<RatingAt>, DbError> {
+    // `$1`, `$2`: numbered placeholders on PostgreSQL, named ones on SQLite, where they
+    // take positions 1 and 2 by first appearance, as here.
+    let sql = format!(
+        "SELECT p.id AS programme_id, r.rating, r.reported_at,
+                (SELECT MIN(s.reported_at) FROM status_reports s
+                 WHERE s.programme_id = p.id AND s.reported_at < $1
+                   AND s.reported_at > COALESCE(
+                       (SELECT t.reported_at FROM status_reports t
+                        WHERE t.programme_id = p.id AND t.reported_at < $1 AND t.rating <> r.rating
+                        ORDER BY t.reported_at DESC, t.id DESC LIMIT 1),
+                       $2)) AS since
+         FROM programmes p
+         JOIN status_reports r ON r.id =
+             (SELECT s.id FROM status_reports s
+              WHERE s.programme_id = p.id AND s.reported_at < $1
+              ORDER BY s.reported_at DESC, s.id DESC LIMIT 1)
+         {}
+         ORDER BY p.id",
+        id_condition("p.id", ids)
+    );
+    Ok(diesel::sql_query(sql)
+        .bind::<Timestamp, _>(end)
+        .bind::<Timestamp, _>(epoch())
+        .load(conn)?)
+}
+
+/// The earliest time any report can carry.
+fn epoch() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(1900, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap_or(NaiveDateTime::MIN)
+}
+
+/// `WHERE column IN (ids)` written with integer literals (nothing from a request reaches
+/// the SQL text), or nothing for every row.
+fn id_condition(column: &str, ids: Option<&[i64]>) -> String {
+    match ids {
+        None => String::new(),
+        Some([]) => "WHERE 1 = 0".to_string(),
+        Some(ids) => {
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            format!("WHERE {column} IN ({})", list.join(", "))
+        }
+    }
+}
+
+/// A programme's funding shortfall in one year: what cuts to an envelope withdrew.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shortfall {
+    pub programme_id: i64,
+    pub financial_year: i32,
+    pub pence: i64,
+}
+
+/// The shortfalls of every programme (or `ids`) from cuts recorded before `end` (or
+/// ever), by programme and year. Reads only withdrawals made by cuts, through their
+/// partial index.
+pub fn shortfalls(
+    conn: &mut DbConnection,
+    ids: Option<&[i64]>,
+    end: Option<NaiveDateTime>,
+) -> Result<Vec<Shortfall>, DbError> {
+    use crate::schema::ledger_entries as ledger;
+    let mut query = ledger::table
+        .filter(ledger::envelope_change_id.is_not_null())
+        .select((
+            ledger::programme_id,
+            ledger::financial_year,
+            ledger::amount_pence,
+        ))
+        .into_boxed();
+    if let Some(ids) = ids {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        query = query.filter(crate::query::in_ids(ledger::programme_id, ids));
+    }
+    if let Some(end) = end {
+        query = query.filter(ledger::recorded_at.lt(end));
+    }
+    let rows: Vec<(i64, i32, i64)> = query.load(conn)?;
+    let mut sums: std::collections::BTreeMap<(i64, i32), i64> = Default::default();
+    for (programme_id, year, amount) in rows {
+        *sums.entry((programme_id, year)).or_default() -= amount;
+    }
+    Ok(sums
+        .into_iter()
+        .map(|((programme_id, financial_year), pence)| Shortfall {
+            programme_id,
+            financial_year,
+            pence,
+        })
+        .collect())
+}
+
+/// Programmes registered before `end`. With those rated before it (ratings published
+/// before Beacon existed count), they make the register as it stood then.
+pub fn registered_before(conn: &mut DbConnection, end: NaiveDateTime) -> Result<Vec<i64>, DbError> {
+    Ok(programmes::table
+        .filter(programmes::created_at.lt(end))
+        .select(programmes::id)
+        .load(conn)?)
+}
+
+/// The register as it stood before `end`, read back from the audit trail: each
+/// programme's record as its latest audit entry before then left it, and its owners
+/// (user ids) then. Programmes with no audit entry before `end` (loaded behind the
+/// application's back) are absent; callers fall back to the record as it is now.
+pub struct RegisterAt {
+    pub programmes: HashMap<i64, ProgrammeRow>,
+    pub owners: HashMap<i64, Vec<i64>>,
+}
+
+pub fn register_before(conn: &mut DbConnection, end: NaiveDateTime) -> Result<RegisterAt, DbError> {
+    use crate::models::OwnerRow;
+    use crate::schema::audit_log;
+    let entries: Vec<(String, String, Option<String>, Option<String>)> = audit_log::table
+        .filter(audit_log::entity.eq_any(["programme", "programme_owner"]))
+        .filter(audit_log::at.lt(end))
+        .order(audit_log::id.asc())
+        .select((
+            audit_log::entity,
+            audit_log::action,
+            audit_log::before,
+            audit_log::after,
+        ))
+        .load(conn)?;
+    let mut programmes = HashMap::new();
+    let mut owners: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (entity, action, before, after) in entries {
+        if entity == "programme" {
+            if let Some(after) = after {
+                let row: ProgrammeRow = serde_json::from_str(&after)?;
+                programmes.insert(row.id, row);
+            }
+        } else if action == "add_owner" {
+            if let Some(after) = after {
+                let row: OwnerRow = serde_json::from_str(&after)?;
+                owners
+                    .entry(row.programme_id)
+                    .or_default()
+                    .push(row.user_id);
+            }
+        } else if let Some(before) = before {
+            let row: OwnerRow = serde_json::from_str(&before)?;
+            if let Some(list) = owners.get_mut(&row.programme_id) {
+                list.retain(|&user| user != row.user_id);
+            }
+        }
+    }
+    Ok(RegisterAt { programmes, owners })
+}
+
+/// The emails of `user_ids`, by id.
+pub fn emails(conn: &mut DbConnection, user_ids: &[i64]) -> Result<HashMap<i64, String>, DbError> {
+    use crate::schema::users;
+    if user_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(users::table
+        .filter(crate::query::in_ids(users::id, user_ids))
+        .select((users::id, users::email))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect())
 }

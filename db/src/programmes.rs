@@ -289,6 +289,31 @@ pub struct Filter {
     pub text: Option<String>,
 }
 
+impl Filter {
+    /// Whether `row` passes the filters other than the rating: the same tests as
+    /// [`page`]'s SQL, for a register read back as it stood on a past date.
+    pub fn matches_except_rating(&self, row: &ProgrammeRow) -> bool {
+        let contains = |haystack: &str, needle: &str| haystack.to_lowercase().contains(needle);
+        self.stage.as_ref().is_none_or(|s| &row.stage == s)
+            && self
+                .sponsor
+                .as_ref()
+                .is_none_or(|s| row.sponsor.to_lowercase() == s.to_lowercase())
+            && self
+                .capability_area
+                .as_ref()
+                .is_none_or(|a| &row.capability_area == a)
+            && self
+                .lead_force
+                .as_ref()
+                .is_none_or(|f| row.lead_force_id.as_ref() == Some(f))
+            && self.text.as_ref().is_none_or(|t| {
+                let t = t.to_lowercase();
+                contains(&row.code, &t) || contains(&row.name, &t) || contains(&row.description, &t)
+            })
+    }
+}
+
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 /// Escapes LIKE's wildcards so that a search for `50%` finds "50%".

@@ -109,6 +109,28 @@ diesel::table! {
         reason -> Text,
         recorded_by -> Nullable<BigInt>,
         recorded_at -> Timestamp,
+        envelope_change_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    envelope_days (stream_id, financial_year, day) {
+        stream_id -> BigInt,
+        financial_year -> Integer,
+        day -> Date,
+        amount_pence -> BigInt,
+        allocated_pence -> BigInt,
+    }
+}
+
+diesel::table! {
+    programme_days (programme_id, financial_year, day) {
+        programme_id -> BigInt,
+        financial_year -> Integer,
+        day -> Date,
+        allocated_pence -> BigInt,
+        spent_run_pence -> BigInt,
+        spent_change_pence -> BigInt,
     }
 }
 
@@ -162,6 +184,8 @@ diesel::joinable!(ledger_entries -> funding_streams (stream_id));
 diesel::joinable!(spend_entries -> programmes (programme_id));
 diesel::joinable!(envelope_changes -> funding_streams (stream_id));
 diesel::joinable!(programme_year_totals -> programmes (programme_id));
+diesel::joinable!(programme_days -> programmes (programme_id));
+diesel::joinable!(envelope_days -> funding_streams (stream_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     envelope_changes,
@@ -175,5 +199,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     ledger_entries,
     spend_entries,
     programme_year_totals,
+    envelope_days,
+    programme_days,
     audit_log,
 );

@@ -298,7 +298,7 @@ fn load_envelopes(conn: &mut DbConnection, actor: &Actor) -> Result<usize, DbErr
                 continue;
             }
             let envelope = Envelope::new(year, amount).map_err(|e| bad("envelopes.csv", e))?;
-            funding::set_envelope(conn, actor, stream.id, &envelope, &basis)?;
+            funding::set_envelope(conn, actor, stream.id, &envelope, &basis, &[])?;
             added += 1;
         }
     }

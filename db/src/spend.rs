@@ -42,6 +42,7 @@ pub fn record(
                 ),
             )));
         }
+        let at = crate::now();
         let row: SpendRow = diesel::insert_into(spend_entries::table)
             .values((
                 spend_entries::programme_id.eq(programme_id),
@@ -50,7 +51,7 @@ pub fn record(
                 spend_entries::amount_pence.eq(spend.amount.get()),
                 spend_entries::description.eq(&spend.description),
                 spend_entries::recorded_by.eq(recorded_by),
-                spend_entries::recorded_at.eq(crate::now()),
+                spend_entries::recorded_at.eq(at),
             ))
             .returning(spend_entries::all_columns)
             .get_result(conn)?;
@@ -64,7 +65,7 @@ pub fn record(
                 ..Delta::default()
             },
         };
-        totals::add(conn, programme_id, year.start_year(), delta)?;
+        totals::add(conn, programme_id, year.start_year(), delta, at)?;
         audit::record(
             conn,
             actor,

@@ -23,12 +23,14 @@ pub(crate) struct Delta {
 /// The row is made to exist first and then changed by one `UPDATE … SET x = x + d`,
 /// so concurrent entries for the same programme-year cannot lose an update, and the
 /// table's checks see only the final values (an upsert would check the proposed
-/// insert row, which for a negative delta is below zero).
+/// insert row, which for a negative delta is below zero). The result is also kept as
+/// the programme-year's totals at the end of the day of `at`, the entry's time.
 pub(crate) fn add(
     conn: &mut DbConnection,
     programme_id: i64,
     year: i32,
     delta: Delta,
+    at: chrono::NaiveDateTime,
 ) -> Result<(), DbError> {
     let ensure = diesel::insert_into(totals::table)
         .values((
@@ -41,14 +43,17 @@ pub(crate) fn add(
         .on_conflict((totals::programme_id, totals::financial_year))
         .do_nothing();
     on_backend!(conn, |c| ensure.execute(c))?;
-    diesel::update(totals::table.find((programme_id, year)))
+    // The UPDATE's row lock also orders concurrent writers of this programme-year, so
+    // the day row written next is always the latest totals.
+    let row: TotalsRow = diesel::update(totals::table.find((programme_id, year)))
         .set((
             totals::allocated_pence.eq(totals::allocated_pence + delta.allocated),
             totals::spent_run_pence.eq(totals::spent_run_pence + delta.spent_run),
             totals::spent_change_pence.eq(totals::spent_change_pence + delta.spent_change),
         ))
-        .execute(conn)?;
-    Ok(())
+        .returning(totals::all_columns)
+        .get_result(conn)?;
+    crate::days::keep_programme(conn, &row, at)
 }
 
 /// A programme's totals for a year; zeros when nothing was recorded.

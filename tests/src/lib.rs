@@ -136,6 +136,61 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Moves everything recorded so far `days` days into the past, as if that many days
+    /// had gone by since: entry and report times, registration times, and the day rows
+    /// kept for past dates (Beacon only ever records at the present time, so this is how
+    /// a test gets a past to ask about). The audit trail keeps its times, as its hashes
+    /// cover them.
+    pub fn age(&self, days: i64) {
+        // Keys of the day tables move twice, first far out of the way, so that no row
+        // lands on another's key on the way.
+        const AWAY: i64 = 100_000;
+        let shifts = if self.is_postgres() {
+            let time = |table: &str, column: &str| {
+                format!("UPDATE {table} SET {column} = {column} - interval '{days} days';")
+            };
+            let day = |table: &str| {
+                format!(
+                    "UPDATE {table} SET day = day - {AWAY}; UPDATE {table} SET day = day + {};",
+                    AWAY - days
+                )
+            };
+            [
+                time("ledger_entries", "recorded_at"),
+                time("spend_entries", "recorded_at"),
+                time("envelope_changes", "recorded_at"),
+                time("status_reports", "reported_at").replace(";", " WHERE source = 'beacon';"),
+                time("programmes", "created_at"),
+                day("programme_days"),
+                day("envelope_days"),
+            ]
+        } else {
+            let time = |table: &str, column: &str| {
+                format!(
+                    "UPDATE {table} SET {column} = strftime('%Y-%m-%d %H:%M:%f', {column}, '-{days} days');"
+                )
+            };
+            let day = |table: &str| {
+                format!(
+                    "UPDATE {table} SET day = date(day, '-{AWAY} days'); UPDATE {table} SET day = date(day, '+{} days');",
+                    AWAY - days
+                )
+            };
+            [
+                time("ledger_entries", "recorded_at"),
+                time("spend_entries", "recorded_at"),
+                time("envelope_changes", "recorded_at"),
+                time("status_reports", "reported_at").replace(";", " WHERE source = 'beacon';"),
+                time("programmes", "created_at"),
+                day("programme_days"),
+                day("envelope_days"),
+            ]
+        };
+        self.tamper(&shifts.join("\n"));
+    }
+}
+
 #[derive(diesel::QueryableByName)]
 struct Count {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -143,7 +198,7 @@ struct Count {
 }
 
 /// Every table Beacon keeps, for checks that nothing changed.
-pub const TABLES: [&str; 12] = [
+pub const TABLES: [&str; 14] = [
     "forces",
     "users",
     "programmes",
@@ -155,6 +210,8 @@ pub const TABLES: [&str; 12] = [
     "ledger_entries",
     "spend_entries",
     "programme_year_totals",
+    "programme_days",
+    "envelope_days",
     "audit_log",
 ];
 

@@ -322,7 +322,7 @@ fn bad_input_gets_one_line_that_says_what_to_fix() {
                 "1",
             ],
         ),
-        "less than the £10,500,000.00 already allocated",
+        "less than the £10,500,000.00 allocated from 'dpc-grant'",
     );
     assert_refused(
         &run(

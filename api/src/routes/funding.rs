@@ -1,5 +1,7 @@
 //! Funding streams, their envelopes, allocations to programmes, and spend.
 
+use std::collections::HashMap;
+
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, put, web};
 use beacon_core::{
@@ -18,7 +20,7 @@ use crate::state::AppState;
 
 const FINANCE: &[Role] = &[Role::Finance, Role::Admin];
 
-fn year_text(start: i32) -> String {
+pub(crate) fn year_text(start: i32) -> String {
     FinancialYear::starting(start).map_or_else(|_| start.to_string(), |y| y.to_string())
 }
 
@@ -152,21 +154,49 @@ pub async fn get_stream(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnvelopeInput {
-    /// Zero or more; not below what is already allocated.
+    /// Zero or more. Below what is already allocated only with `withdrawals` that
+    /// take back enough.
     #[schema(example = 5_950_000_000_i64)]
     pub amount_pence: i64,
     #[serde(default)]
     #[schema(example = "Spending Review 2025 settlement")]
     pub basis: String,
+    /// For a cut: allocations from this stream and year to take back in the same
+    /// change. Each becomes a withdrawal in the ledger and the programme's shortfall.
+    #[serde(default)]
+    pub withdrawals: Vec<WithdrawalInput>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawalInput {
+    #[schema(example = "pnd-transformation")]
+    pub programme: String,
+    /// How much to take back, in pence: more than zero, at most what the programme
+    /// holds from this stream in this year.
+    #[schema(example = 1_200_000_000_i64)]
+    pub withdraw_pence: i64,
+    /// Why; the envelope's basis when omitted.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// The envelope as set, and the withdrawals its cut made.
+#[derive(Serialize, ToSchema)]
+pub struct EnvelopeSetView {
+    #[serde(flatten)]
+    pub envelope: EnvelopeView,
+    pub withdrawals: Vec<LedgerEntryView>,
 }
 
 /// Set a stream's envelope for a financial year (finance, admin).
 #[utoipa::path(tag = "funding", security(("bearer" = [])),
     params(("code" = String, Path), ("financial_year" = String, Path, example = "2025-26")),
     request_body = EnvelopeInput, responses(
-    (status = 200, body = EnvelopeView),
+    (status = 200, body = EnvelopeSetView),
     (status = 404, body = crate::problem::Problem, content_type = "application/problem+json"),
-    (status = 422, description = "Negative, or below what is allocated", body = crate::problem::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "A cut below what is allocated that does not withdraw enough: lists the allocations it would leave uncovered", body = crate::problem::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "A negative amount, or a withdrawal that is not possible", body = crate::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[put("/funding-streams/{code}/envelopes/{financial_year}")]
 pub async fn set_envelope(
@@ -174,23 +204,58 @@ pub async fn set_envelope(
     user: AuthUser,
     path: web::Path<(String, String)>,
     body: web::Json<EnvelopeInput>,
-) -> Result<web::Json<EnvelopeView>, ApiError> {
+) -> Result<web::Json<EnvelopeSetView>, ApiError> {
     user.require(FINANCE, "setting envelopes")?;
     let (code, year) = path.into_inner();
     let year: FinancialYear = parse_field("financial_year", &year)?;
     let envelope = Envelope::new(year, Pence::new(body.amount_pence))
         .map_err(|e| ApiError::field("amount_pence", e.to_string()))?;
-    let basis = body.into_inner().basis;
+    let body = body.into_inner();
+    let basis = body.basis;
+    let requested = body.withdrawals;
     let actor = user.actor();
-    let row = state
+    let view = state
         .db(move |conn| {
             let stream = beacon_db::funding::get_stream(conn, &code)?;
-            Ok(beacon_db::funding::set_envelope(
-                conn, &actor, stream.id, &envelope, &basis,
-            )?)
+            let mut withdrawals = Vec::with_capacity(requested.len());
+            let mut codes = HashMap::new();
+            for (i, w) in requested.into_iter().enumerate() {
+                let programme = beacon_db::programmes::find_by_code(conn, w.programme.trim())?
+                    .ok_or_else(|| {
+                        ApiError::field(
+                            &format!("withdrawals[{i}].programme"),
+                            format!("there is no programme '{}'", w.programme),
+                        )
+                    })?;
+                codes.insert(programme.id, programme.code);
+                withdrawals.push(beacon_db::funding::Withdrawal {
+                    programme_id: programme.id,
+                    amount: Pence::new(w.withdraw_pence),
+                    reason: w.reason,
+                });
+            }
+            let set = beacon_db::funding::set_envelope(
+                conn,
+                &actor,
+                stream.id,
+                &envelope,
+                &basis,
+                &withdrawals,
+            )?;
+            Ok(EnvelopeSetView {
+                envelope: set.envelope.into(),
+                withdrawals: set
+                    .withdrawals
+                    .into_iter()
+                    .map(|row| {
+                        let programme = codes.get(&row.programme_id).cloned().unwrap_or_default();
+                        ledger_view(row, stream.code.clone(), programme)
+                    })
+                    .collect(),
+            })
         })
         .await?;
-    Ok(web::Json(row.into()))
+    Ok(web::Json(view))
 }
 
 #[derive(Deserialize, ToSchema)]

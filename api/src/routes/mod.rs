@@ -7,8 +7,10 @@ pub mod forces;
 pub mod funding;
 pub mod health;
 pub mod history;
+pub mod portfolio;
 pub mod programmes;
 pub mod status_reports;
+pub mod summary;
 pub mod users;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -71,4 +73,46 @@ where
     D: serde::Deserializer<'de>,
 {
     <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
+/// A past date to answer for: the state at the end of that (UTC) day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AsOf {
+    pub day: chrono::NaiveDate,
+    /// The first moment after the day: what was recorded before it counts.
+    pub end: NaiveDateTime,
+}
+
+impl AsOf {
+    /// Today so far: the present state.
+    pub fn today() -> Self {
+        Self::of(Utc::now().date_naive())
+    }
+
+    fn of(day: chrono::NaiveDate) -> Self {
+        let next = day.succ_opt().unwrap_or(day);
+        AsOf {
+            day,
+            end: next.and_time(chrono::NaiveTime::MIN),
+        }
+    }
+
+    /// `as_of=YYYY-MM-DD`: today or earlier. A future date has no answer yet.
+    pub fn parse(text: &str) -> Result<Self, ApiError> {
+        let day = parse_date("as_of", text)?;
+        let today = Utc::now().date_naive();
+        if day > today {
+            return Err(ApiError::field(
+                "as_of",
+                format!(
+                    "{day} is in the future; the latest date Beacon can answer for is today, {today}"
+                ),
+            ));
+        }
+        Ok(Self::of(day))
+    }
+
+    pub fn parse_optional(text: Option<&str>) -> Result<Option<Self>, ApiError> {
+        text.map(Self::parse).transpose()
+    }
 }

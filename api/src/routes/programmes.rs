@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::AuthUser;
 use crate::pagination;
 use crate::problem::ApiError;
-use crate::routes::{double_option, parse_date, parse_field, utc};
+use crate::routes::{AsOf, double_option, parse_date, parse_field, utc};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema, Clone)]
@@ -38,6 +38,15 @@ pub struct YearMoney {
     /// Spent on new capability.
     #[schema(example = 400_000_000_i64)]
     pub spent_change_pence: i64,
+}
+
+/// Money a programme lost in one financial year when an envelope was cut.
+#[derive(Serialize, ToSchema, Clone)]
+pub struct ShortfallView {
+    #[schema(example = "2025-26")]
+    pub financial_year: String,
+    #[schema(example = 1_200_000_000_i64)]
+    pub shortfall_pence: i64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -67,11 +76,21 @@ pub struct ProgrammeView {
     /// When the programme entered its current rating.
     pub rating_since: Option<DateTime<Utc>>,
     pub owners: Vec<OwnerView>,
-    /// Allocated and spent in the current financial year.
+    /// Allocated and spent in the current financial year (with `as_of`, the year that
+    /// date falls in).
     pub current_year: YearMoney,
-    /// Changes with every change to the programme; the ETag is built from it.
+    /// Each year in which a cut to an envelope withdrew money from this programme.
+    pub shortfalls: Vec<ShortfallView>,
+    /// With `as_of`: the date everything here is as of (the end of that UTC day): the
+    /// record and owners as the audit trail had them, the rating from the reports made
+    /// by then, the money from the entries recorded by then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<NaiveDate>,
+    /// Changes with every change to the programme; the ETag is built from it. Absent
+    /// with `as_of`: a past state is not something to update.
     #[schema(example = 4)]
-    pub version: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -85,38 +104,114 @@ pub(crate) fn current_year() -> Result<FinancialYear, ApiError> {
     FinancialYear::containing(Utc::now().date_naive()).map_err(ApiError::internal)
 }
 
-/// Builds the views for a page of programmes with two more queries, whatever its size:
-/// owners and this year's totals for every programme on the page at once.
+/// Which state a view shows: now, or the end of a past day.
+#[derive(Clone, Copy)]
+enum When<'a> {
+    Now,
+    Past(AsOf, &'a crate::routes::portfolio::PastRegister),
+}
+
+/// Builds the views for a page of programmes with a few more queries, whatever its
+/// size: owners, the year's totals and shortfalls for every programme on the page at
+/// once; for a past day, the ratings, owners and totals as they stood then.
 fn views(
     conn: &mut DbConnection,
     rows: Vec<ProgrammeRow>,
-    year: FinancialYear,
+    when: When<'_>,
 ) -> Result<Vec<ProgrammeView>, ApiError> {
+    let as_of = match when {
+        When::Now => None,
+        When::Past(as_of, _) => Some(as_of),
+    };
+    let year = match as_of {
+        Some(as_of) => FinancialYear::containing(as_of.day).map_err(ApiError::internal)?,
+        None => current_year()?,
+    };
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut owners: HashMap<i64, Vec<OwnerView>> = HashMap::new();
-    for (programme_id, id, email) in beacon_db::programmes::owners_of(conn, &ids)? {
-        owners
-            .entry(programme_id)
-            .or_default()
-            .push(OwnerView { id, email });
+    let mut money: HashMap<i64, YearMoney> = HashMap::new();
+    match when {
+        When::Now => {
+            for (programme_id, id, email) in beacon_db::programmes::owners_of(conn, &ids)? {
+                owners
+                    .entry(programme_id)
+                    .or_default()
+                    .push(OwnerView { id, email });
+            }
+            for t in beacon_db::totals::for_programmes_year(conn, &ids, year.start_year())? {
+                money.insert(
+                    t.programme_id,
+                    year_money(
+                        year,
+                        t.allocated_pence,
+                        t.spent_run_pence,
+                        t.spent_change_pence,
+                    ),
+                );
+            }
+        }
+        When::Past(as_of, register) => {
+            let mut user_ids: Vec<i64> = ids
+                .iter()
+                .filter_map(|id| register.owners.get(id))
+                .flatten()
+                .copied()
+                .collect();
+            user_ids.sort_unstable();
+            user_ids.dedup();
+            let emails = beacon_db::portfolio::emails(conn, &user_ids)?;
+            for id in &ids {
+                for user in register.owners.get(id).into_iter().flatten() {
+                    owners.entry(*id).or_default().push(OwnerView {
+                        id: *user,
+                        email: emails.get(user).cloned().unwrap_or_default(),
+                    });
+                }
+            }
+            let scope = beacon_db::days::Scope {
+                financial_year: Some(year.start_year()),
+                ids: Some(&ids),
+            };
+            for t in beacon_db::days::programmes_as_of(conn, as_of.day, scope)? {
+                money.insert(
+                    t.programme_id,
+                    year_money(
+                        year,
+                        t.allocated_pence,
+                        t.spent_run_pence,
+                        t.spent_change_pence,
+                    ),
+                );
+            }
+        }
     }
-    let totals: HashMap<i64, beacon_db::models::TotalsRow> =
-        beacon_db::totals::for_programmes_year(conn, &ids, year.start_year())?
-            .into_iter()
-            .map(|t| (t.programme_id, t))
-            .collect();
+    let mut shortfalls: HashMap<i64, Vec<ShortfallView>> = HashMap::new();
+    for s in beacon_db::portfolio::shortfalls(conn, Some(&ids), as_of.map(|a| a.end))? {
+        shortfalls
+            .entry(s.programme_id)
+            .or_default()
+            .push(ShortfallView {
+                financial_year: crate::routes::funding::year_text(s.financial_year),
+                shortfall_pence: s.pence,
+            });
+    }
     Ok(rows
         .into_iter()
         .map(|row| {
-            let money = totals.get(&row.id).cloned().unwrap_or_default();
+            let (rating, rating_since) = match when {
+                When::Now => (row.current_rating, row.rating_since),
+                When::Past(_, register) => register
+                    .ratings
+                    .get(&row.id)
+                    .map_or((None, None), |r| (Some(r.rating.clone()), Some(r.since))),
+            };
             ProgrammeView {
                 owners: owners.remove(&row.id).unwrap_or_default(),
-                current_year: YearMoney {
-                    financial_year: year.to_string(),
-                    allocated_pence: money.allocated_pence,
-                    spent_run_pence: money.spent_run_pence,
-                    spent_change_pence: money.spent_change_pence,
-                },
+                current_year: money
+                    .remove(&row.id)
+                    .unwrap_or_else(|| year_money(year, 0, 0, 0)),
+                shortfalls: shortfalls.remove(&row.id).unwrap_or_default(),
+                as_of: as_of.map(|a| a.day),
                 code: row.code,
                 name: row.name,
                 description: row.description,
@@ -127,12 +222,21 @@ fn views(
                 start_date: row.start_date,
                 planned_end_date: row.planned_end_date,
                 whole_life_cost_pence: row.whole_life_cost_pence,
-                rating: row.current_rating,
-                rating_since: row.rating_since.map(utc),
-                version: row.version,
+                rating,
+                rating_since: rating_since.map(utc),
+                version: as_of.is_none().then_some(row.version),
             }
         })
         .collect())
+}
+
+fn year_money(year: FinancialYear, allocated: i64, run: i64, change: i64) -> YearMoney {
+    YearMoney {
+        financial_year: year.to_string(),
+        allocated_pence: allocated,
+        spent_run_pence: run,
+        spent_change_pence: change,
+    }
 }
 
 fn etag(version: i64) -> String {
@@ -158,6 +262,10 @@ pub struct ListQuery {
     pub limit: Option<i64>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,
+    /// YYYY-MM-DD, today or earlier: ratings and money as they stood at the end of that
+    /// (UTC) day, for the programmes registered or rated by then; `rating` filters on
+    /// the rating then.
+    pub as_of: Option<String>,
 }
 
 /// Programmes in code order, filtered, a page at a time.
@@ -179,6 +287,7 @@ pub async fn list(
     if let Some(stage) = &query.stage {
         parse_field::<Stage>("stage", stage)?;
     }
+    let as_of = AsOf::parse_optional(query.as_of.as_deref())?;
     let filter = beacon_db::programmes::Filter {
         rating: query.rating,
         stage: query.stage,
@@ -190,29 +299,90 @@ pub async fn list(
             .map(|q| q.trim().to_string())
             .filter(|q| !q.is_empty()),
     };
-    let fingerprint = format!("programmes?{filter:?}");
+    let fingerprint = format!("programmes?{filter:?}&as_of={:?}", as_of.map(|a| a.day));
     let after = query
         .cursor
         .as_deref()
         .map(|c| pagination::decode(&fingerprint, c))
         .transpose()?;
-    let year = current_year()?;
     let (items, next_cursor) = state
-        .db(move |conn| {
-            let rows = beacon_db::programmes::page(conn, &filter, after.as_deref(), limit)?;
-            let (rows, next) = pagination::finish(rows, limit, &fingerprint, |p| p.code.clone());
-            Ok((views(conn, rows, year)?, next))
+        .db(move |conn| match as_of {
+            None => {
+                let rows = beacon_db::programmes::page(conn, &filter, after.as_deref(), limit)?;
+                let (rows, next) =
+                    pagination::finish(rows, limit, &fingerprint, |p| p.code.clone());
+                Ok((views(conn, rows, When::Now)?, next))
+            }
+            Some(as_of) => {
+                let register = crate::routes::portfolio::past_register(conn, as_of)?;
+                let rows = page_as_of(&register, &filter, after.as_deref(), limit);
+                let (rows, next) =
+                    pagination::finish(rows, limit, &fingerprint, |p| p.code.clone());
+                Ok((views(conn, rows, When::Past(as_of, &register))?, next))
+            }
         })
         .await?;
     Ok(web::Json(ProgrammeList { items, next_cursor }))
 }
 
-async fn load_view(state: &AppState, code: String) -> Result<ProgrammeView, ApiError> {
-    let year = current_year()?;
+/// A page of the register as it stood at the end of a past day, filtered on the
+/// records and ratings as they were then. The register is a few thousand programmes at
+/// most, so it is narrowed in memory.
+fn page_as_of(
+    register: &crate::routes::portfolio::PastRegister,
+    filter: &beacon_db::programmes::Filter,
+    after: Option<&str>,
+    limit: i64,
+) -> Vec<ProgrammeRow> {
+    register
+        .rows
+        .iter()
+        .filter(|row| after.is_none_or(|after| row.code.as_str() > after))
+        .filter(|row| filter.matches_except_rating(row))
+        .filter(|row| {
+            filter.rating.as_ref().is_none_or(|wanted| {
+                register.ratings.get(&row.id).map(|r| &r.rating) == Some(wanted)
+            })
+        })
+        .take(usize::try_from(limit + 1).unwrap_or(usize::MAX))
+        .cloned()
+        .collect()
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct GetQuery {
+    /// YYYY-MM-DD, today or earlier: the rating and money as they stood at the end of
+    /// that (UTC) day. 404 if the programme was neither registered nor rated by then.
+    pub as_of: Option<String>,
+}
+
+async fn load_view(
+    state: &AppState,
+    code: String,
+    as_of: Option<AsOf>,
+) -> Result<ProgrammeView, ApiError> {
     state
         .db(move |conn| {
             let row = beacon_db::programmes::get_by_code(conn, &code)?;
-            views(conn, vec![row], year)?
+            let Some(as_of) = as_of else {
+                return views(conn, vec![row], When::Now)?
+                    .pop()
+                    .ok_or_else(|| ApiError::internal("programme view missing"));
+            };
+            let register = crate::routes::portfolio::past_register(conn, as_of)?;
+            let then = register
+                .rows
+                .iter()
+                .find(|r| r.id == row.id)
+                .cloned()
+                .ok_or_else(|| {
+                    ApiError::NotFound(format!(
+                        "programme '{code}' was not in the register on {}",
+                        as_of.day
+                    ))
+                })?;
+            views(conn, vec![then], When::Past(as_of, &register))?
                 .pop()
                 .ok_or_else(|| ApiError::internal("programme view missing"))
         })
@@ -221,22 +391,29 @@ async fn load_view(state: &AppState, code: String) -> Result<ProgrammeView, ApiE
 
 fn with_etag(mut response: actix_web::HttpResponseBuilder, view: &ProgrammeView) -> HttpResponse {
     response
-        .insert_header((header::ETAG, etag(view.version)))
+        .insert_header((header::ETAG, etag(view.version.unwrap_or_default())))
         .json(view)
 }
 
 /// One programme, with an ETag for conditional updates.
-#[utoipa::path(tag = "programmes", security(("bearer" = [])), params(("code" = String, Path, example = "pnd-transformation")), responses(
-    (status = 200, body = ProgrammeView, headers(("ETag" = String, description = "Send back as If-Match to PATCH"))),
+#[utoipa::path(tag = "programmes", security(("bearer" = [])), params(("code" = String, Path, example = "pnd-transformation"), GetQuery), responses(
+    (status = 200, body = ProgrammeView, headers(("ETag" = String, description = "Send back as If-Match to PATCH (not sent with as_of)"))),
     (status = 404, body = crate::problem::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "as_of is not a date, or is in the future", body = crate::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/programmes/{code}")]
 pub async fn get(
     state: web::Data<AppState>,
     _user: AuthUser,
     code: web::Path<String>,
+    query: web::Query<GetQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = load_view(&state, code.into_inner()).await?;
+    let as_of = AsOf::parse_optional(query.as_of.as_deref())?;
+    let view = load_view(&state, code.into_inner(), as_of).await?;
+    if as_of.is_some() {
+        // A past state is not something to update: no ETag.
+        return Ok(HttpResponse::Ok().json(view));
+    }
     Ok(with_etag(HttpResponse::Ok(), &view))
 }
 
@@ -298,7 +475,7 @@ pub async fn create(
     let code = state
         .db(move |conn| Ok(beacon_db::programmes::create(conn, &actor, &programme)?.code))
         .await?;
-    let view = load_view(&state, code).await?;
+    let view = load_view(&state, code, None).await?;
     let location = format!("/api/v1/programmes/{}", view.code);
     Ok(with_etag(
         HttpResponse::Created()
@@ -406,7 +583,7 @@ pub async fn update(
             Ok(beacon_db::programmes::update(conn, &actor, &code, &programme, Some(version))?.code)
         })
         .await?;
-    let view = load_view(&state, updated_code).await?;
+    let view = load_view(&state, updated_code, None).await?;
     Ok(with_etag(HttpResponse::Ok(), &view))
 }
 

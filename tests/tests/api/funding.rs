@@ -51,8 +51,9 @@ api_test!(fn funding_input_is_checked(app) {
     let negative = app.send("PUT", &format!("/api/v1/funding-streams/{seeded}/envelopes/2025-26"), Some(&admin), Some(&json!({"amount_pence": -1}))).problem(422);
     assert_eq!(negative["errors"][0]["field"], "amount_pence");
     app.send("PUT", "/api/v1/funding-streams/no-such/envelopes/2025-26", Some(&admin), Some(&json!({"amount_pence": 1}))).problem(404);
-    // Lowering the DPC grant's year below what it has allocated is refused.
-    app.send("PUT", "/api/v1/funding-streams/dpc-grant/envelopes/2023-24", Some(&admin), Some(&json!({"amount_pence": 0}))).problem(422);
+    // Lowering the DPC grant's year below what it has allocated, withdrawing nothing,
+    // is refused as a conflict with what is allocated.
+    app.send("PUT", "/api/v1/funding-streams/dpc-grant/envelopes/2023-24", Some(&admin), Some(&json!({"amount_pence": 0}))).problem(409);
 
     let path = format!("/api/v1/funding-streams/{seeded}/allocations");
     let problem = app.post(&path, &admin, json!({"programme": "esn", "financial_year": "2025/27", "amount_pence": 1, "kind": "gift", "reason": "x"})).problem(422);

@@ -8,6 +8,7 @@ mod errors;
 mod funding;
 mod history;
 mod openapi;
+mod past;
 mod permissions;
 mod programmes;
 mod reference;

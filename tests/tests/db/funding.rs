@@ -78,12 +78,14 @@ both_backends!(fn an_envelope_cannot_drop_below_what_is_allocated(db) {
     funding::record_entry(&mut conn, &actor(), s.id, p.id, year("2025-26"), &entry(LedgerKind::Allocation, 1_000_000_000), None).unwrap();
 
     let cut = Envelope::new(year("2025-26"), Pence::ZERO).unwrap();
-    let error = funding::set_envelope(&mut conn, &actor(), s.id, &cut, "Treasury cut").unwrap_err();
-    assert!(matches!(error, DbError::Funding(FundingError::EnvelopeBelowAllocated { .. })), "{error:?}");
+    let error = funding::set_envelope(&mut conn, &actor(), s.id, &cut, "Treasury cut", &[]).unwrap_err();
+    let DbError::Uncovered(uncovered) = error else { panic!("{error:?}") };
+    assert_eq!(uncovered.allocations, vec![("eagle-x".to_string(), Pence::new(1_000_000_000))]);
+    assert_eq!(uncovered.excess(), Pence::new(1_000_000_000));
     assert_eq!(funding::find_envelope(&mut conn, s.id, year("2025-26")).unwrap().unwrap().amount_pence, 5_950_000_000);
 
     let lower = Envelope::new(year("2025-26"), Pence::new(1_000_000_000)).unwrap();
-    let row = funding::set_envelope(&mut conn, &actor(), s.id, &lower, "Reduced at the Spending Review").unwrap();
+    let row = funding::set_envelope(&mut conn, &actor(), s.id, &lower, "Reduced at the Spending Review", &[]).unwrap().envelope;
     assert_eq!(row.amount_pence, 1_000_000_000);
     assert_eq!(row.basis, "Reduced at the Spending Review");
     let envelopes = funding::envelopes(&mut conn, s.id).unwrap();
@@ -91,4 +93,16 @@ both_backends!(fn an_envelope_cannot_drop_below_what_is_allocated(db) {
     let trail = audit::for_entity(&mut conn, "envelope", "hmt-police-technology-2024-28/2025-26").unwrap();
     let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["create", "update"]);
+
+    // The cut to zero, withdrawing the allocation in the same change.
+    let withdrawal = funding::Withdrawal { programme_id: p.id, amount: Pence::new(1_000_000_000), reason: "Treasury line withdrawn".into() };
+    let set = funding::set_envelope(&mut conn, &actor(), s.id, &cut, "Treasury cut", &[withdrawal]).unwrap();
+    assert_eq!((set.envelope.amount_pence, set.envelope.allocated_pence), (0, 0));
+    assert_eq!(set.withdrawals.len(), 1);
+    assert_eq!(set.withdrawals[0].amount_pence, -1_000_000_000);
+    assert!(set.withdrawals[0].envelope_change_id.is_some());
+    let shortfalls = beacon_db::portfolio::shortfalls(&mut conn, Some(&[p.id]), None).unwrap();
+    assert_eq!(shortfalls.len(), 1);
+    assert_eq!((shortfalls[0].financial_year, shortfalls[0].pence), (2025, 1_000_000_000));
+    assert_eq!(totals::mismatches(&mut conn).unwrap(), vec![]);
 });

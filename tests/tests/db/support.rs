@@ -57,7 +57,7 @@ pub fn stream(conn: &mut DbConnection, code: &str) -> StreamRow {
 
 pub fn envelope(conn: &mut DbConnection, stream_id: i64, fy: &str, pence: i64) {
     let envelope = Envelope::new(year(fy), Pence::new(pence)).unwrap();
-    funding::set_envelope(conn, &actor(), stream_id, &envelope, "test").unwrap();
+    funding::set_envelope(conn, &actor(), stream_id, &envelope, "test", &[]).unwrap();
 }
 
 pub fn entry(kind: LedgerKind, pence: i64) -> NewLedgerEntry {

@@ -1,0 +1,66 @@
+-- Past dates. The envelopes and programme_year_totals rows as they stood at the end of
+-- each (UTC) day on which they changed, written in the same transaction as the change.
+-- Entries are always recorded at the present time, so a day's row is final once the day
+-- is over. A past date's answer is the latest row on or before it: one index seek per
+-- programme or envelope, however long the ledger grows. The entries stay the truth;
+-- these are their projection, checked against them like the yearly totals.
+CREATE TABLE envelope_days (
+    stream_id BIGINT NOT NULL,
+    financial_year INTEGER NOT NULL,
+    day DATE NOT NULL,
+    amount_pence BIGINT NOT NULL,
+    allocated_pence BIGINT NOT NULL,
+    PRIMARY KEY (stream_id, financial_year, day),
+    FOREIGN KEY (stream_id, financial_year) REFERENCES envelopes (stream_id, financial_year)
+);
+
+CREATE TABLE programme_days (
+    programme_id BIGINT NOT NULL REFERENCES programmes (id),
+    financial_year INTEGER NOT NULL,
+    day DATE NOT NULL,
+    allocated_pence BIGINT NOT NULL,
+    spent_run_pence BIGINT NOT NULL,
+    spent_change_pence BIGINT NOT NULL,
+    PRIMARY KEY (programme_id, financial_year, day)
+);
+
+-- What was recorded before this release, day by day.
+INSERT INTO envelope_days (stream_id, financial_year, day, amount_pence, allocated_pence)
+SELECT d.stream_id, d.financial_year, d.day,
+    (SELECT c.amount_pence FROM envelope_changes c
+     WHERE c.stream_id = d.stream_id AND c.financial_year = d.financial_year
+       AND date(c.recorded_at) <= d.day
+     ORDER BY c.recorded_at DESC, c.id DESC LIMIT 1),
+    COALESCE((SELECT SUM(l.amount_pence) FROM ledger_entries l
+     WHERE l.stream_id = d.stream_id AND l.financial_year = d.financial_year
+       AND date(l.recorded_at) <= d.day), 0)
+FROM (
+    SELECT stream_id, financial_year, date(recorded_at) AS day FROM envelope_changes
+    UNION
+    SELECT stream_id, financial_year, date(recorded_at) FROM ledger_entries
+) AS d;
+
+INSERT INTO programme_days (programme_id, financial_year, day, allocated_pence, spent_run_pence, spent_change_pence)
+SELECT d.programme_id, d.financial_year, d.day,
+    COALESCE((SELECT SUM(l.amount_pence) FROM ledger_entries l
+     WHERE l.programme_id = d.programme_id AND l.financial_year = d.financial_year
+       AND date(l.recorded_at) <= d.day), 0),
+    COALESCE((SELECT SUM(s.amount_pence) FROM spend_entries s
+     WHERE s.programme_id = d.programme_id AND s.financial_year = d.financial_year
+       AND s.category = 'run' AND date(s.recorded_at) <= d.day), 0),
+    COALESCE((SELECT SUM(s.amount_pence) FROM spend_entries s
+     WHERE s.programme_id = d.programme_id AND s.financial_year = d.financial_year
+       AND s.category = 'change' AND date(s.recorded_at) <= d.day), 0)
+FROM (
+    SELECT programme_id, financial_year, date(recorded_at) AS day FROM ledger_entries
+    UNION
+    SELECT programme_id, financial_year, date(recorded_at) FROM spend_entries
+) AS d;
+
+-- Cuts: a withdrawal made by lowering an envelope points at that envelope change, so a
+-- programme's funding shortfall for a year is the sum of such withdrawals.
+-- (No REFERENCES on SQLite: it cannot drop a column that has one. Beacon sets it only
+-- to the change it has just written, in the same transaction.)
+ALTER TABLE ledger_entries ADD COLUMN envelope_change_id BIGINT;
+CREATE INDEX ledger_entries_cuts ON ledger_entries (programme_id, financial_year)
+    WHERE envelope_change_id IS NOT NULL;
