@@ -13,6 +13,7 @@ if [ "$backend" = postgres ]; then
     code="'bench-' || lpad(i::text, 5, '0')"
     at="timestamp '2020-01-01' + i * interval '1 minute'"
     day="date '2020-01-01' + (i % 2000)"
+    day_of="CAST(recorded_at AS DATE)"
     from() { echo "FROM $(series "$1")"; }
     echo "BEGIN;"
 else
@@ -21,6 +22,7 @@ else
     code="printf('bench-%05d', i)"
     at="datetime('2020-01-01', '+' || i || ' minutes')"
     day="date('2020-01-01', '+' || (i % 2000) || ' days')"
+    day_of="date(recorded_at)"
     echo "PRAGMA synchronous = OFF; BEGIN;"
 fi
 rating="CASE i % 5 WHEN 0 THEN 'red' WHEN 1 THEN 'amber_red' WHEN 2 THEN 'amber' WHEN 3 THEN 'amber_green' ELSE 'green' END"
@@ -51,6 +53,19 @@ $(from "$ledger");
 
 INSERT INTO programme_year_totals (programme_id, financial_year, allocated_pence, spent_run_pence, spent_change_pence)
 SELECT programme_id, financial_year, SUM(amount_pence), 0, 0 FROM ledger_entries GROUP BY programme_id, financial_year;
+
+-- The day rows Beacon keeps for past dates: the running totals at the end of each day.
+INSERT INTO programme_days (programme_id, financial_year, day, allocated_pence, spent_run_pence, spent_change_pence)
+SELECT programme_id, financial_year, day,
+    SUM(day_sum) OVER (PARTITION BY programme_id, financial_year ORDER BY day), 0, 0
+FROM (SELECT programme_id, financial_year, $day_of AS day, SUM(amount_pence) AS day_sum
+      FROM ledger_entries GROUP BY programme_id, financial_year, $day_of) AS daily;
+
+INSERT INTO envelope_days (stream_id, financial_year, day, amount_pence, allocated_pence)
+SELECT stream_id, financial_year, day, 1000000000000000,
+    SUM(day_sum) OVER (PARTITION BY stream_id, financial_year ORDER BY day)
+FROM (SELECT stream_id, financial_year, $day_of AS day, SUM(amount_pence) AS day_sum
+      FROM ledger_entries GROUP BY stream_id, financial_year, $day_of) AS daily;
 
 INSERT INTO audit_log (at, actor_id, actor, action, entity, entity_id, before, after)
 SELECT $at, NULL, 'beacon benchmark', 'create', 'ledger_entry', '' || i, NULL,

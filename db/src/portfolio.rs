@@ -96,17 +96,31 @@ pub fn ratings_before(
     end: NaiveDateTime,
     ids: Option<&[i64]>,
 ) -> Result<Vec<RatingAt>, DbError> {
+    // The last report before `end` with another rating: for each other rating, its
+    // latest report through the (programme, rating, reported_at) index; the greatest of
+    // those. Both backends' greatest-of functions see no NULLs, so they agree.
+    let greatest = match conn {
+        DbConnection::Postgres(_) => "GREATEST",
+        DbConnection::Sqlite(_) => "max",
+    };
+    let other_ratings: Vec<String> = Rating::ALL
+        .iter()
+        .map(|rating| {
+            let rating = rating.as_str();
+            format!(
+                "COALESCE((SELECT MAX(t.reported_at) FROM status_reports t
+                           WHERE t.programme_id = p.id AND t.rating = '{rating}'
+                             AND t.reported_at < $1 AND r.rating <> '{rating}'), $2)"
+            )
+        })
+        .collect();
     // `$1`, `$2`: numbered placeholders on PostgreSQL, named ones on SQLite, where they
     // take positions 1 and 2 by first appearance, as here.
     let sql = format!(
         "SELECT p.id AS programme_id, r.rating, r.reported_at,
                 (SELECT MIN(s.reported_at) FROM status_reports s
                  WHERE s.programme_id = p.id AND s.reported_at < $1
-                   AND s.reported_at > COALESCE(
-                       (SELECT t.reported_at FROM status_reports t
-                        WHERE t.programme_id = p.id AND t.reported_at < $1 AND t.rating <> r.rating
-                        ORDER BY t.reported_at DESC, t.id DESC LIMIT 1),
-                       $2)) AS since
+                   AND s.reported_at > {greatest}({})) AS since
          FROM programmes p
          JOIN status_reports r ON r.id =
              (SELECT s.id FROM status_reports s
@@ -114,6 +128,7 @@ pub fn ratings_before(
               ORDER BY s.reported_at DESC, s.id DESC LIMIT 1)
          {}
          ORDER BY p.id",
+        other_ratings.join(", "),
         id_condition("p.id", ids)
     );
     Ok(diesel::sql_query(sql)
@@ -165,6 +180,7 @@ pub fn shortfalls(
             ledger::programme_id,
             ledger::financial_year,
             ledger::amount_pence,
+            ledger::recorded_at,
         ))
         .into_boxed();
     if let Some(ids) = ids {
@@ -173,10 +189,13 @@ pub fn shortfalls(
         }
         query = query.filter(crate::query::in_ids(ledger::programme_id, ids));
     }
-    if let Some(end) = end {
-        query = query.filter(ledger::recorded_at.lt(end));
-    }
-    let rows: Vec<(i64, i32, i64)> = query.load(conn)?;
+    // The time is checked here rather than in SQL: with it in the query the planner
+    // would walk the whole ledger by time instead of the few cut withdrawals.
+    let rows: Vec<(i64, i32, i64, NaiveDateTime)> = query.load(conn)?;
+    let rows = rows
+        .into_iter()
+        .filter(|(_, _, _, at)| end.is_none_or(|end| *at < end))
+        .map(|(programme_id, year, amount, _)| (programme_id, year, amount));
     let mut sums: std::collections::BTreeMap<(i64, i32), i64> = Default::default();
     for (programme_id, year, amount) in rows {
         *sums.entry((programme_id, year)).or_default() -= amount;

@@ -57,6 +57,10 @@ FROM (
     SELECT programme_id, financial_year, date(recorded_at) FROM spend_entries
 ) AS d;
 
+-- A programme's rating on a past date started when the last report with another rating
+-- was followed by one with this rating: one seek per rating through this index.
+CREATE INDEX status_reports_programme_rating ON status_reports (programme_id, rating, reported_at);
+
 -- Cuts: a withdrawal made by lowering an envelope points at that envelope change, so a
 -- programme's funding shortfall for a year is the sum of such withdrawals.
 -- (No REFERENCES on SQLite: it cannot drop a column that has one. Beacon sets it only
