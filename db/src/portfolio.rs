@@ -99,9 +99,11 @@ pub fn ratings_before(
     // The last report before `end` with another rating: for each other rating, its
     // latest report through the (programme, rating, reported_at) index; the greatest of
     // those. Both backends' greatest-of functions see no NULLs, so they agree.
-    let greatest = match conn {
-        DbConnection::Postgres(_) => "GREATEST",
-        DbConnection::Sqlite(_) => "max",
+    // PostgreSQL would flatten the per-programme lookup into a hash join over every
+    // report; OFFSET 0 keeps it a lookup per programme. SQLite plans it that way as is.
+    let (greatest, fence) = match conn {
+        DbConnection::Postgres(_) => ("GREATEST", " OFFSET 0"),
+        DbConnection::Sqlite(_) => ("max", ""),
     };
     let other_ratings: Vec<String> = Rating::ALL
         .iter()
@@ -109,7 +111,7 @@ pub fn ratings_before(
             let rating = rating.as_str();
             format!(
                 "COALESCE((SELECT MAX(t.reported_at) FROM status_reports t
-                           WHERE t.programme_id = p.id AND t.rating = '{rating}'
+                           WHERE t.programme_id = x.programme_id AND t.rating = '{rating}'
                              AND t.reported_at < $1 AND r.rating <> '{rating}'), $2)"
             )
         })
@@ -117,17 +119,17 @@ pub fn ratings_before(
     // `$1`, `$2`: numbered placeholders on PostgreSQL, named ones on SQLite, where they
     // take positions 1 and 2 by first appearance, as here.
     let sql = format!(
-        "SELECT p.id AS programme_id, r.rating, r.reported_at,
+        "SELECT x.programme_id, r.rating, r.reported_at,
                 (SELECT MIN(s.reported_at) FROM status_reports s
-                 WHERE s.programme_id = p.id AND s.reported_at < $1
+                 WHERE s.programme_id = x.programme_id AND s.reported_at < $1
                    AND s.reported_at > {greatest}({})) AS since
-         FROM programmes p
-         JOIN status_reports r ON r.id =
-             (SELECT s.id FROM status_reports s
-              WHERE s.programme_id = p.id AND s.reported_at < $1
-              ORDER BY s.reported_at DESC, s.id DESC LIMIT 1)
-         {}
-         ORDER BY p.id",
+         FROM (SELECT p.id AS programme_id,
+                      (SELECT s.id FROM status_reports s
+                       WHERE s.programme_id = p.id AND s.reported_at < $1
+                       ORDER BY s.reported_at DESC, s.id DESC LIMIT 1) AS report_id
+               FROM programmes p {}{fence}) AS x
+         JOIN status_reports r ON r.id = x.report_id
+         ORDER BY x.programme_id",
         other_ratings.join(", "),
         id_condition("p.id", ids)
     );
@@ -210,15 +212,6 @@ pub fn shortfalls(
         .collect())
 }
 
-/// Programmes registered before `end`. With those rated before it (ratings published
-/// before Beacon existed count), they make the register as it stood then.
-pub fn registered_before(conn: &mut DbConnection, end: NaiveDateTime) -> Result<Vec<i64>, DbError> {
-    Ok(programmes::table
-        .filter(programmes::created_at.lt(end))
-        .select(programmes::id)
-        .load(conn)?)
-}
-
 /// The register as it stood before `end`, read back from the audit trail: each
 /// programme's record as its latest audit entry before then left it, and its owners
 /// (user ids) then. Programmes with no audit entry before `end` (loaded behind the
@@ -228,23 +221,42 @@ pub struct RegisterAt {
     pub owners: HashMap<i64, Vec<i64>>,
 }
 
+#[derive(QueryableByName)]
+struct RegisterEntry {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    entity: String,
+    #[diesel(sql_type = Text)]
+    action: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    before: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    after: Option<String>,
+}
+
 pub fn register_before(conn: &mut DbConnection, end: NaiveDateTime) -> Result<RegisterAt, DbError> {
     use crate::models::OwnerRow;
-    use crate::schema::audit_log;
-    let entries: Vec<(String, String, Option<String>, Option<String>)> = audit_log::table
-        .filter(audit_log::entity.eq_any(["programme", "programme_owner"]))
-        .filter(audit_log::at.lt(end))
-        .order(audit_log::id.asc())
-        .select((
-            audit_log::entity,
-            audit_log::action,
-            audit_log::before,
-            audit_log::after,
-        ))
-        .load(conn)?;
+    // Written out, not built: the condition must read exactly as the partial index
+    // `audit_log_register` does for either database to use it; the trail is long and
+    // these entries few. Sorted here, as ordering there would walk the whole trail.
+    let mut entries: Vec<RegisterEntry> = diesel::sql_query(
+        "SELECT id, entity, action, before, after FROM audit_log
+         WHERE entity IN ('programme', 'programme_owner') AND at < $1",
+    )
+    .bind::<Timestamp, _>(end)
+    .load(conn)?;
+    entries.sort_unstable_by_key(|e| e.id);
     let mut programmes = HashMap::new();
     let mut owners: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (entity, action, before, after) in entries {
+    for RegisterEntry {
+        entity,
+        action,
+        before,
+        after,
+        ..
+    } in entries
+    {
         if entity == "programme" {
             if let Some(after) = after {
                 let row: ProgrammeRow = serde_json::from_str(&after)?;

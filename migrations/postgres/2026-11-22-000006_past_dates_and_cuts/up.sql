@@ -61,6 +61,10 @@ FROM (
 -- was followed by one with this rating: one seek per rating through this index.
 CREATE INDEX status_reports_programme_rating ON status_reports (programme_id, rating, reported_at);
 
+-- The register on a past date is read back from the programme and ownership entries of
+-- the audit trail: a small part of it, found through this index alone.
+CREATE INDEX audit_log_register ON audit_log (at) WHERE entity IN ('programme', 'programme_owner');
+
 -- Cuts: a withdrawal made by lowering an envelope points at that envelope change, so a
 -- programme's funding shortfall for a year is the sum of such withdrawals.
 ALTER TABLE ledger_entries ADD COLUMN envelope_change_id BIGINT REFERENCES envelope_changes (id);
