@@ -37,20 +37,23 @@ make_db() {
         url="$work/bench-$ledger.db"
         rm -f "$url"*
         "$beacon" --database-url "$url" migrate >/dev/null
-        bash bench/data.sql.sh sqlite 1000 200000 "$ledger" |
+        bash bench/data.sql.sh sqlite 1000 200000 "$ledger" 0 2 |
             python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.stdin.read())" "$url"
     else
         local name="beacon_bench_$ledger"
         psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name" >/dev/null
         url="$PG/$name"
         "$beacon" --database-url "$url" migrate >/dev/null
-        bash bench/data.sql.sh postgres 1000 200000 "$ledger" | psql "$url" -q -v ON_ERROR_STOP=1 >/dev/null
+        bash bench/data.sql.sh postgres 1000 200000 "$ledger" 0 2 | psql "$url" -q -v ON_ERROR_STOP=1 >/dev/null
     fi
+    # Two owners per programme make the database's first users, so the admin is added here.
+    BEACON_PASSWORD=$admin_password "$beacon" --database-url "$url" user add \
+        --email bench@beacon.test --role admin >/dev/null
     echo "$url"
 }
 
 start_server() {
-    DATABASE_URL=$1 BEACON_BIND=127.0.0.1:$PORT BEACON_JWT_SECRET=$secret BEACON_LOG=warn \
+    DATABASE_URL=$1 BEACON_ALERT_DIR=$work/alerts BEACON_BIND=127.0.0.1:$PORT BEACON_JWT_SECRET=$secret BEACON_LOG=warn \
         BEACON_ADMIN_EMAIL=bench@beacon.test BEACON_ADMIN_PASSWORD=$admin_password \
         "$beacon" serve >"$work/server.log" 2>&1 &
     server=$!
@@ -92,6 +95,26 @@ LUA
     echo "$file"
 }
 
+# A wrk script reporting red or amber, at random, on a random programme.
+red_or_amber() {
+    local file="$work/red-or-amber.lua"
+    cat >"$file" <<LUA
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  local path = string.format("/api/v1/programmes/bench-%05d/status-reports", math.random(1, 1000))
+  local rating = (math.random(2) == 1) and "red" or "amber"
+  return wrk.format("POST", path, nil, '{"rating":"' .. rating .. '","rationale":"Benchmark report","period_end":"2026-09-30"}')
+end
+LUA
+    echo "$file"
+}
+
+alerts_written() {
+    local sql="SELECT COUNT(*) FROM alerts"
+    if [[ $1 == postgres* ]]; then psql "$1" -Atqc "$sql"; else python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$1" "$sql"; fi
+}
+
 to_ms() { awk '{ v=$1; if (v ~ /us$/) { sub(/us$/,"",v); v=v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v) } else if (v ~ /s$/) { sub(/s$/,"",v); v=v*1000 } printf "%.1f", v }'; }
 
 # run LABEL SCRIPT [CONNECTIONS] -> a table row; the raw output is kept in $work
@@ -120,6 +143,20 @@ for backend in sqlite postgres; do
     run "GET /programmes?limit=50" "$(lua list GET '/api/v1/programmes?limit=50' '')"
     run "GET /programmes/{code}" "$(lua one GET '/api/v1/programmes/bench-{n}' '')"
     run "POST /programmes/{code}/status-reports" "$(lua report POST '/api/v1/programmes/bench-{n}/status-reports' '{"rating":"amber","rationale":"Benchmark report","period_end":"2026-09-30"}')"
+    # Alerts cost a report nothing a user would notice: reports that turn programmes Red
+    # about a quarter of the time (two owners each, so two alerts), with the outbox and
+    # the worker off and then on, twice over.
+    for round in 1 2; do
+        stop_server
+        BEACON_ALERTS=off start_server "$url"
+        TOKEN=$(token)
+        run "POST …/status-reports, red or amber, alerts off ($round)" "$(red_or_amber)"
+        stop_server
+        BEACON_ALERTS=on start_server "$url"
+        TOKEN=$(token)
+        run "POST …/status-reports, red or amber, alerts on ($round)" "$(red_or_amber)"
+    done
+    echo "| $backend | alerts written / sent as .eml during the runs | $(alerts_written "$url") / $(find "$work/alerts" -name '*.eml' 2>/dev/null | wc -l) | | | |"
     run "POST /auth/token" "$(lua signin POST /api/v1/auth/token "{\"email\":\"bench@beacon.test\",\"password\":\"$admin_password\"}")"
 
     # Sign-in at full load beside the list: the list's share of its own throughput.

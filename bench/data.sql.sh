@@ -2,11 +2,13 @@
 # Prints the SQL that fills an empty, migrated Beacon database with a benchmark
 # portfolio: PROGRAMMES programmes, REPORTS status reports and LEDGER ledger entries,
 # with the yearly totals and envelope totals computed from the entries, as Beacon
-# keeps them. Usage: data.sql.sh postgres|sqlite PROGRAMMES REPORTS LEDGER [AUDIT]
+# keeps them. Usage: data.sql.sh postgres|sqlite PROGRAMMES REPORTS LEDGER [AUDIT] [OWNERS]
 # AUDIT audit entries are written without their hashes, as a release before the hash
 # chain wrote them; Beacon seals them into the chain the next time it opens the database.
+# OWNERS lead accounts own each programme (they cannot sign in: their password hashes
+# are placeholders); with any, the database has users, so Beacon makes no first admin.
 set -euo pipefail
-backend=$1 programmes=$2 reports=$3 ledger=$4 audit=${5:-0}
+backend=$1 programmes=$2 reports=$3 ledger=$4 audit=${5:-0} owners=${6:-0}
 
 if [ "$backend" = postgres ]; then
     series() { echo "generate_series(1, $1) AS s(i)"; }
@@ -34,6 +36,17 @@ SELECT $code, 'Benchmark programme ' || i, 'Generated for the benchmark', 'data-
     CASE i % 3 WHEN 0 THEN 'Home Office' WHEN 1 THEN 'NPCC' ELSE 'Police Digital Service' END,
     NULL, 'delivery', NULL, NULL, i * 1000000, $rating, '2025-01-01 00:00:00', 1, '2025-01-01 00:00:00', '2025-01-01 00:00:00'
 $(from "$programmes");
+
+INSERT INTO users (email, password_hash, role, active, created_at, updated_at)
+SELECT 'owner-' || i || '@bench.test', 'not-a-password-hash', 'lead', TRUE, '2025-01-01 00:00:00', '2025-01-01 00:00:00'
+$(from "$((programmes * owners))")
+WHERE $owners > 0;
+
+INSERT INTO programme_owners (programme_id, user_id, added_at)
+SELECT p.id, u.id, '2025-01-01 00:00:00'
+FROM programmes p JOIN users u ON u.email LIKE 'owner-%@bench.test'
+    AND (u.id - 1) / $((owners > 0 ? owners : 1)) = p.id - 1
+WHERE $owners > 0;
 
 INSERT INTO status_reports (programme_id, rating, rationale, period_end, reported_by, reported_at, source)
 SELECT 1 + (i % $programmes), $rating, 'Generated report ' || i, $day, NULL, $at, 'benchmark'
