@@ -75,21 +75,6 @@ pub(crate) fn keep_envelope(
     Ok(())
 }
 
-/// A programme-year's totals at the end of a day.
-#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
-pub struct ProgrammeDay {
-    #[diesel(sql_type = BigInt)]
-    pub programme_id: i64,
-    #[diesel(sql_type = Integer)]
-    pub financial_year: i32,
-    #[diesel(sql_type = BigInt)]
-    pub allocated_pence: i64,
-    #[diesel(sql_type = BigInt)]
-    pub spent_run_pence: i64,
-    #[diesel(sql_type = BigInt)]
-    pub spent_change_pence: i64,
-}
-
 /// An envelope at the end of a day.
 #[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
 pub struct EnvelopeDay {
@@ -141,7 +126,7 @@ pub fn programmes_as_of(
     conn: &mut DbConnection,
     day: NaiveDate,
     scope: Scope<'_>,
-) -> Result<Vec<ProgrammeDay>, DbError> {
+) -> Result<Vec<TotalsRow>, DbError> {
     // `$1` and `$2` are numbered placeholders in PostgreSQL and named ones in SQLite,
     // where they take positions 1 and 2 in order of first appearance, as written here.
     let sql = format!(

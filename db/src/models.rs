@@ -154,7 +154,10 @@ pub struct SpendRow {
     pub recorded_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, Queryable, Selectable, Serialize)]
+/// Also the shape of a programme-year's totals at the end of a past day.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, Queryable, QueryableByName, Selectable, Serialize,
+)]
 #[diesel(table_name = programme_year_totals)]
 pub struct TotalsRow {
     pub programme_id: i64,

@@ -146,47 +146,42 @@ impl TestDb {
         // Keys of the day tables move twice, first far out of the way, so that no row
         // lands on another's key on the way.
         const AWAY: i64 = 100_000;
-        let shifts = if self.is_postgres() {
-            let time = |table: &str, column: &str| {
-                format!("UPDATE {table} SET {column} = {column} - interval '{days} days';")
-            };
-            let day = |table: &str| {
-                format!(
-                    "UPDATE {table} SET day = day - {AWAY}; UPDATE {table} SET day = day + {};",
-                    AWAY - days
-                )
-            };
-            [
-                time("ledger_entries", "recorded_at"),
-                time("spend_entries", "recorded_at"),
-                time("envelope_changes", "recorded_at"),
-                time("status_reports", "reported_at").replace(";", " WHERE source = 'beacon';"),
-                time("programmes", "created_at"),
-                day("programme_days"),
-                day("envelope_days"),
-            ]
+        // A time or a date moved by a number of days (negative: earlier), per backend.
+        type Shift = fn(&str, i64) -> String;
+        let (time_by, date_by): (Shift, Shift) = if self.is_postgres() {
+            (
+                |column, n| format!("{column} + interval '{n} days'"),
+                |column, n| format!("{column} + {n}"),
+            )
         } else {
-            let time = |table: &str, column: &str| {
-                format!(
-                    "UPDATE {table} SET {column} = strftime('%Y-%m-%d %H:%M:%f', {column}, '-{days} days');"
-                )
-            };
-            let day = |table: &str| {
-                format!(
-                    "UPDATE {table} SET day = date(day, '-{AWAY} days'); UPDATE {table} SET day = date(day, '+{} days');",
-                    AWAY - days
-                )
-            };
-            [
-                time("ledger_entries", "recorded_at"),
-                time("spend_entries", "recorded_at"),
-                time("envelope_changes", "recorded_at"),
-                time("status_reports", "reported_at").replace(";", " WHERE source = 'beacon';"),
-                time("programmes", "created_at"),
-                day("programme_days"),
-                day("envelope_days"),
-            ]
+            (
+                |column, n| format!("strftime('%Y-%m-%d %H:%M:%f', {column}, '{n:+} days')"),
+                |column, n| format!("date({column}, '{n:+} days')"),
+            )
         };
+        let time = |table: &str, column: &str, only: &str| {
+            format!(
+                "UPDATE {table} SET {column} = {}{only};",
+                time_by(column, -days)
+            )
+        };
+        let day = |table: &str| {
+            format!(
+                "UPDATE {table} SET day = {}; UPDATE {table} SET day = {};",
+                date_by("day", -AWAY),
+                date_by("day", AWAY - days)
+            )
+        };
+        let shifts = [
+            time("ledger_entries", "recorded_at", ""),
+            time("spend_entries", "recorded_at", ""),
+            time("envelope_changes", "recorded_at", ""),
+            // Published ratings keep their assessment dates; only reports made here move.
+            time("status_reports", "reported_at", " WHERE source = 'beacon'"),
+            time("programmes", "created_at", ""),
+            day("programme_days"),
+            day("envelope_days"),
+        ];
         self.tamper(&shifts.join("\n"));
     }
 }

@@ -153,7 +153,7 @@ fn portfolio(
         financial_year: Some(year.start_year()),
         ids: None,
     };
-    let mut money: HashMap<i64, days::ProgrammeDay> =
+    let mut money: HashMap<i64, beacon_db::models::TotalsRow> =
         days::programmes_as_of(conn, as_of.day, scope)?
             .into_iter()
             .map(|m| (m.programme_id, m))

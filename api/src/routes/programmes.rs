@@ -130,7 +130,7 @@ fn views(
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut owners: HashMap<i64, Vec<OwnerView>> = HashMap::new();
     let mut money: HashMap<i64, YearMoney> = HashMap::new();
-    match when {
+    let totals = match when {
         When::Now => {
             for (programme_id, id, email) in beacon_db::programmes::owners_of(conn, &ids)? {
                 owners
@@ -138,17 +138,7 @@ fn views(
                     .or_default()
                     .push(OwnerView { id, email });
             }
-            for t in beacon_db::totals::for_programmes_year(conn, &ids, year.start_year())? {
-                money.insert(
-                    t.programme_id,
-                    year_money(
-                        year,
-                        t.allocated_pence,
-                        t.spent_run_pence,
-                        t.spent_change_pence,
-                    ),
-                );
-            }
+            beacon_db::totals::for_programmes_year(conn, &ids, year.start_year())?
         }
         When::Past(as_of, register) => {
             let mut user_ids: Vec<i64> = ids
@@ -172,18 +162,19 @@ fn views(
                 financial_year: Some(year.start_year()),
                 ids: Some(&ids),
             };
-            for t in beacon_db::days::programmes_as_of(conn, as_of.day, scope)? {
-                money.insert(
-                    t.programme_id,
-                    year_money(
-                        year,
-                        t.allocated_pence,
-                        t.spent_run_pence,
-                        t.spent_change_pence,
-                    ),
-                );
-            }
+            beacon_db::days::programmes_as_of(conn, as_of.day, scope)?
         }
+    };
+    for t in totals {
+        money.insert(
+            t.programme_id,
+            year_money(
+                year,
+                t.allocated_pence,
+                t.spent_run_pence,
+                t.spent_change_pence,
+            ),
+        );
     }
     let mut shortfalls: HashMap<i64, Vec<ShortfallView>> = HashMap::new();
     for s in beacon_db::portfolio::shortfalls(conn, Some(&ids), as_of.map(|a| a.end))? {
