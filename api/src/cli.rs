@@ -41,6 +41,10 @@ enum Command {
         #[arg(long, env = "BEACON_BIND", default_value = crate::config::Settings::DEFAULT_BIND)]
         bind: String,
     },
+    /// Run only the alert worker: send due email alerts until stopped. `beacon serve`
+    /// runs one too; run more beside it, on one PostgreSQL database, to scale out.
+    /// Reads the same BEACON_SMTP_URL, BEACON_MAIL_FROM and BEACON_ALERT_* settings
+    Worker,
     /// Write the OpenAPI document for the HTTP API
     Openapi {
         /// Where to write it; `-` for standard output
@@ -163,6 +167,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Serve { bind } => return serve(cli.database_url, bind),
         Command::Openapi { ref output } => return write_openapi(output),
+        Command::Worker => return worker(cli.database_url),
         _ => {}
     }
     crate::telemetry::init(false, "warn");
@@ -237,7 +242,7 @@ fn run(out: &mut String, cli: Cli) -> Result<(), Failure> {
     let mut conn = database.conn()?;
     match cli.command {
         // Handled before a database is opened, in main.
-        Command::Serve { .. } | Command::Openapi { .. } => Ok(()),
+        Command::Serve { .. } | Command::Openapi { .. } | Command::Worker => Ok(()),
         Command::Migrate => {
             // Opening the database already applied anything pending.
             outln!(
@@ -354,6 +359,41 @@ fn serve(database_url: Option<String>, bind: String) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => fail(&message),
     }
+}
+
+/// The alert worker alone, in the foreground, until the process is stopped. A worker
+/// stopped mid-send (even by SIGKILL) leaves its claimed alerts to be sent by another
+/// once their lease ends.
+fn worker(database_url: Option<String>) -> ExitCode {
+    let settings = match crate::config::Settings::from_env() {
+        Ok(settings) => settings,
+        Err(message) => return fail(&message),
+    };
+    crate::telemetry::init(settings.json_logs, "info");
+    if !settings.alerts.enabled {
+        return fail("BEACON_ALERTS is off: there is nothing for a worker to do");
+    }
+    let url = database_url.or(settings.database_url.clone());
+    let opened = match crate::database::open(url.as_deref()) {
+        Ok(opened) => opened,
+        Err(error) => return fail(&error.to_string()),
+    };
+    let worker =
+        match crate::alert_worker::Worker::new(opened.pool, settings.alerts.clone(), &opened.url) {
+            Ok(worker) => worker,
+            Err(error) => return fail(&error.to_string()),
+        };
+    eprintln!(
+        "beacon: alert worker {} sending {} from the {} database at {}",
+        worker.id(),
+        worker.describe(),
+        opened.url.backend_name(),
+        opened.url.redacted()
+    );
+    // Nothing sends on this channel: the worker runs until the process ends.
+    let (_keep_running, stop) = std::sync::mpsc::channel();
+    worker.run(stop);
+    ExitCode::SUCCESS
 }
 
 fn write_openapi(output: &str) -> ExitCode {

@@ -203,7 +203,10 @@ fn stream_code(conn: &mut DbConnection, stream_id: i64) -> Result<String, DbErro
 /// The envelope row is locked, the entry checked against the envelope's headroom and
 /// the programme's balance from that stream and year, then the entry, the envelope's
 /// allocated total, the programme's yearly totals and the audit entry commit together.
-/// So concurrent allocations can never take a stream over its envelope.
+/// So concurrent allocations can never take a stream over its envelope. An entry that
+/// reduces the programme's funding (a withdrawal, a negative adjustment) writes its
+/// owners' alerts, under `alerts`, in the same transaction.
+#[allow(clippy::too_many_arguments)]
 pub fn record_entry(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -212,6 +215,7 @@ pub fn record_entry(
     year: FinancialYear,
     entry: &NewLedgerEntry,
     recorded_by: Option<i64>,
+    alerts: &crate::alerts::Policy,
 ) -> Result<LedgerRow, DbError> {
     write_transaction(conn, |conn| {
         let stream = stream_code(conn, stream_id)?;
@@ -264,6 +268,8 @@ pub fn record_entry(
             None::<&LedgerRow>,
             Some(&row),
         )?;
+        let balance_after = balance.get().saturating_add(entry.amount.get());
+        crate::alerts::on_ledger_entry(conn, alerts, actor, &stream, year, &row, balance_after)?;
         Ok(row)
     })
 }

@@ -152,6 +152,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    alerts (id) {
+        id -> BigInt,
+        unique_key -> Text,
+        kind -> Text,
+        programme_id -> BigInt,
+        recipient -> Text,
+        details -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        claimed_by -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        message_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(programmes -> forces (lead_force_id));
 diesel::joinable!(programme_owners -> programmes (programme_id));
 diesel::joinable!(programme_owners -> users (user_id));
@@ -162,6 +182,7 @@ diesel::joinable!(ledger_entries -> funding_streams (stream_id));
 diesel::joinable!(spend_entries -> programmes (programme_id));
 diesel::joinable!(envelope_changes -> funding_streams (stream_id));
 diesel::joinable!(programme_year_totals -> programmes (programme_id));
+diesel::joinable!(alerts -> programmes (programme_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     envelope_changes,
@@ -176,4 +197,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     spend_entries,
     programme_year_totals,
     audit_log,
+    alerts,
 );

@@ -178,7 +178,15 @@ fn load_status_reports(conn: &mut DbConnection, actor: &Actor) -> Result<usize, 
             reported_at: Some(reported_at),
             source: &record.source,
         };
-        status_reports::record(conn, actor, programme.id, &report, &provenance)?;
+        // Published history: these ratings were news long ago, so they raise no alerts.
+        status_reports::record(
+            conn,
+            actor,
+            programme.id,
+            &report,
+            &provenance,
+            &crate::alerts::Policy::off(),
+        )?;
         added += 1;
     }
     Ok(added)
@@ -328,7 +336,16 @@ fn load_allocations(conn: &mut DbConnection, actor: &Actor) -> Result<usize, DbE
             if funding::entry_exists(conn, stream.id, programme.id, year, amount, &entry.reason)? {
                 continue;
             }
-            funding::record_entry(conn, actor, stream.id, programme.id, year, &entry, None)?;
+            funding::record_entry(
+                conn,
+                actor,
+                stream.id,
+                programme.id,
+                year,
+                &entry,
+                None,
+                &crate::alerts::Policy::off(),
+            )?;
             added += 1;
         }
     }

@@ -2,6 +2,7 @@
 //! macro that runs one test body on both.
 
 pub mod app;
+pub mod smtp;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -143,7 +144,7 @@ struct Count {
 }
 
 /// Every table Beacon keeps, for checks that nothing changed.
-pub const TABLES: [&str; 12] = [
+pub const TABLES: [&str; 13] = [
     "forces",
     "users",
     "programmes",
@@ -156,6 +157,7 @@ pub const TABLES: [&str; 12] = [
     "spend_entries",
     "programme_year_totals",
     "audit_log",
+    "alerts",
 ];
 
 /// Each table's row count, counted by SQL rather than through a repository.

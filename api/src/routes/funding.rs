@@ -270,6 +270,7 @@ pub async fn allocate(
     let programme_code = body.programme;
     let actor = user.actor();
     let recorded_by = user.id;
+    let alerts = state.alerts.clone();
     let view = state
         .db(move |conn| {
             let stream = beacon_db::funding::get_stream(conn, &stream_code)?;
@@ -288,6 +289,7 @@ pub async fn allocate(
                 year,
                 &entry,
                 Some(recorded_by),
+                &alerts,
             )?;
             Ok(ledger_view(row, stream.code, programme.code))
         })

@@ -1,0 +1,217 @@
+//! The alert worker: claims due alerts from the outbox, sends them, and records what
+//! happened; now and then it also writes overdue-report reminders. It runs on a thread
+//! of its own inside `beacon serve`, or alone as `beacon worker`; any number may run on
+//! one PostgreSQL database (see `beacon_db::alerts` for why none sends an alert twice).
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use beacon_db::{DbError, Pool};
+use chrono::TimeDelta;
+
+use crate::config::AlertSettings;
+use crate::mail::Mailer;
+
+/// How often a worker sweeps for programmes whose report is overdue. Reminders are
+/// days apart; the unique key makes a sweep by several workers harmless.
+const REMINDER_SWEEP: Duration = Duration::from_secs(15 * 60);
+
+pub struct Worker {
+    pool: Pool,
+    mailer: Mailer,
+    settings: AlertSettings,
+    /// Names this worker's claims: host, process and a random part.
+    id: String,
+}
+
+/// Where .eml files go by default: `alerts/` beside the SQLite file, or in the working
+/// directory for PostgreSQL.
+pub fn default_dir(database: &beacon_db::DatabaseUrl) -> PathBuf {
+    match database {
+        beacon_db::DatabaseUrl::Sqlite(path) if path != ":memory:" => Path::new(path)
+            .parent()
+            .map(|dir| dir.join("alerts"))
+            .unwrap_or_else(|| PathBuf::from("alerts")),
+        _ => PathBuf::from("alerts"),
+    }
+}
+
+impl Worker {
+    pub fn new(
+        pool: Pool,
+        settings: AlertSettings,
+        database: &beacon_db::DatabaseUrl,
+    ) -> Result<Self, crate::mail::MailError> {
+        let mailer = Mailer::new(&settings, &default_dir(database))?;
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "beacon".to_string());
+        let id = format!(
+            "{host}:{}:{:08x}",
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        Ok(Worker {
+            pool,
+            mailer,
+            settings,
+            id,
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn describe(&self) -> &str {
+        self.mailer.describe()
+    }
+
+    /// Claims one batch and delivers it; returns how many alerts it settled.
+    pub fn deliver_batch(&self) -> Result<usize, DbError> {
+        let mut conn = self.pool.get()?;
+        let lease = TimeDelta::from_std(self.settings.lease).unwrap_or(TimeDelta::seconds(120));
+        let claimed = beacon_db::alerts::claim(
+            &mut conn,
+            &self.id,
+            beacon_db::now(),
+            lease,
+            self.settings.batch,
+        )?;
+        let mut settled = 0;
+        for alert in claimed {
+            // Send only with time left on the lease for the send to finish: past it,
+            // another worker may already have claimed the alert.
+            let margin = TimeDelta::from_std(self.settings.lease / 2).unwrap_or(lease);
+            if alert
+                .lease_until
+                .is_none_or(|until| beacon_db::now() + margin > until)
+            {
+                tracing::warn!(
+                    worker = %self.id,
+                    alert = alert.id,
+                    "lease nearly over: leaving the rest of the batch for the next claim"
+                );
+                break;
+            }
+            let outcome = self.mailer.send(&alert);
+            let recorded = match &outcome {
+                Ok(message_id) => {
+                    beacon_db::alerts::mark_sent(&mut conn, alert.id, &self.id, message_id)?
+                }
+                Err(error) => {
+                    let attempts = u32::try_from(alert.attempts).unwrap_or(u32::MAX);
+                    let retry_at = (attempts < self.settings.max_attempts)
+                        .then(|| beacon_db::now() + self.backoff(attempts));
+                    if retry_at.is_none() {
+                        tracing::error!(worker = %self.id, alert = alert.id, to = %alert.recipient, attempts, %error, "alert failed for good");
+                    } else {
+                        tracing::warn!(worker = %self.id, alert = alert.id, attempts, %error, "alert not delivered; will retry");
+                    }
+                    beacon_db::alerts::mark_failed(
+                        &mut conn,
+                        alert.id,
+                        &self.id,
+                        &error.to_string(),
+                        retry_at,
+                    )?
+                }
+            };
+            if recorded {
+                settled += 1;
+            } else {
+                tracing::warn!(
+                    worker = %self.id,
+                    alert = alert.id,
+                    "the alert's lease ended before its outcome was recorded; another worker holds it"
+                );
+            }
+        }
+        Ok(settled)
+    }
+
+    /// The delay before the next try after `attempts` failures: doubling from the base,
+    /// at most an hour, with jitter so that alerts that failed together (a server down)
+    /// do not all come back at once.
+    fn backoff(&self, attempts: u32) -> TimeDelta {
+        let base = self.settings.backoff.as_millis().min(3_600_000) as u64;
+        let exponent = attempts.saturating_sub(1).min(20);
+        let full = base.saturating_mul(1u64 << exponent).min(3_600_000).max(1);
+        let jittered = rand::random_range(full / 2..=full);
+        TimeDelta::milliseconds(i64::try_from(jittered).unwrap_or(3_600_000))
+    }
+
+    /// Writes reminders for programmes whose status report is overdue.
+    pub fn sweep_reminders(&self) -> Result<usize, DbError> {
+        let mut conn = self.pool.get()?;
+        beacon_db::alerts::queue_overdue_reminders(
+            &mut conn,
+            &self.settings.policy(),
+            beacon_db::now(),
+            self.settings.cadence_days,
+        )
+    }
+
+    /// Works until `stop` says so (or its sender is dropped): delivers batch after
+    /// batch while there is work, and looks again every poll interval when there is
+    /// none. Database errors are logged and retried: the worker outlives an outage.
+    pub fn run(self, stop: mpsc::Receiver<()>) {
+        tracing::info!(worker = %self.id, via = %self.mailer.describe(), "alert worker started");
+        let mut next_sweep = Instant::now();
+        loop {
+            if Instant::now() >= next_sweep {
+                match self.sweep_reminders() {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(reminders = n, "wrote overdue-report reminders"),
+                    Err(error) => tracing::error!(%error, "cannot sweep for overdue reports"),
+                }
+                next_sweep = Instant::now() + REMINDER_SWEEP;
+            }
+            let busy = match self.deliver_batch() {
+                Ok(settled) => settled > 0,
+                Err(error) => {
+                    tracing::error!(worker = %self.id, %error, "cannot deliver alerts");
+                    false
+                }
+            };
+            let wait = if busy {
+                Duration::ZERO
+            } else {
+                self.settings.poll
+            };
+            match stop.recv_timeout(wait) {
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        tracing::info!(worker = %self.id, "alert worker stopped");
+    }
+}
+
+/// A worker running on its own thread; dropping the handle stops it after the alert
+/// in hand and waits for it.
+pub struct WorkerHandle {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl WorkerHandle {
+    pub fn spawn(worker: Worker) -> std::io::Result<Self> {
+        let (stop, stopped) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("beacon-alert-worker".to_string())
+            .spawn(move || worker.run(stopped))?;
+        Ok(WorkerHandle {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for WorkerHandle {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
