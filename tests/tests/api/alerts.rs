@@ -62,18 +62,18 @@ fn with_smtp(db: TestDb, url: String, max_attempts: u32) -> TestApp {
 fn red_transition_emails_each_owner_exactly_once(db: TestDb) {
     let smtp = SmtpServer::start();
     let app = with_smtp(db, smtp.url(), 5);
-    let (token, sro) = owned_programme(&app, "pnd-transformation", NAME);
-    report(&app, &token, "pnd-transformation", "amber", "Supplier late.");
-    report(&app, &token, "pnd-transformation", "amber", "Still late.");
-    report(&app, &token, "pnd-transformation", "red", "Cloud <b>migration</b> failed & the contingency is unfunded.");
+    let (token, sro) = owned_programme(&app, "pnd-next", NAME);
+    report(&app, &token, "pnd-next", "amber", "Supplier late.");
+    report(&app, &token, "pnd-next", "amber", "Still late.");
+    report(&app, &token, "pnd-next", "red", "Cloud <b>migration</b> failed & the contingency is unfunded.");
     let messages = smtp.wait_for(2, Duration::from_secs(10));
     // Red again, and improvements short of leaving Red, send nothing.
-    report(&app, &token, "pnd-transformation", "red", "No better.");
+    report(&app, &token, "pnd-next", "red", "No better.");
     std::thread::sleep(Duration::from_millis(600));
     assert_eq!(smtp.messages().len(), 2, "Red→Red and Amber→Amber send nothing");
 
     let to: HashSet<String> = messages.iter().flat_map(|m| m.to.clone()).collect();
-    assert_eq!(to, HashSet::from([sro.clone(), "deputy.pnd-transformation@met.police.uk".to_string()]));
+    assert_eq!(to, HashSet::from([sro.clone(), "deputy.pnd-next@met.police.uk".to_string()]));
     for message in &messages {
         assert_eq!(message.to.len(), 1, "one message per owner");
         let mail = smtp::read(&message.raw);
@@ -83,7 +83,7 @@ fn red_transition_emails_each_owner_exactly_once(db: TestDb) {
         assert_eq!(mail.header("in-reply-to"), mail.header("references"));
         assert!(mail.header("in-reply-to").ends_with("@beacon.police.uk>"));
         assert!(mail.header("from").contains("beacon@beacon.police.uk"));
-        for needed in ["Previous rating: Amber", "New rating: Red", "Cloud <b>migration</b> failed & the contingency is unfunded.", "https://beacon.police.uk/api/v1/programmes/pnd-transformation", "Reported by sro.pnd-transformation@met.police.uk at "] {
+        for needed in ["Previous rating: Amber", "New rating: Red", "Cloud <b>migration</b> failed & the contingency is unfunded.", "https://beacon.police.uk/api/v1/programmes/pnd-next", "Reported by: sro.pnd-next@met.police.uk at "] {
             assert!(mail.text.contains(needed), "{needed:?} missing from {}", mail.text);
         }
         assert!(mail.html.contains("Cloud &lt;b&gt;migration&lt;/b&gt; failed &amp; the contingency"), "{}", mail.html);
@@ -96,15 +96,15 @@ fn red_transition_emails_each_owner_exactly_once(db: TestDb) {
     assert_eq!(threads.len(), 1, "one thread per programme");
 
     // Leaving Red tells the owners too, in the same thread.
-    report(&app, &token, "pnd-transformation", "amber_red", "Contingency funded.");
+    report(&app, &token, "pnd-next", "amber_red", "Contingency funded.");
     let messages = smtp.wait_for(4, Duration::from_secs(10));
     let notice = smtp::read(&messages[3].raw);
     assert_eq!(notice.header("subject"), format!("[NO LONGER RED] {NAME} is now Amber/Red"));
     assert_eq!(notice.header("references"), threads.iter().next().unwrap().as_str());
-    report(&app, &token, "pnd-transformation", "green", "Delivered.");
+    report(&app, &token, "pnd-next", "green", "Delivered.");
     std::thread::sleep(Duration::from_millis(600));
     assert_eq!(smtp.messages().len(), 4, "an improvement outside Red sends nothing");
-    let sent = wait_for_alerts(&app, "status=sent&programme=pnd-transformation", |items| items.len() == 4);
+    let sent = wait_for_alerts(&app, "status=sent&programme=pnd-next", |items| items.len() == 4);
     assert!(sent.iter().all(|a| a["message_id"].as_str().is_some_and(|id| id.starts_with("<alert-"))));
 }
 
