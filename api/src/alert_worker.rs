@@ -135,7 +135,7 @@ impl Worker {
     fn backoff(&self, attempts: u32) -> TimeDelta {
         let base = self.settings.backoff.as_millis().min(3_600_000) as u64;
         let exponent = attempts.saturating_sub(1).min(20);
-        let full = base.saturating_mul(1u64 << exponent).min(3_600_000).max(1);
+        let full = base.saturating_mul(1u64 << exponent).clamp(1, 3_600_000);
         let jittered = rand::random_range(full / 2..=full);
         TimeDelta::milliseconds(i64::try_from(jittered).unwrap_or(3_600_000))
     }

@@ -71,7 +71,10 @@ impl std::fmt::Debug for AlertSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AlertSettings")
             .field("enabled", &self.enabled)
-            .field("smtp_url", &self.smtp_url.as_deref().map(crate::mail::redact))
+            .field(
+                "smtp_url",
+                &self.smtp_url.as_deref().map(crate::mail::redact),
+            )
             .field("mail_from", &self.mail_from)
             .field("public_url", &self.public_url)
             .field("dir", &self.dir)

@@ -84,7 +84,10 @@ impl Mailer {
                     .timeout(Some(timeout))
                     .pool_config(PoolConfig::new().max_size(4))
                     .build();
-                (Transport::Smtp(transport), format!("SMTP at {}", redact(url)))
+                (
+                    Transport::Smtp(transport),
+                    format!("SMTP at {}", redact(url)),
+                )
             }
             None => {
                 let dir = settings
@@ -149,7 +152,10 @@ impl Mailer {
             .in_reply_to(thread.clone())
             .references(thread)
             .user_agent("Beacon".to_string())
-            .multipart(MultiPart::alternative_plain_html(content.text, content.html))
+            .multipart(MultiPart::alternative_plain_html(
+                content.text,
+                content.html,
+            ))
             .map_err(|e| MailError::Message(e.to_string()))
     }
 
@@ -264,9 +270,14 @@ pub fn compose(kind: Kind, d: &Details, link: &str) -> Content {
     let (subject, lead, mut facts): (String, String, Vec<(&str, String)>) = match kind {
         Kind::TurnedRed => (
             format!("[RED] {name} is now Red"),
-            format!("{name} has been reported Red: delivery appears to be unachievable without urgent action."),
+            format!(
+                "{name} has been reported Red: delivery appears to be unachievable without urgent action."
+            ),
             vec![
-                ("Previous rating", rating_label(d.previous_rating.as_deref()).to_string()),
+                (
+                    "Previous rating",
+                    rating_label(d.previous_rating.as_deref()).to_string(),
+                ),
                 ("New rating", rating_label(d.rating.as_deref()).to_string()),
             ],
         ),
@@ -276,7 +287,10 @@ pub fn compose(kind: Kind, d: &Details, link: &str) -> Content {
                 format!("[NO LONGER RED] {name} is now {new}"),
                 format!("{name} is no longer Red: it has been reported {new}."),
                 vec![
-                    ("Previous rating", rating_label(d.previous_rating.as_deref()).to_string()),
+                    (
+                        "Previous rating",
+                        rating_label(d.previous_rating.as_deref()).to_string(),
+                    ),
                     ("New rating", new.to_string()),
                 ],
             )
@@ -285,13 +299,21 @@ pub fn compose(kind: Kind, d: &Details, link: &str) -> Content {
             let days = d.cadence_days.unwrap_or_default();
             (
                 format!("[REPORT DUE] {name} has had no status report for over {days} days"),
-                format!("{name} has had no status report for more than {days} days. Please report its delivery confidence."),
+                format!(
+                    "{name} has had no status report for more than {days} days. Please report its delivery confidence."
+                ),
                 vec![
-                    ("Last report", match d.last_report_at {
-                        Some(at) => when(Some(at)),
-                        None => "none yet".to_string(),
-                    }),
-                    ("Report was due by", d.due_on.map(|d| d.to_string()).unwrap_or_default()),
+                    (
+                        "Last report",
+                        match d.last_report_at {
+                            Some(at) => when(Some(at)),
+                            None => "none yet".to_string(),
+                        },
+                    ),
+                    (
+                        "Report was due by",
+                        d.due_on.map(|d| d.to_string()).unwrap_or_default(),
+                    ),
                 ],
             )
         }
@@ -305,7 +327,10 @@ pub fn compose(kind: Kind, d: &Details, link: &str) -> Content {
                 vec![
                     ("Change", d.ledger_kind.clone().unwrap_or_default()),
                     ("Amount", pounds(d.amount_pence.unwrap_or_default())),
-                    ("Now allocated from this stream", pounds(d.balance_pence.unwrap_or_default())),
+                    (
+                        "Now allocated from this stream",
+                        pounds(d.balance_pence.unwrap_or_default()),
+                    ),
                     ("Reason", d.reason.clone().unwrap_or_default()),
                 ],
             )
@@ -319,7 +344,11 @@ pub fn compose(kind: Kind, d: &Details, link: &str) -> Content {
         facts.push(("Period ending", period.to_string()));
     }
     if kind != Kind::ReportOverdue {
-        let verb = if kind == Kind::FundingReduced { "Recorded by" } else { "Reported by" };
+        let verb = if kind == Kind::FundingReduced {
+            "Recorded by"
+        } else {
+            "Reported by"
+        };
         facts.push((verb, format!("{by} at {}", when(d.at))));
     }
     facts.push(("Programme record", link.to_string()));
@@ -347,7 +376,11 @@ pub fn compose(kind: Kind, d: &Details, link: &str) -> Content {
         );
     }
     html.push_str("</table>\n<p>You receive this because you own this programme in Beacon, or your mailbox is set to hear of its alerts.</p>\n</body></html>\n");
-    Content { subject, text, html }
+    Content {
+        subject,
+        text,
+        html,
+    }
 }
 
 #[cfg(test)]

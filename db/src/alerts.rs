@@ -140,7 +140,8 @@ impl Details {
 
 impl AlertRow {
     pub fn kind(&self) -> Result<Kind, DbError> {
-        Kind::parse(&self.kind).ok_or_else(|| DbError::corrupt(format!("alert kind '{}'", self.kind)))
+        Kind::parse(&self.kind)
+            .ok_or_else(|| DbError::corrupt(format!("alert kind '{}'", self.kind)))
     }
 
     pub fn details(&self) -> Result<Details, DbError> {

@@ -106,7 +106,14 @@ pub fn record(
         )?;
         let turned_red = is_latest && rating::turns_red(previous_rating, report.rating);
         if is_latest {
-            crate::alerts::on_status_report(conn, alerts, actor, &programme, previous_rating, &row)?;
+            crate::alerts::on_status_report(
+                conn,
+                alerts,
+                actor,
+                &programme,
+                previous_rating,
+                &row,
+            )?;
         }
         Ok(Recorded {
             report: row,

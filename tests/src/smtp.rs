@@ -264,7 +264,10 @@ pub fn read(raw: &str) -> Mail {
     };
     for part in body.split(&format!("--{boundary}")) {
         let (part_headers, part_body) = split(part.trim_start_matches('\n'));
-        let kind = part_headers.get("content-type").cloned().unwrap_or_default();
+        let kind = part_headers
+            .get("content-type")
+            .cloned()
+            .unwrap_or_default();
         let encoding = part_headers
             .get("content-transfer-encoding")
             .cloned()

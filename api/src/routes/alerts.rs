@@ -38,7 +38,9 @@ pub struct AlertView {
     /// When a pending alert is next tried.
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// Why the last attempt failed.
-    #[schema(example = "the SMTP server did not take the message: permanent error (554): Transaction failed")]
+    #[schema(
+        example = "the SMTP server did not take the message: permanent error (554): Transaction failed"
+    )]
     pub last_error: Option<String>,
     /// The Message-ID it was sent with.
     #[schema(example = "<alert-17-9f3c2a0b1d4e5f60@beacon.police.uk>")]
@@ -127,7 +129,9 @@ pub async fn list(
         if beacon_db::alerts::Kind::parse(kind).is_none() {
             return Err(ApiError::field(
                 "kind",
-                format!("'{kind}' is not a kind of alert; use turned_red, left_red, report_overdue or funding_reduced"),
+                format!(
+                    "'{kind}' is not a kind of alert; use turned_red, left_red, report_overdue or funding_reduced"
+                ),
             ));
         }
     }
@@ -147,7 +151,10 @@ pub async fn list(
                 Some(code) => Some(
                     beacon_db::programmes::find_by_code(conn, code)?
                         .ok_or_else(|| {
-                            ApiError::field("programme", format!("no programme has the code '{code}'"))
+                            ApiError::field(
+                                "programme",
+                                format!("no programme has the code '{code}'"),
+                            )
                         })?
                         .id,
                 ),
@@ -168,8 +175,7 @@ pub async fn list(
             Ok((rows, codes))
         })
         .await?;
-    let (rows, next_cursor) =
-        pagination::finish(rows, limit, &fingerprint, |r| r.id.to_string());
+    let (rows, next_cursor) = pagination::finish(rows, limit, &fingerprint, |r| r.id.to_string());
     Ok(web::Json(AlertList {
         items: rows
             .into_iter()

@@ -70,8 +70,16 @@ fn programmes_with_two_owners(conn: &mut DbConnection, prefix: &str, count: usiz
         .unwrap();
         let programme = programmes::create(conn, &actor(), &input).unwrap();
         for who in ["sro", "deputy"] {
-            let email = beacon_core::Email::parse(&format!("{who}.{prefix}-{i}@met.police.uk")).unwrap();
-            let user = beacon_db::users::create(conn, &actor(), &email, Role::Lead, "$argon2id$not-a-real-hash").unwrap();
+            let email =
+                beacon_core::Email::parse(&format!("{who}.{prefix}-{i}@met.police.uk")).unwrap();
+            let user = beacon_db::users::create(
+                conn,
+                &actor(),
+                &email,
+                Role::Lead,
+                "$argon2id$not-a-real-hash",
+            )
+            .unwrap();
             programmes::add_owner(conn, &actor(), programme.id, user.id).unwrap();
         }
         ids.push(programme.id);
@@ -87,12 +95,27 @@ fn turn_red(conn: &mut DbConnection, programme_id: i64) {
         "2026-10-01".parse().unwrap(),
     )
     .unwrap();
-    let provenance = status_reports::Provenance { reported_by: None, reported_at: None, source: "beacon" };
-    status_reports::record(conn, &actor(), programme_id, &report, &provenance, &Policy::on(vec![])).unwrap();
+    let provenance = status_reports::Provenance {
+        reported_by: None,
+        reported_at: None,
+        source: "beacon",
+    };
+    status_reports::record(
+        conn,
+        &actor(),
+        programme_id,
+        &report,
+        &provenance,
+        &Policy::on(vec![]),
+    )
+    .unwrap();
 }
 
 fn message_ids(messages: &[smtp::Received]) -> Vec<String> {
-    messages.iter().map(|m| smtp::read(&m.raw).header("message-id").to_string()).collect()
+    messages
+        .iter()
+        .map(|m| smtp::read(&m.raw).header("message-id").to_string())
+        .collect()
 }
 
 #[test]
@@ -111,7 +134,11 @@ fn two_worker_processes_on_postgres_send_400_alerts_exactly_once() {
     std::thread::sleep(Duration::from_millis(1500));
     let messages = {
         let after = smtp.messages();
-        assert_eq!(after.len(), messages.len(), "nothing more arrived after 400");
+        assert_eq!(
+            after.len(),
+            messages.len(),
+            "nothing more arrived after 400"
+        );
         after
     };
     assert_eq!(messages.len(), 400);
@@ -119,11 +146,16 @@ fn two_worker_processes_on_postgres_send_400_alerts_exactly_once() {
     assert_eq!(unique.len(), 400, "no alert sent twice");
     let recipients: HashSet<String> = messages.iter().flat_map(|m| m.to.clone()).collect();
     assert_eq!(recipients.len(), 400, "every owner told once");
-    assert_eq!(beacon_db::alerts::count_by_status(&mut conn, "sent").unwrap(), 400);
+    assert_eq!(
+        beacon_db::alerts::count_by_status(&mut conn, "sent").unwrap(),
+        400
+    );
     let rows = beacon_db::alerts::page(&mut conn, &Default::default(), None, 1000).unwrap();
     let mut by_worker: HashMap<String, usize> = HashMap::new();
     for row in rows {
-        *by_worker.entry(row.claimed_by.unwrap_or_default()).or_default() += 1;
+        *by_worker
+            .entry(row.claimed_by.unwrap_or_default())
+            .or_default() += 1;
     }
     eprintln!("alerts sent per worker: {by_worker:?}");
 }
@@ -136,7 +168,7 @@ both_backends!(fn a_worker_killed_mid_batch_has_its_alerts_sent_after_the_lease(
         turn_red(&mut conn, id);
     }
     let lease = Duration::from_secs(3);
-    let mut doomed = WorkerProcess::start(&db, &smtp, 3, 10);
+    let mut doomed = WorkerProcess::start(db, &smtp, 3, 10);
     smtp.wait_for(1, Duration::from_secs(30));
     doomed.kill();
     let killed = Instant::now();
@@ -148,7 +180,7 @@ both_backends!(fn a_worker_killed_mid_batch_has_its_alerts_sent_after_the_lease(
     assert!(held >= 5, "the worker died holding most of its batch ({held} held)");
     let received_at_kill = smtp.messages().len();
 
-    let _rescuer = WorkerProcess::start(&db, &smtp, 3, 10);
+    let _rescuer = WorkerProcess::start(db, &smtp, 3, 10);
     std::thread::sleep(Duration::from_millis(1000));
     assert!(
         smtp.messages().len() <= received_at_kill + 1,

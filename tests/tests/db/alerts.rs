@@ -10,9 +10,26 @@ fn on() -> Policy {
     Policy::on(vec!["pmo@beacon.police.uk".to_string()])
 }
 
-fn report_with(conn: &mut beacon_db::DbConnection, programme_id: i64, rating: Rating, policy: &Policy) {
-    let provenance = status_reports::Provenance { reported_by: None, reported_at: None, source: "beacon" };
-    status_reports::record(conn, &actor(), programme_id, &report(rating), &provenance, policy).unwrap();
+fn report_with(
+    conn: &mut beacon_db::DbConnection,
+    programme_id: i64,
+    rating: Rating,
+    policy: &Policy,
+) {
+    let provenance = status_reports::Provenance {
+        reported_by: None,
+        reported_at: None,
+        source: "beacon",
+    };
+    status_reports::record(
+        conn,
+        &actor(),
+        programme_id,
+        &report(rating),
+        &provenance,
+        policy,
+    )
+    .unwrap();
 }
 
 /// (kind, recipient) of every alert, oldest first.
@@ -22,9 +39,15 @@ fn written(conn: &mut beacon_db::DbConnection) -> Vec<(String, String)> {
     rows.into_iter().map(|a| (a.kind, a.recipient)).collect()
 }
 
-fn owned_programme(conn: &mut beacon_db::DbConnection, code: &str) -> beacon_db::models::ProgrammeRow {
+fn owned_programme(
+    conn: &mut beacon_db::DbConnection,
+    code: &str,
+) -> beacon_db::models::ProgrammeRow {
     let p = programme(conn, code);
-    for email in [format!("sro-{code}@met.police.uk"), format!("deputy-{code}@met.police.uk")] {
+    for email in [
+        format!("sro-{code}@met.police.uk"),
+        format!("deputy-{code}@met.police.uk"),
+    ] {
         let u = user(conn, &email, Role::Lead);
         programmes::add_owner(conn, &actor(), p.id, u.id).unwrap();
     }

@@ -84,7 +84,15 @@ pub fn report_now(
         reported_at: None,
         source: "beacon",
     };
-    status_reports::record(conn, &actor(), programme_id, &report(rating), &provenance, &beacon_db::alerts::Policy::off()).unwrap()
+    status_reports::record(
+        conn,
+        &actor(),
+        programme_id,
+        &report(rating),
+        &provenance,
+        &beacon_db::alerts::Policy::off(),
+    )
+    .unwrap()
 }
 
 /// The number of rows in a table.
