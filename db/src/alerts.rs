@@ -392,6 +392,19 @@ pub fn claim(
     batch: i64,
 ) -> Result<Vec<AlertRow>, DbError> {
     let until = now + lease;
+    // An idle worker asks first with a plain read: on SQLite a claim takes the only
+    // write lock, which status reports should not queue behind once a second for
+    // nothing.
+    let any_due: Option<i64> = alerts::table
+        .filter(alerts::status.eq(PENDING))
+        .filter(alerts::next_attempt_at.le(now))
+        .select(alerts::id)
+        .limit_literal(1)
+        .get_result(conn)
+        .optional()?;
+    if any_due.is_none() {
+        return Ok(Vec::new());
+    }
     write_transaction(conn, |conn| {
         let due = alerts::table
             .filter(alerts::status.eq(PENDING))
