@@ -4,7 +4,7 @@
 //! one PostgreSQL database (see `beacon_db::alerts` for why none sends an alert twice).
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use beacon_db::{DbError, Pool};
@@ -12,6 +12,9 @@ use chrono::TimeDelta;
 
 use crate::config::AlertSettings;
 use crate::mail::Mailer;
+
+/// Messages one worker has in flight at once; the SMTP pool keeps as many connections.
+pub const SENDERS: usize = 4;
 
 /// How often a worker sweeps for programmes whose report is overdue. Reminders are
 /// days apart; the unique key makes a sweep by several workers harmless.
@@ -67,21 +70,60 @@ impl Worker {
     }
 
     /// Claims one batch and delivers it; returns how many alerts it settled.
+    ///
+    /// Up to [`SENDERS`] messages are in flight at once, each on its own pooled SMTP
+    /// connection: a send waits on the network (a round trip per SMTP command), not on
+    /// this machine. Each sender records its message's outcome the moment it is known,
+    /// so at most one accepted-but-unrecorded message per sender is at stake if the
+    /// process dies.
     pub fn deliver_batch(&self) -> Result<usize, DbError> {
-        let mut conn = self.pool.get()?;
         let lease = TimeDelta::from_std(self.settings.lease).unwrap_or(TimeDelta::seconds(120));
-        let claimed = beacon_db::alerts::claim(
-            &mut conn,
-            &self.id,
-            beacon_db::now(),
-            lease,
-            self.settings.batch,
-        )?;
+        // Send only with time left on the lease for the send to finish: past it,
+        // another worker may already have claimed the alert.
+        let margin = TimeDelta::from_std(self.settings.lease / 2).unwrap_or(lease);
+        let claimed = {
+            let mut conn = self.pool.get()?;
+            beacon_db::alerts::claim(
+                &mut conn,
+                &self.id,
+                beacon_db::now(),
+                lease,
+                self.settings.batch,
+            )?
+        };
+        if claimed.is_empty() {
+            return Ok(0);
+        }
+        let queue = Mutex::new(claimed.into_iter());
+        let results: Vec<Result<usize, DbError>> = std::thread::scope(|scope| {
+            let senders: Vec<_> = (0..SENDERS)
+                .map(|_| scope.spawn(|| self.send_from(&queue, margin)))
+                .collect();
+            senders
+                .into_iter()
+                .map(|sender| sender.join().unwrap_or(Ok(0)))
+                .collect()
+        });
         let mut settled = 0;
-        for alert in claimed {
-            // Send only with time left on the lease for the send to finish: past it,
-            // another worker may already have claimed the alert.
-            let margin = TimeDelta::from_std(self.settings.lease / 2).unwrap_or(lease);
+        for result in results {
+            settled += result?;
+        }
+        Ok(settled)
+    }
+
+    /// One sender: takes alerts from the batch until it is empty or the lease runs low,
+    /// sending each and recording its outcome at once.
+    fn send_from(
+        &self,
+        queue: &Mutex<std::vec::IntoIter<beacon_db::models::AlertRow>>,
+        margin: TimeDelta,
+    ) -> Result<usize, DbError> {
+        let mut settled = 0;
+        loop {
+            let next = queue.lock().ok().and_then(|mut q| q.next());
+            let Some(alert) = next else {
+                return Ok(settled);
+            };
             if alert
                 .lease_until
                 .is_none_or(|until| beacon_db::now() + margin > until)
@@ -91,32 +133,11 @@ impl Worker {
                     alert = alert.id,
                     "lease nearly over: leaving the rest of the batch for the next claim"
                 );
-                break;
+                return Ok(settled);
             }
             let outcome = self.mailer.send(&alert);
-            let recorded = match &outcome {
-                Ok(message_id) => {
-                    beacon_db::alerts::mark_sent(&mut conn, alert.id, &self.id, message_id)?
-                }
-                Err(error) => {
-                    let attempts = u32::try_from(alert.attempts).unwrap_or(u32::MAX);
-                    let retry_at = (attempts < self.settings.max_attempts)
-                        .then(|| beacon_db::now() + self.backoff(attempts));
-                    if retry_at.is_none() {
-                        tracing::error!(worker = %self.id, alert = alert.id, to = %alert.recipient, attempts, %error, "alert failed for good");
-                    } else {
-                        tracing::warn!(worker = %self.id, alert = alert.id, attempts, %error, "alert not delivered; will retry");
-                    }
-                    beacon_db::alerts::mark_failed(
-                        &mut conn,
-                        alert.id,
-                        &self.id,
-                        &error.to_string(),
-                        retry_at,
-                    )?
-                }
-            };
-            if recorded {
+            let mut conn = self.pool.get()?;
+            if self.record(&mut conn, &alert, outcome)? {
                 settled += 1;
             } else {
                 tracing::warn!(
@@ -126,7 +147,35 @@ impl Worker {
                 );
             }
         }
-        Ok(settled)
+    }
+
+    /// Records one send's outcome: sent, due again after a backoff, or failed for good.
+    fn record(
+        &self,
+        conn: &mut beacon_db::DbConnection,
+        alert: &beacon_db::models::AlertRow,
+        outcome: Result<String, crate::mail::MailError>,
+    ) -> Result<bool, DbError> {
+        match outcome {
+            Ok(message_id) => beacon_db::alerts::mark_sent(conn, alert.id, &self.id, &message_id),
+            Err(error) => {
+                let attempts = u32::try_from(alert.attempts).unwrap_or(u32::MAX);
+                let retry_at = (attempts < self.settings.max_attempts)
+                    .then(|| beacon_db::now() + self.backoff(attempts));
+                if retry_at.is_none() {
+                    tracing::error!(worker = %self.id, alert = alert.id, to = %alert.recipient, attempts, %error, "alert failed for good");
+                } else {
+                    tracing::warn!(worker = %self.id, alert = alert.id, attempts, %error, "alert not delivered; will retry");
+                }
+                beacon_db::alerts::mark_failed(
+                    conn,
+                    alert.id,
+                    &self.id,
+                    &error.to_string(),
+                    retry_at,
+                )
+            }
+        }
     }
 
     /// The delay before the next try after `attempts` failures: doubling from the base,

@@ -82,7 +82,7 @@ impl Mailer {
                 let timeout = Duration::from_secs(10).min(settings.lease / 2);
                 let transport = builder
                     .timeout(Some(timeout))
-                    .pool_config(PoolConfig::new().max_size(4))
+                    .pool_config(PoolConfig::new().max_size(crate::alert_worker::SENDERS as u32))
                     .build();
                 (
                     Transport::Smtp(transport),

@@ -40,6 +40,16 @@ impl Handler for Session {
         response::OK
     }
 
+    fn rcpt(&mut self, _to: &str) -> Response {
+        // Refused at RCPT rather than after the data: mailin-embedded keeps a session in
+        // its DATA state after a refused end of data, so the client's next command
+        // (QUIT) would go unanswered until it timed out.
+        if self.shared.refuse.load(Ordering::SeqCst) {
+            return response::NO_MAILBOX;
+        }
+        response::OK
+    }
+
     fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
         self.to = to.to_vec();
         self.data.clear();
@@ -52,9 +62,6 @@ impl Handler for Session {
     }
 
     fn data_end(&mut self) -> Response {
-        if self.shared.refuse.load(Ordering::SeqCst) {
-            return response::TRANSACTION_FAILED;
-        }
         let delay = self.shared.delay_ms.load(Ordering::SeqCst);
         if delay > 0 {
             std::thread::sleep(Duration::from_millis(delay));
@@ -129,7 +136,7 @@ impl SmtpServer {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
-    /// Refuse every message (554) from now on, or stop refusing.
+    /// Refuse every recipient (550) from now on, or stop refusing.
     pub fn refuse(&self, refuse: bool) {
         self.shared.refuse.store(refuse, Ordering::SeqCst);
     }

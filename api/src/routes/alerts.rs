@@ -39,7 +39,7 @@ pub struct AlertView {
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// Why the last attempt failed.
     #[schema(
-        example = "the SMTP server did not take the message: permanent error (554): Transaction failed"
+        example = "the SMTP server did not take the message: permanent error (550): Mailbox unavailable"
     )]
     pub last_error: Option<String>,
     /// The Message-ID it was sent with.

@@ -51,8 +51,25 @@ fn actor() -> Actor {
     Actor::system("test")
 }
 
-/// `count` programmes owned by two leads each, with no rating yet.
+/// `count` programmes owned by two leads each, with no rating yet. The leads come from a
+/// pool of `count / 5 + 2`, each owning several programmes (as leads do), so that the
+/// setup stays quick; every (programme, owner) pair is still its own alert.
 fn programmes_with_two_owners(conn: &mut DbConnection, prefix: &str, count: usize) -> Vec<i64> {
+    let leads: Vec<i64> = (0..count / 5 + 2)
+        .map(|n| {
+            let email =
+                beacon_core::Email::parse(&format!("lead{n}.{prefix}@met.police.uk")).unwrap();
+            beacon_db::users::create(
+                conn,
+                &actor(),
+                &email,
+                Role::Lead,
+                "$argon2id$not-a-real-hash",
+            )
+            .unwrap()
+            .id
+        })
+        .collect();
     let mut ids = Vec::new();
     for i in 0..count {
         let input = beacon_core::NewProgramme::parse(beacon_core::RawProgramme {
@@ -69,18 +86,8 @@ fn programmes_with_two_owners(conn: &mut DbConnection, prefix: &str, count: usiz
         })
         .unwrap();
         let programme = programmes::create(conn, &actor(), &input).unwrap();
-        for who in ["sro", "deputy"] {
-            let email =
-                beacon_core::Email::parse(&format!("{who}.{prefix}-{i}@met.police.uk")).unwrap();
-            let user = beacon_db::users::create(
-                conn,
-                &actor(),
-                &email,
-                Role::Lead,
-                "$argon2id$not-a-real-hash",
-            )
-            .unwrap();
-            programmes::add_owner(conn, &actor(), programme.id, user.id).unwrap();
+        for lead in [leads[i % leads.len()], leads[(i + 1) % leads.len()]] {
+            programmes::add_owner(conn, &actor(), programme.id, lead).unwrap();
         }
         ids.push(programme.id);
     }
@@ -144,8 +151,17 @@ fn two_worker_processes_on_postgres_send_400_alerts_exactly_once() {
     assert_eq!(messages.len(), 400);
     let unique: HashSet<String> = message_ids(&messages).into_iter().collect();
     assert_eq!(unique.len(), 400, "no alert sent twice");
-    let recipients: HashSet<String> = messages.iter().flat_map(|m| m.to.clone()).collect();
-    assert_eq!(recipients.len(), 400, "every owner told once");
+    // Each owner of each programme told once: (recipient, subject) names the pair.
+    let pairs: HashSet<(String, String)> = messages
+        .iter()
+        .map(|m| {
+            (
+                m.to.join(","),
+                smtp::read(&m.raw).header("subject").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(pairs.len(), 400, "every owner of every programme told once");
     assert_eq!(
         beacon_db::alerts::count_by_status(&mut conn, "sent").unwrap(),
         400
@@ -162,7 +178,7 @@ fn two_worker_processes_on_postgres_send_400_alerts_exactly_once() {
 
 both_backends!(fn a_worker_killed_mid_batch_has_its_alerts_sent_after_the_lease(db) {
     let smtp = SmtpServer::start();
-    smtp.slow(Duration::from_millis(200));
+    smtp.slow(Duration::from_millis(150));
     let mut conn = db.conn();
     for id in programmes_with_two_owners(&mut conn, "kill", 5) {
         turn_red(&mut conn, id);
@@ -178,12 +194,14 @@ both_backends!(fn a_worker_killed_mid_batch_has_its_alerts_sent_after_the_lease(
         .filter(|a| a.status == "pending" && a.claimed_by.is_some())
         .count();
     assert!(held >= 5, "the worker died holding most of its batch ({held} held)");
+    // Messages whose data was all sent when the worker died still land: let them.
+    std::thread::sleep(Duration::from_millis(400));
     let received_at_kill = smtp.messages().len();
 
     let _rescuer = WorkerProcess::start(db, &smtp, 3, 10);
     std::thread::sleep(Duration::from_millis(1000));
     assert!(
-        smtp.messages().len() <= received_at_kill + 1,
+        smtp.messages().len() == received_at_kill,
         "nothing the dead worker held is sent before its lease ends"
     );
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -199,9 +217,10 @@ both_backends!(fn a_worker_killed_mid_batch_has_its_alerts_sent_after_the_lease(
     assert!(killed.elapsed() + Duration::from_millis(500) >= lease - Duration::from_secs(1), "sent once the lease ended");
     std::thread::sleep(Duration::from_millis(500));
     let total = smtp.messages().len();
-    // At most the message in flight when the worker died arrives twice: the window the
+    // At most the messages in flight when the worker died arrive twice: the window the
     // README describes.
-    assert!(total <= 11, "{total} messages for 10 alerts");
+    let most = 10 + beacon_api::alert_worker::SENDERS;
+    assert!(total <= most, "{total} messages for 10 alerts");
     assert!(messages.len() >= 10);
     let deadline = Instant::now() + Duration::from_secs(10);
     while beacon_db::alerts::count_by_status(&mut conn, "sent").unwrap() < 10 {

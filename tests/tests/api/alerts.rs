@@ -243,7 +243,7 @@ fn a_refusing_server_fails_the_alert_until_an_admin_retries(db: TestDb) {
         assert_eq!(alert["kind"], "turned_red");
         assert_eq!(alert["programme"], "esn-next");
         assert!(
-            alert["last_error"].as_str().unwrap().contains("554"),
+            alert["last_error"].as_str().unwrap().contains("550"),
             "{alert}"
         );
     }
