@@ -137,9 +137,8 @@ impl AlertSettings {
             .map(str::trim)
             .filter(|a| !a.is_empty())
         {
-            let email = beacon_core::Email::parse(address).map_err(|e| {
-                format!("BEACON_ALERT_EXTRA_RECIPIENTS: '{address}' is not an email address: {e}")
-            })?;
+            let email = beacon_core::Email::parse(address)
+                .map_err(|e| format!("BEACON_ALERT_EXTRA_RECIPIENTS: {e}"))?;
             extra_recipients.push(email.as_str().to_string());
         }
         let public_url = var("BEACON_PUBLIC_URL")
@@ -286,6 +285,61 @@ mod tests {
         assert!(settings.check().unwrap_err().contains("at least 32"));
         settings.jwt_secret = Some("x".repeat(32));
         assert!(settings.check().is_ok());
+    }
+
+    fn alerts_from(pairs: &[(&str, &str)]) -> Result<AlertSettings, String> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        AlertSettings::from_env(&move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn alert_settings_have_defaults_and_refuse_nonsense() {
+        let defaults = alerts_from(&[]).unwrap();
+        assert!(defaults.enabled);
+        assert_eq!(defaults.max_attempts, 8);
+        assert_eq!(defaults.cadence_days, 35);
+        assert!(defaults.smtp_url.is_none());
+        let set = alerts_from(&[
+            ("BEACON_ALERTS", "off"),
+            (
+                "BEACON_ALERT_EXTRA_RECIPIENTS",
+                "pmo@homeoffice.gov.uk, audit@nao.org.uk,",
+            ),
+            ("BEACON_ALERT_LEASE_SECONDS", "5"),
+            ("BEACON_PUBLIC_URL", "https://beacon.police.uk/"),
+        ])
+        .unwrap();
+        assert!(!set.enabled);
+        assert_eq!(
+            set.extra_recipients,
+            ["pmo@homeoffice.gov.uk", "audit@nao.org.uk"]
+        );
+        assert_eq!(set.lease, Duration::from_secs(5));
+        assert_eq!(set.public_url, "https://beacon.police.uk");
+        assert!(!set.policy().enabled);
+        for bad in [
+            ("BEACON_ALERTS", "maybe"),
+            ("BEACON_ALERT_EXTRA_RECIPIENTS", "pmo"),
+            ("BEACON_ALERT_MAX_ATTEMPTS", "0"),
+            ("BEACON_ALERT_BATCH", "1000"),
+            ("BEACON_PUBLIC_URL", "beacon.police.uk"),
+        ] {
+            let error = alerts_from(&[bad]).unwrap_err();
+            assert!(error.contains(bad.0), "{error}");
+        }
+        let debug = format!(
+            "{:?}",
+            alerts_from(&[("BEACON_SMTP_URL", "smtp://u:s3cret@mail:587")]).unwrap()
+        );
+        assert!(!debug.contains("s3cret"), "{debug}");
     }
 
     #[test]
