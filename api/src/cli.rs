@@ -361,9 +361,9 @@ fn serve(database_url: Option<String>, bind: String) -> ExitCode {
     }
 }
 
-/// The alert worker alone, in the foreground, until the process is stopped. A worker
-/// stopped mid-send (even by SIGKILL) leaves its claimed alerts to be sent by another
-/// once their lease ends.
+/// The alert worker alone, in the foreground, until SIGTERM or Ctrl-C: then it finishes
+/// the batch in hand and exits. A worker killed outright (SIGKILL, a crash) leaves its
+/// claimed alerts to be sent by another once their lease ends.
 fn worker(database_url: Option<String>) -> ExitCode {
     let settings = match crate::config::Settings::from_env() {
         Ok(settings) => settings,
@@ -390,10 +390,34 @@ fn worker(database_url: Option<String>) -> ExitCode {
         opened.url.backend_name(),
         opened.url.redacted()
     );
-    // Nothing sends on this channel: the worker runs until the process ends.
-    let (_keep_running, stop) = std::sync::mpsc::channel();
-    worker.run(stop);
+    let handle = match crate::alert_worker::WorkerHandle::spawn(worker) {
+        Ok(handle) => handle,
+        Err(error) => return fail(&format!("cannot start the alert worker: {error}")),
+    };
+    let stopped = actix_web::rt::System::new().block_on(stop_signal());
+    if let Err(error) = stopped {
+        return fail(&format!("cannot wait for a stop signal: {error}"));
+    }
+    eprintln!("beacon: stopping the alert worker after the batch in hand");
+    drop(handle);
     ExitCode::SUCCESS
+}
+
+/// Waits for SIGTERM (what service managers send) or SIGINT (Ctrl-C).
+async fn stop_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use actix_web::rt::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate())?;
+        tokio::select! {
+            _ = terminate.recv() => Ok(()),
+            result = actix_web::rt::signal::ctrl_c() => result,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        actix_web::rt::signal::ctrl_c().await
+    }
 }
 
 fn write_openapi(output: &str) -> ExitCode {

@@ -228,3 +228,26 @@ both_backends!(fn a_worker_killed_mid_batch_has_its_alerts_sent_after_the_lease(
         std::thread::sleep(Duration::from_millis(50));
     }
 });
+
+#[test]
+fn a_worker_stops_cleanly_on_sigterm() {
+    let db = TestDb::sqlite();
+    let smtp = SmtpServer::start();
+    let mut worker = WorkerProcess::start(&db, &smtp, 30, 10);
+    // Give it time to start and install its signal handler.
+    std::thread::sleep(Duration::from_millis(500));
+    let status = Command::new("kill")
+        .args(["-TERM", &worker.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = worker.0.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "the worker ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "{exit:?}");
+}
