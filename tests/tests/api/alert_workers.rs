@@ -183,27 +183,32 @@ both_backends!(fn a_worker_killed_mid_batch_has_its_alerts_sent_after_the_lease(
     for id in programmes_with_two_owners(&mut conn, "kill", 5) {
         turn_red(&mut conn, id);
     }
-    let lease = Duration::from_secs(3);
     let mut doomed = WorkerProcess::start(db, &smtp, 3, 10);
     smtp.wait_for(1, Duration::from_secs(30));
     doomed.kill();
-    let killed = Instant::now();
-    let held = beacon_db::alerts::page(&mut conn, &Default::default(), None, 100)
-        .unwrap()
-        .into_iter()
-        .filter(|a| a.status == "pending" && a.claimed_by.is_some())
-        .count();
-    assert!(held >= 5, "the worker died holding most of its batch ({held} held)");
+    let held: Vec<beacon_db::models::AlertRow> =
+        beacon_db::alerts::page(&mut conn, &Default::default(), None, 100)
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.status == "pending" && a.claimed_by.is_some())
+            .collect();
+    assert!(held.len() >= 5, "the worker died holding most of its batch ({} held)", held.len());
+    let lease_ends = held.iter().filter_map(|a| a.lease_until).min().unwrap();
     // Messages whose data was all sent when the worker died still land: let them.
     std::thread::sleep(Duration::from_millis(400));
     let received_at_kill = smtp.messages().len();
 
     let _rescuer = WorkerProcess::start(db, &smtp, 3, 10);
     std::thread::sleep(Duration::from_millis(1000));
-    assert!(
-        smtp.messages().len() == received_at_kill,
-        "nothing the dead worker held is sent before its lease ends"
-    );
+    // Only meaningful while the lease still runs; on a machine too slow for that the
+    // check on sent_at below still holds.
+    if beacon_db::now() + chrono::TimeDelta::milliseconds(300) < lease_ends {
+        assert_eq!(
+            smtp.messages().len(),
+            received_at_kill,
+            "nothing the dead worker held is sent before its lease ends"
+        );
+    }
     let deadline = Instant::now() + Duration::from_secs(30);
     let messages = loop {
         let messages = smtp.messages();
@@ -214,7 +219,6 @@ both_backends!(fn a_worker_killed_mid_batch_has_its_alerts_sent_after_the_lease(
         assert!(Instant::now() < deadline, "only {} of 10 alerts arrived", distinct.len());
         std::thread::sleep(Duration::from_millis(50));
     };
-    assert!(killed.elapsed() + Duration::from_millis(500) >= lease - Duration::from_secs(1), "sent once the lease ended");
     std::thread::sleep(Duration::from_millis(500));
     let total = smtp.messages().len();
     // At most the messages in flight when the worker died arrive twice: the window the
@@ -226,6 +230,20 @@ both_backends!(fn a_worker_killed_mid_batch_has_its_alerts_sent_after_the_lease(
     while beacon_db::alerts::count_by_status(&mut conn, "sent").unwrap() < 10 {
         assert!(Instant::now() < deadline, "every alert recorded as sent");
         std::thread::sleep(Duration::from_millis(50));
+    }
+    for alert in held {
+        let after = beacon_db::alerts::get(&mut conn, alert.id).unwrap();
+        // An update the dead worker had already sent may still commit after its death
+        // (the database received it): that alert it did send itself.
+        if after.claimed_by == alert.claimed_by {
+            continue;
+        }
+        let sent_at = after.sent_at.unwrap();
+        assert!(
+            sent_at >= alert.lease_until.unwrap(),
+            "alert {} was sent by another worker at {sent_at}, inside the dead worker's lease",
+            alert.id
+        );
     }
 });
 
