@@ -41,6 +41,10 @@ enum Command {
         #[arg(long, env = "BEACON_BIND", default_value = crate::config::Settings::DEFAULT_BIND)]
         bind: String,
     },
+    /// Run only the alert worker: send due email alerts until stopped. `beacon serve`
+    /// runs one too; run more beside it, on one PostgreSQL database, to scale out.
+    /// Reads the same BEACON_SMTP_URL, BEACON_MAIL_FROM and BEACON_ALERT_* settings
+    Worker,
     /// Write the OpenAPI document for the HTTP API
     Openapi {
         /// Where to write it; `-` for standard output
@@ -163,6 +167,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Serve { bind } => return serve(cli.database_url, bind),
         Command::Openapi { ref output } => return write_openapi(output),
+        Command::Worker => return worker(cli.database_url),
         _ => {}
     }
     crate::telemetry::init(false, "warn");
@@ -237,7 +242,7 @@ fn run(out: &mut String, cli: Cli) -> Result<(), Failure> {
     let mut conn = database.conn()?;
     match cli.command {
         // Handled before a database is opened, in main.
-        Command::Serve { .. } | Command::Openapi { .. } => Ok(()),
+        Command::Serve { .. } | Command::Openapi { .. } | Command::Worker => Ok(()),
         Command::Migrate => {
             // Opening the database already applied anything pending.
             outln!(
@@ -353,6 +358,65 @@ fn serve(database_url: Option<String>, bind: String) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => fail(&message),
+    }
+}
+
+/// The alert worker alone, in the foreground, until SIGTERM or Ctrl-C: then it finishes
+/// the batch in hand and exits. A worker killed outright (SIGKILL, a crash) leaves its
+/// claimed alerts to be sent by another once their lease ends.
+fn worker(database_url: Option<String>) -> ExitCode {
+    let settings = match crate::config::Settings::from_env() {
+        Ok(settings) => settings,
+        Err(message) => return fail(&message),
+    };
+    crate::telemetry::init(settings.json_logs, "info");
+    if !settings.alerts.enabled {
+        return fail("BEACON_ALERTS is off: there is nothing for a worker to do");
+    }
+    let url = database_url.or(settings.database_url.clone());
+    let opened = match crate::database::open(url.as_deref()) {
+        Ok(opened) => opened,
+        Err(error) => return fail(&error.to_string()),
+    };
+    let worker =
+        match crate::alert_worker::Worker::new(opened.pool, settings.alerts.clone(), &opened.url) {
+            Ok(worker) => worker,
+            Err(error) => return fail(&error.to_string()),
+        };
+    eprintln!(
+        "beacon: alert worker {} sending {} from the {} database at {}",
+        worker.id(),
+        worker.describe(),
+        opened.url.backend_name(),
+        opened.url.redacted()
+    );
+    let handle = match crate::alert_worker::WorkerHandle::spawn(worker) {
+        Ok(handle) => handle,
+        Err(error) => return fail(&format!("cannot start the alert worker: {error}")),
+    };
+    let stopped = actix_web::rt::System::new().block_on(stop_signal());
+    if let Err(error) = stopped {
+        return fail(&format!("cannot wait for a stop signal: {error}"));
+    }
+    eprintln!("beacon: stopping the alert worker after the batch in hand");
+    drop(handle);
+    ExitCode::SUCCESS
+}
+
+/// Waits for SIGTERM (what service managers send) or SIGINT (Ctrl-C).
+async fn stop_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use actix_web::rt::signal::unix::{SignalKind, signal};
+        let mut terminate = signal(SignalKind::terminate())?;
+        tokio::select! {
+            _ = terminate.recv() => Ok(()),
+            result = actix_web::rt::signal::ctrl_c() => result,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        actix_web::rt::signal::ctrl_c().await
     }
 }
 
@@ -618,6 +682,8 @@ fn envelope_set(
         &envelope,
         basis,
         &[],
+        // No withdrawals from here, so nothing to tell owners.
+        &beacon_db::alerts::Policy::off(),
     )?
     .envelope;
     outln!(

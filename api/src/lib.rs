@@ -1,10 +1,12 @@
 //! Beacon's command line and HTTP service.
 
+pub mod alert_worker;
 pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod csv_export;
 pub mod database;
+pub mod mail;
 pub mod pagination;
 pub mod password;
 pub mod problem;

@@ -47,6 +47,7 @@ const BODY_LIMIT: usize = 64 * 1024;
         (name = "funding", description = "Funding streams, envelopes, allocations and spend"),
         (name = "portfolio", description = "Every programme's rating and money on one date"),
         (name = "users", description = "Accounts and roles (admin)"),
+        (name = "alerts", description = "Email alerts to programme owners, and their delivery (admin, auditor)"),
         (name = "forces", description = "Police forces"),
         (name = "operations", description = "Health checks"),
     )
@@ -119,7 +120,9 @@ fn routes() -> (
                 .service(routes::summary::get)
                 .service(routes::portfolio::get)
                 .service(routes::audit::list)
-                .service(routes::audit::verify),
+                .service(routes::audit::verify)
+                .service(routes::alerts::list)
+                .service(routes::alerts::retry),
         )
         .split_for_parts()
 }
@@ -234,6 +237,8 @@ async fn request_id_header(
 pub struct Application {
     port: u16,
     server: Server,
+    /// Stopped (after the alert in hand) when the server stops.
+    worker: Option<crate::alert_worker::WorkerHandle>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -276,7 +281,26 @@ impl Application {
         };
         let hasher = Hasher::start(1)?;
         ensure_admin(&opened.pool, &settings)?;
+        // The alert worker shares the pool; it is built before the listener so that a
+        // bad SMTP URL or sender stops start-up with a message, not the first alert.
+        let worker = if settings.alerts.enabled {
+            let worker = crate::alert_worker::Worker::new(
+                opened.pool.clone(),
+                settings.alerts.clone(),
+                &opened.url,
+            )
+            .map_err(|e| StartupError::Settings(e.to_string()))?;
+            Some(
+                crate::alert_worker::WorkerHandle::spawn(worker).map_err(|cause| {
+                    StartupError::Settings(format!("cannot start the alert worker: {cause}"))
+                })?,
+            )
+        } else {
+            tracing::info!("BEACON_ALERTS=off: no alerts are written or sent");
+            None
+        };
         let state = AppState {
+            alerts: Arc::new(settings.alerts.policy()),
             pool: opened.pool,
             keys: Arc::new(TokenKeys::new(&secret, settings.token_ttl)),
             throttle: Arc::new(Throttle::new(Duration::from_secs(15 * 60), 5, 30)),
@@ -328,6 +352,7 @@ impl Application {
         Ok(Application {
             port,
             server: server.run(),
+            worker,
         })
     }
 
@@ -342,7 +367,9 @@ impl Application {
 
     /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish (up to 30 s).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        drop(self.worker);
+        result
     }
 }
 

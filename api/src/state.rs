@@ -14,6 +14,8 @@ pub struct AppState {
     pub keys: Arc<TokenKeys>,
     pub throttle: Arc<Throttle>,
     pub hasher: Hasher,
+    /// Whether changes write alerts, and to whom besides owners.
+    pub alerts: Arc<beacon_db::alerts::Policy>,
 }
 
 impl AppState {

@@ -107,8 +107,8 @@ impl Uncovered {
 /// Lowering it below what is allocated is refused with [`DbError::Uncovered`] naming the
 /// allocations left uncovered, unless `withdrawals` take enough back: they are then
 /// recorded as withdrawal entries pointing at this envelope change (the programmes'
-/// funding shortfall), all in one transaction with the envelope, its history row and the
-/// audit entries.
+/// funding shortfall), all in one transaction with the envelope, its history row, the
+/// audit entries and, under `alerts`, the owners' notices of what they lost.
 pub fn set_envelope(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -116,6 +116,7 @@ pub fn set_envelope(
     envelope: &Envelope,
     basis: &str,
     withdrawals: &[Withdrawal],
+    alerts: &crate::alerts::Policy,
 ) -> Result<EnvelopeSet, DbError> {
     write_transaction(conn, |conn| {
         let year = envelope.year.start_year();
@@ -220,7 +221,7 @@ pub fn set_envelope(
         let change_id = record_change(conn, actor, &after, change, now)?;
         let mut entries = Vec::with_capacity(withdrawals.len());
         for w in withdrawals {
-            entries.push(append_entry(
+            let entry = append_entry(
                 conn,
                 actor,
                 NewEntry {
@@ -238,7 +239,19 @@ pub fn set_envelope(
                     recorded_by: actor.user_id,
                     at: now,
                 },
-            )?);
+            )?;
+            let held = balances.get(&w.programme_id).map_or(0, |(_, held)| *held);
+            let balance_after = held - w.amount.get();
+            crate::alerts::on_ledger_entry(
+                conn,
+                alerts,
+                actor,
+                &stream,
+                envelope.year,
+                &entry,
+                balance_after,
+            )?;
+            entries.push(entry);
         }
         let after: EnvelopeRow = diesel::update(envelopes::table.find((stream_id, year)))
             .set((
@@ -377,7 +390,10 @@ fn stream_code(conn: &mut DbConnection, stream_id: i64) -> Result<String, DbErro
 /// The envelope row is locked, the entry checked against the envelope's headroom and
 /// the programme's balance from that stream and year, then the entry, the envelope's
 /// allocated total, the programme's yearly totals and the audit entry commit together.
-/// So concurrent allocations can never take a stream over its envelope.
+/// So concurrent allocations can never take a stream over its envelope. An entry that
+/// reduces the programme's funding (a withdrawal, a negative adjustment) writes its
+/// owners' alerts, under `alerts`, in the same transaction.
+#[allow(clippy::too_many_arguments)]
 pub fn record_entry(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -386,6 +402,7 @@ pub fn record_entry(
     year: FinancialYear,
     entry: &NewLedgerEntry,
     recorded_by: Option<i64>,
+    alerts: &crate::alerts::Policy,
 ) -> Result<LedgerRow, DbError> {
     write_transaction(conn, |conn| {
         let stream = stream_code(conn, stream_id)?;
@@ -426,6 +443,8 @@ pub fn record_entry(
                 .returning(envelopes::all_columns)
                 .get_result(conn)?;
         crate::days::keep_envelope(conn, &envelope, at)?;
+        let balance_after = balance.get().saturating_add(entry.amount.get());
+        crate::alerts::on_ledger_entry(conn, alerts, actor, &stream, year, &row, balance_after)?;
         Ok(row)
     })
 }

@@ -4,6 +4,7 @@
 //! type. Every function that changes state runs in one write transaction together with
 //! its audit entry, so a change and its audit entry are stored together or not at all.
 
+pub mod alerts;
 pub mod audit;
 pub mod connection;
 pub mod days;

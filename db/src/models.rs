@@ -184,3 +184,25 @@ pub struct AuditRow {
     pub prev_hash: Option<String>,
     pub hash: Option<String>,
 }
+
+/// One alert in the outbox: who is told what about which programme, and how its
+/// delivery is going.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize)]
+#[diesel(table_name = alerts)]
+pub struct AlertRow {
+    pub id: i64,
+    pub unique_key: String,
+    pub kind: String,
+    pub programme_id: i64,
+    pub recipient: String,
+    pub details: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub lease_until: Option<NaiveDateTime>,
+    pub claimed_by: Option<String>,
+    pub last_error: Option<String>,
+    pub message_id: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}

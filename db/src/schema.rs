@@ -174,6 +174,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    alerts (id) {
+        id -> BigInt,
+        unique_key -> Text,
+        kind -> Text,
+        programme_id -> BigInt,
+        recipient -> Text,
+        details -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        claimed_by -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        message_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(programmes -> forces (lead_force_id));
 diesel::joinable!(programme_owners -> programmes (programme_id));
 diesel::joinable!(programme_owners -> users (user_id));
@@ -186,6 +206,7 @@ diesel::joinable!(envelope_changes -> funding_streams (stream_id));
 diesel::joinable!(programme_year_totals -> programmes (programme_id));
 diesel::joinable!(programme_days -> programmes (programme_id));
 diesel::joinable!(envelope_days -> funding_streams (stream_id));
+diesel::joinable!(alerts -> programmes (programme_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     envelope_changes,
@@ -202,4 +223,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     envelope_days,
     programme_days,
     audit_log,
+    alerts,
 );

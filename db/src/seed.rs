@@ -178,7 +178,15 @@ fn load_status_reports(conn: &mut DbConnection, actor: &Actor) -> Result<usize, 
             reported_at: Some(reported_at),
             source: &record.source,
         };
-        status_reports::record(conn, actor, programme.id, &report, &provenance)?;
+        // Published history: these ratings were news long ago, so they raise no alerts.
+        status_reports::record(
+            conn,
+            actor,
+            programme.id,
+            &report,
+            &provenance,
+            &crate::alerts::Policy::off(),
+        )?;
         added += 1;
     }
     Ok(added)
@@ -298,7 +306,15 @@ fn load_envelopes(conn: &mut DbConnection, actor: &Actor) -> Result<usize, DbErr
                 continue;
             }
             let envelope = Envelope::new(year, amount).map_err(|e| bad("envelopes.csv", e))?;
-            funding::set_envelope(conn, actor, stream.id, &envelope, &basis, &[])?;
+            funding::set_envelope(
+                conn,
+                actor,
+                stream.id,
+                &envelope,
+                &basis,
+                &[],
+                &crate::alerts::Policy::off(),
+            )?;
             added += 1;
         }
     }
@@ -328,7 +344,16 @@ fn load_allocations(conn: &mut DbConnection, actor: &Actor) -> Result<usize, DbE
             if funding::entry_exists(conn, stream.id, programme.id, year, amount, &entry.reason)? {
                 continue;
             }
-            funding::record_entry(conn, actor, stream.id, programme.id, year, &entry, None)?;
+            funding::record_entry(
+                conn,
+                actor,
+                stream.id,
+                programme.id,
+                year,
+                &entry,
+                None,
+                &crate::alerts::Policy::off(),
+            )?;
             added += 1;
         }
     }

@@ -46,13 +46,16 @@ struct NewRow<'a> {
 }
 
 /// Records a report and, when it is the programme's latest, makes its rating current.
-/// The report, the programme's new rating and the audit entry commit together.
+/// The report, the programme's new rating, the audit entry and any alerts it raises
+/// (a turn to Red or out of it, under `alerts`) commit together: an alert is never lost,
+/// and never sent for a report that rolled back.
 pub fn record(
     conn: &mut DbConnection,
     actor: &Actor,
     programme_id: i64,
     report: &NewStatusReport,
     provenance: &Provenance<'_>,
+    alerts: &crate::alerts::Policy,
 ) -> Result<Recorded, DbError> {
     write_transaction(conn, |conn| {
         let programme = crate::programmes::lock(conn, programme_id)?;
@@ -102,6 +105,16 @@ pub fn record(
             Some(&row),
         )?;
         let turned_red = is_latest && rating::turns_red(previous_rating, report.rating);
+        if is_latest {
+            crate::alerts::on_status_report(
+                conn,
+                alerts,
+                actor,
+                &programme,
+                previous_rating,
+                &row,
+            )?;
+        }
         Ok(Recorded {
             report: row,
             previous_rating: if is_latest { previous_rating } else { None },

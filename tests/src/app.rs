@@ -17,6 +17,9 @@ pub const PASSWORD: &str = "a user password for tests";
 pub struct TestApp {
     pub base: String,
     pub db: TestDb,
+    /// Where alerts go as .eml files when no SMTP server is set.
+    pub alert_dir: std::path::PathBuf,
+    _alert_dir: tempfile::TempDir,
     agent: ureq::Agent,
     server: actix_web::dev::ServerHandle,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -67,10 +70,19 @@ impl Reply {
 impl TestApp {
     /// Starts the server over `db`, seeded with the public data, with an admin.
     pub fn spawn(db: TestDb) -> Self {
+        Self::spawn_with(db, |_| {})
+    }
+
+    /// Starts the server over `db` with settings changed by `configure` (e.g. an SMTP
+    /// server for alerts).
+    pub fn spawn_with(db: TestDb, configure: impl FnOnce(&mut Settings)) -> Self {
         beacon_db::seed::run(&mut db.conn()).unwrap();
+        let alert_dir = tempfile::tempdir().unwrap();
         let mut settings = Settings::for_tests(&db.url_text);
         settings.admin_email = Some(ADMIN_EMAIL.to_string());
         settings.admin_password = Some(ADMIN_PASSWORD.to_string());
+        settings.alerts.dir = Some(alert_dir.path().to_path_buf());
+        configure(&mut settings);
         let (ready, started) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             let system = actix_web::rt::System::new();
@@ -90,6 +102,8 @@ impl TestApp {
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
             db,
+            alert_dir: alert_dir.path().to_path_buf(),
+            _alert_dir: alert_dir,
             agent,
             server,
             thread: Some(thread),

@@ -2,6 +2,7 @@
 //! macro that runs one test body on both.
 
 pub mod app;
+pub mod smtp;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -193,7 +194,7 @@ struct Count {
 }
 
 /// Every table Beacon keeps, for checks that nothing changed.
-pub const TABLES: [&str; 14] = [
+pub const TABLES: [&str; 15] = [
     "forces",
     "users",
     "programmes",
@@ -208,6 +209,7 @@ pub const TABLES: [&str; 14] = [
     "programme_days",
     "envelope_days",
     "audit_log",
+    "alerts",
 ];
 
 /// Each table's row count, counted by SQL rather than through a repository.

@@ -214,6 +214,7 @@ pub async fn set_envelope(
     let basis = body.basis;
     let requested = body.withdrawals;
     let actor = user.actor();
+    let alerts = state.alerts.clone();
     let view = state
         .db(move |conn| {
             let stream = beacon_db::funding::get_stream(conn, &code)?;
@@ -241,6 +242,7 @@ pub async fn set_envelope(
                 &envelope,
                 &basis,
                 &withdrawals,
+                &alerts,
             )?;
             Ok(EnvelopeSetView {
                 envelope: set.envelope.into(),
@@ -335,6 +337,7 @@ pub async fn allocate(
     let programme_code = body.programme;
     let actor = user.actor();
     let recorded_by = user.id;
+    let alerts = state.alerts.clone();
     let view = state
         .db(move |conn| {
             let stream = beacon_db::funding::get_stream(conn, &stream_code)?;
@@ -353,6 +356,7 @@ pub async fn allocate(
                 year,
                 &entry,
                 Some(recorded_by),
+                &alerts,
             )?;
             Ok(ledger_view(row, stream.code, programme.code))
         })

@@ -1,6 +1,7 @@
 //! The HTTP API under `/api/v1`, one module per resource. Every handler is registered
 //! through utoipa-actix-web so that it appears in the OpenAPI document.
 
+pub mod alerts;
 pub mod audit;
 pub mod auth;
 pub mod forces;

@@ -99,6 +99,7 @@ pub async fn create(
         NewStatusReport::new(rating, &body.rationale, period_end, Utc::now().date_naive())?;
     let code = code.into_inner();
     let actor = user.actor();
+    let alerts = state.alerts.clone();
     let (code, recorded) = state
         .db(move |conn| {
             let programme = beacon_db::programmes::get_by_code(conn, &code)?;
@@ -122,6 +123,7 @@ pub async fn create(
                     programme.id,
                     &report,
                     &provenance,
+                    &alerts,
                 )?,
             ))
         })

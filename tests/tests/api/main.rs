@@ -1,6 +1,8 @@
 //! Black-box tests of the HTTP API: the real server on a free port, on SQLite and on
 //! PostgreSQL, spoken to over HTTP.
 
+mod alert_workers;
+mod alerts;
 mod audit;
 mod auth;
 mod concurrency;

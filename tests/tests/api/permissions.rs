@@ -76,6 +76,8 @@ api_test!(fn every_role_gets_exactly_its_permissions(app) {
         case("GET", "/api/v1/audit?entity=programme", None, AUDITORS),
         case("GET", "/api/v1/audit?format=csv&entity=force", None, AUDITORS),
         case("GET", "/api/v1/audit/verify", None, AUDITORS),
+        case("GET", "/api/v1/alerts?status=failed", None, AUDITORS),
+        case("POST", "/api/v1/alerts/424242/retry", None, ADMIN),
     ];
     let mut failures = Vec::new();
     for case in &cases {

@@ -37,6 +37,7 @@ fn try_report(db: &TestDb, programme_id: i64) -> bool {
         programme_id,
         &report(Rating::Red),
         &provenance,
+        &beacon_db::alerts::Policy::off(),
     )
     .is_ok()
 }
@@ -73,7 +74,7 @@ both_backends!(fn no_ledger_entry_without_its_totals_and_audit(db) {
     drop(conn);
     break_table(db, "programme_year_totals", "INSERT");
     let mut conn = db.conn();
-    let result = funding::record_entry(&mut conn, &actor(), s.id, p.id, year("2018-19"), &entry(LedgerKind::Allocation, 5_000), None);
+    let result = funding::record_entry(&mut conn, &actor(), s.id, p.id, year("2018-19"), &entry(LedgerKind::Allocation, 5_000), None, &beacon_db::alerts::Policy::off());
     assert!(result.is_err());
     assert_eq!(rows(&mut conn, "ledger_entries"), 0);
     assert_eq!(rows(&mut conn, "audit_log"), audit_before);

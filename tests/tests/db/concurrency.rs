@@ -22,7 +22,7 @@ both_backends!(fn parallel_allocations_never_over_allocate(db) {
                 scope.spawn(|| {
                     barrier.wait();
                     let mut conn = db.conn();
-                    funding::record_entry(&mut conn, &actor(), stream_id, programme_id, year("2025-26"), &entry(LedgerKind::Allocation, 30), None).is_ok()
+                    funding::record_entry(&mut conn, &actor(), stream_id, programme_id, year("2025-26"), &entry(LedgerKind::Allocation, 30), None, &beacon_db::alerts::Policy::off()).is_ok()
                 })
             })
             .collect();
@@ -46,7 +46,7 @@ both_backends!(fn parallel_status_reports_all_land_with_their_audit_entries(db) 
                 let mut conn = db.conn();
                 let rating = if i % 2 == 0 { Rating::Red } else { Rating::Amber };
                 let provenance = status_reports::Provenance { reported_by: None, reported_at: None, source: "beacon" };
-                status_reports::record(&mut conn, &actor(), programme_id, &report(rating), &provenance).unwrap();
+                status_reports::record(&mut conn, &actor(), programme_id, &report(rating), &provenance, &beacon_db::alerts::Policy::off()).unwrap();
             });
         }
     });

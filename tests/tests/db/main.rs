@@ -1,6 +1,7 @@
 //! Every repository behaviour, each test body run on SQLite and on PostgreSQL, each on
 //! a fresh database. One test binary, so it links once.
 
+mod alerts;
 mod atomicity;
 mod audit_chain;
 mod concurrency;

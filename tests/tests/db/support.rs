@@ -57,7 +57,16 @@ pub fn stream(conn: &mut DbConnection, code: &str) -> StreamRow {
 
 pub fn envelope(conn: &mut DbConnection, stream_id: i64, fy: &str, pence: i64) {
     let envelope = Envelope::new(year(fy), Pence::new(pence)).unwrap();
-    funding::set_envelope(conn, &actor(), stream_id, &envelope, "test", &[]).unwrap();
+    funding::set_envelope(
+        conn,
+        &actor(),
+        stream_id,
+        &envelope,
+        "test",
+        &[],
+        &beacon_db::alerts::Policy::off(),
+    )
+    .unwrap();
 }
 
 pub fn entry(kind: LedgerKind, pence: i64) -> NewLedgerEntry {
@@ -84,7 +93,15 @@ pub fn report_now(
         reported_at: None,
         source: "beacon",
     };
-    status_reports::record(conn, &actor(), programme_id, &report(rating), &provenance).unwrap()
+    status_reports::record(
+        conn,
+        &actor(),
+        programme_id,
+        &report(rating),
+        &provenance,
+        &beacon_db::alerts::Policy::off(),
+    )
+    .unwrap()
 }
 
 /// The number of rows in a table.

@@ -36,7 +36,7 @@ both_backends!(fn totals_always_equal_the_sums_of_the_entries(db) {
                 let s = &streams[rng.random_range(0..streams.len())];
                 let amount: i64 = rng.random_range(-150_000..250_000);
                 let kind = if amount > 0 { LedgerKind::Allocation } else if amount < 0 { LedgerKind::Withdrawal } else { continue };
-                match funding::record_entry(&mut conn, &actor(), s.id, p.id, fy, &entry(kind, amount), None) {
+                match funding::record_entry(&mut conn, &actor(), s.id, p.id, fy, &entry(kind, amount), None, &beacon_db::alerts::Policy::off()) {
                     Ok(_) => expected.entry(key).or_default().0 += amount,
                     Err(_) => refused += 1,
                 }
@@ -73,7 +73,7 @@ both_backends!(fn a_ledger_edited_behind_the_application_is_detected(db) {
     let p = programme(&mut conn, "esn");
     let s = stream(&mut conn, "ptf");
     envelope(&mut conn, s.id, "2018-19", 1_000);
-    funding::record_entry(&mut conn, &actor(), s.id, p.id, year("2018-19"), &entry(LedgerKind::Allocation, 600), None).unwrap();
+    funding::record_entry(&mut conn, &actor(), s.id, p.id, year("2018-19"), &entry(LedgerKind::Allocation, 600), None, &beacon_db::alerts::Policy::off()).unwrap();
     assert!(totals::mismatches(&mut conn).unwrap().is_empty());
     db.tamper("UPDATE ledger_entries SET amount_pence = 900");
     let found = totals::mismatches(&mut conn).unwrap();

@@ -1,0 +1,3 @@
+DROP INDEX alerts_programme;
+DROP INDEX alerts_due;
+DROP TABLE alerts;

@@ -1,0 +1,222 @@
+use beacon_core::{LedgerKind, Rating, Role};
+use beacon_db::alerts::{self, Policy};
+use beacon_db::{DbError, funding, programmes, status_reports, write_transaction};
+use beacon_tests::both_backends;
+use chrono::TimeDelta;
+
+use crate::support::*;
+
+fn on() -> Policy {
+    Policy::on(vec!["pmo@beacon.police.uk".to_string()])
+}
+
+fn report_with(
+    conn: &mut beacon_db::DbConnection,
+    programme_id: i64,
+    rating: Rating,
+    policy: &Policy,
+) {
+    let provenance = status_reports::Provenance {
+        reported_by: None,
+        reported_at: None,
+        source: "beacon",
+    };
+    status_reports::record(
+        conn,
+        &actor(),
+        programme_id,
+        &report(rating),
+        &provenance,
+        policy,
+    )
+    .unwrap();
+}
+
+/// (kind, recipient) of every alert, oldest first.
+fn written(conn: &mut beacon_db::DbConnection) -> Vec<(String, String)> {
+    let mut rows = alerts::page(conn, &alerts::Filter::default(), None, 1000).unwrap();
+    rows.reverse();
+    rows.into_iter().map(|a| (a.kind, a.recipient)).collect()
+}
+
+fn owned_programme(
+    conn: &mut beacon_db::DbConnection,
+    code: &str,
+) -> beacon_db::models::ProgrammeRow {
+    let p = programme(conn, code);
+    for email in [
+        format!("sro-{code}@met.police.uk"),
+        format!("deputy-{code}@met.police.uk"),
+    ] {
+        let u = user(conn, &email, Role::Lead);
+        programmes::add_owner(conn, &actor(), p.id, u.id).unwrap();
+    }
+    p
+}
+
+both_backends!(fn only_turns_into_and_out_of_red_write_alerts(db) {
+    let mut conn = db.conn();
+    let p = owned_programme(&mut conn, "pnd-transformation");
+    user(&mut conn, "viewer@met.police.uk", Role::Viewer);
+    let sequence = [Rating::Amber, Rating::Amber, Rating::Red, Rating::Red, Rating::AmberRed, Rating::Green, Rating::Red];
+    let mut counts = Vec::new();
+    for rating in sequence {
+        let before = written(&mut conn).len();
+        report_with(&mut conn, p.id, rating, &on());
+        counts.push(written(&mut conn).len() - before);
+    }
+    // Two owners and the portfolio office: on each way in (from Amber, and from Green)
+    // and the one way out; nothing for Amber→Amber, Red→Red or improvements.
+    assert_eq!(counts, vec![0, 0, 3, 0, 3, 0, 3]);
+    let all = written(&mut conn);
+    assert_eq!(all[0], ("turned_red".to_string(), "sro-pnd-transformation@met.police.uk".to_string()));
+    assert_eq!(all[1].1, "deputy-pnd-transformation@met.police.uk");
+    assert_eq!(all[2].1, "pmo@beacon.police.uk");
+    assert_eq!(all[3].0, "left_red");
+    assert_eq!(all[6].0, "turned_red");
+    let first = &alerts::page(&mut conn, &alerts::Filter::default(), None, 1000).unwrap().into_iter().last().unwrap();
+    let details = first.details().unwrap();
+    assert_eq!(details.previous_rating.as_deref(), Some("amber"));
+    assert_eq!(details.rating.as_deref(), Some("red"));
+    assert_eq!(details.programme_code, "pnd-transformation");
+    assert_eq!(first.status, "pending");
+});
+
+both_backends!(fn the_first_report_can_turn_a_programme_red(db) {
+    let mut conn = db.conn();
+    let p = owned_programme(&mut conn, "esn");
+    report_with(&mut conn, p.id, Rating::Red, &Policy::on(vec![]));
+    assert_eq!(written(&mut conn).len(), 2, "from no rating to Red is a turn to Red");
+});
+
+both_backends!(fn alerts_off_writes_none(db) {
+    let mut conn = db.conn();
+    let p = owned_programme(&mut conn, "esn");
+    report_with(&mut conn, p.id, Rating::Red, &Policy::off());
+    report_with(&mut conn, p.id, Rating::Green, &Policy::off());
+    assert!(written(&mut conn).is_empty());
+});
+
+both_backends!(fn a_report_that_rolls_back_leaves_no_alert(db) {
+    let mut conn = db.conn();
+    let p = owned_programme(&mut conn, "esn");
+    let result: Result<(), DbError> = write_transaction(&mut conn, |conn| {
+        report_with(conn, p.id, Rating::Red, &on());
+        assert_eq!(written(conn).len(), 3, "written inside the report's transaction");
+        Err(DbError::Conflict("the caller gave up".into()))
+    });
+    assert!(result.is_err());
+    assert!(written(&mut conn).is_empty(), "rolled back with the report");
+    assert_eq!(status_reports::for_programme(&mut conn, p.id).unwrap().len(), 0);
+});
+
+both_backends!(fn inactive_owners_are_not_alerted(db) {
+    let mut conn = db.conn();
+    let p = programme(&mut conn, "esn");
+    let active = user(&mut conn, "active@met.police.uk", Role::Lead);
+    let gone = user(&mut conn, "gone@met.police.uk", Role::Lead);
+    programmes::add_owner(&mut conn, &actor(), p.id, active.id).unwrap();
+    programmes::add_owner(&mut conn, &actor(), p.id, gone.id).unwrap();
+    db.execute(&format!("UPDATE users SET active = false WHERE id = {}", gone.id));
+    report_with(&mut conn, p.id, Rating::Red, &Policy::on(vec!["ACTIVE@met.police.uk".into()]));
+    let to: Vec<String> = written(&mut conn).into_iter().map(|(_, r)| r).collect();
+    assert_eq!(to, vec!["active@met.police.uk"], "one alert per address, whatever its case");
+});
+
+both_backends!(fn funding_reductions_alert_the_owners(db) {
+    let mut conn = db.conn();
+    let p = owned_programme(&mut conn, "esn");
+    let s = stream(&mut conn, "hmt");
+    envelope(&mut conn, s.id, "2025-26", 1_000_000);
+    let fy = year("2025-26");
+    let policy = Policy::on(vec![]);
+    let mut record = |kind, pence| {
+        let before = written(&mut conn).len();
+        funding::record_entry(&mut conn, &actor(), s.id, p.id, fy, &entry(kind, pence), None, &policy).unwrap();
+        written(&mut conn).len() - before
+    };
+    assert_eq!(record(LedgerKind::Allocation, 500_000), 0);
+    assert_eq!(record(LedgerKind::Adjustment, 1_000), 0, "an increase is no cut");
+    assert_eq!(record(LedgerKind::Withdrawal, -200_000), 2);
+    assert_eq!(record(LedgerKind::Adjustment, -1_000), 2);
+    let newest = alerts::page(&mut conn, &alerts::Filter::default(), None, 1).unwrap().remove(0);
+    let details = newest.details().unwrap();
+    assert_eq!(newest.kind, "funding_reduced");
+    assert_eq!(details.amount_pence, Some(-1_000));
+    assert_eq!(details.balance_pence, Some(300_000));
+    assert_eq!(details.stream_code.as_deref(), Some("hmt"));
+    assert_eq!(details.financial_year.as_deref(), Some("2025-26"));
+});
+
+both_backends!(fn overdue_reminders_come_once_per_period(db) {
+    let mut conn = db.conn();
+    let p = owned_programme(&mut conn, "esn");
+    let last = beacon_db::now() - TimeDelta::days(40);
+    let provenance = status_reports::Provenance { reported_by: None, reported_at: Some(last), source: "beacon" };
+    status_reports::record(&mut conn, &actor(), p.id, &report(Rating::Amber), &provenance, &Policy::off()).unwrap();
+    let quiet = owned_programme(&mut conn, "hob");
+    report_with(&mut conn, quiet.id, Rating::Green, &Policy::off());
+    let policy = on();
+    let now = beacon_db::now();
+    assert_eq!(alerts::queue_overdue_reminders(&mut conn, &policy, now, 35).unwrap(), 2, "both owners, not the portfolio office");
+    assert_eq!(alerts::queue_overdue_reminders(&mut conn, &policy, now, 35).unwrap(), 0, "once per period");
+    assert_eq!(alerts::queue_overdue_reminders(&mut conn, &policy, now + TimeDelta::days(20), 35).unwrap(), 0, "still the same period");
+    assert_eq!(alerts::queue_overdue_reminders(&mut conn, &policy, now + TimeDelta::days(31), 35).unwrap(), 2, "a second lapsed period");
+    assert_eq!(alerts::queue_overdue_reminders(&mut conn, &Policy::off(), now + TimeDelta::days(80), 35).unwrap(), 0);
+    let all = written(&mut conn);
+    assert!(all.iter().all(|(kind, _)| kind == "report_overdue"));
+    assert_eq!(all.len(), 4);
+    // A report starts the clock again.
+    report_with(&mut conn, p.id, Rating::Amber, &policy);
+    assert_eq!(alerts::queue_overdue_reminders(&mut conn, &policy, beacon_db::now(), 35).unwrap(), 0);
+});
+
+both_backends!(fn claims_are_exclusive_until_the_lease_ends(db) {
+    let mut conn = db.conn();
+    for code in ["a1", "a2", "a3"] {
+        let p = owned_programme(&mut conn, code);
+        report_with(&mut conn, p.id, Rating::Red, &Policy::on(vec![]));
+    }
+    let now = beacon_db::now();
+    let lease = TimeDelta::seconds(30);
+    let first = alerts::claim(&mut conn, "w1", now, lease, 4).unwrap();
+    let second = alerts::claim(&mut db.conn(), "w2", now, lease, 4).unwrap();
+    assert_eq!((first.len(), second.len()), (4, 2));
+    let mut ids: Vec<i64> = first.iter().chain(&second).map(|a| a.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 6, "no alert claimed twice");
+    assert!(alerts::claim(&mut conn, "w3", now, lease, 10).unwrap().is_empty());
+    assert!(!alerts::mark_sent(&mut conn, first[0].id, "w2", "<x@y>").unwrap(), "only the holder records");
+    assert!(alerts::mark_sent(&mut conn, first[0].id, "w1", "<x@y>").unwrap());
+    // w1 dies holding the rest: after the lease they are due again, attempt counted.
+    let later = alerts::claim(&mut conn, "w3", now + lease + TimeDelta::seconds(1), lease, 10).unwrap();
+    assert_eq!(later.len(), 5);
+    assert!(later.iter().all(|a| a.attempts == 2 && a.claimed_by.as_deref() == Some("w3")));
+    assert!(!alerts::mark_sent(&mut conn, first[1].id, "w1", "<x@y>").unwrap(), "w1's lease is gone");
+    assert_eq!(alerts::count_by_status(&mut conn, "sent").unwrap(), 1);
+});
+
+both_backends!(fn failures_retry_then_fail_and_an_admin_can_retry(db) {
+    let mut conn = db.conn();
+    let p = owned_programme(&mut conn, "esn");
+    report_with(&mut conn, p.id, Rating::Red, &Policy::on(vec![]));
+    let now = beacon_db::now();
+    let claimed = alerts::claim(&mut conn, "w", now, TimeDelta::seconds(30), 1).unwrap().remove(0);
+    assert!(alerts::mark_failed(&mut conn, claimed.id, "w", "421 try later", Some(now + TimeDelta::seconds(5))).unwrap());
+    assert!(alerts::claim(&mut conn, "w", now, TimeDelta::seconds(30), 1).unwrap().iter().all(|a| a.id != claimed.id), "not due before its retry time");
+    let again = alerts::claim(&mut conn, "w", now + TimeDelta::seconds(6), TimeDelta::seconds(30), 2).unwrap();
+    let again = again.into_iter().find(|a| a.id == claimed.id).unwrap();
+    assert_eq!(again.attempts, 2);
+    assert!(alerts::mark_failed(&mut conn, again.id, "w", "554 refused", None).unwrap());
+    let failed = alerts::get(&mut conn, again.id).unwrap();
+    assert_eq!((failed.status.as_str(), failed.last_error.as_deref()), ("failed", Some("554 refused")));
+    let error = alerts::retry(&mut conn, &actor(), claimed.id + 1000).unwrap_err();
+    assert!(matches!(error, DbError::NotFound { .. }));
+    let retried = alerts::retry(&mut conn, &actor(), failed.id).unwrap();
+    assert_eq!((retried.status.as_str(), retried.attempts), ("pending", 0));
+    assert!(matches!(alerts::retry(&mut conn, &actor(), failed.id).unwrap_err(), DbError::Conflict(_)), "only failed alerts");
+    let audit = beacon_db::audit::page(&mut conn, &beacon_db::audit::Filter { entity: Some("alert".into()), ..Default::default() }, None, 10).unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].action, "retry");
+});
