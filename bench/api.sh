@@ -4,6 +4,7 @@
 #
 #   bash bench/api.sh              # everything (about 10 minutes on 2 cores)
 #   DURATION=5 bash bench/api.sh   # shorter runs per endpoint
+#   BACKENDS=postgres bash bench/api.sh
 #
 # Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth) like the tests, and wrk
 # (installed from Debian's packages if missing). Traffic goes to 127.0.0.1 only.
@@ -135,7 +136,8 @@ report() {
 
 echo "| backend | request | requests/s | p50 ms | p99 ms | errors |"
 echo "|---|---|---:|---:|---:|---|"
-for backend in sqlite postgres; do
+for backend in ${BACKENDS:-sqlite postgres}; do
+    rm -rf "$work/alerts"
     url=$(make_db "$backend" 500000)
     start_server "$url"
     TOKEN=$(token)

@@ -406,6 +406,7 @@ pub fn claim(
         return Ok(Vec::new());
     }
     write_transaction(conn, |conn| {
+        relaxed_commit(conn)?;
         let due = alerts::table
             .filter(alerts::status.eq(PENDING))
             .filter(alerts::next_attempt_at.le(now))
@@ -445,17 +446,20 @@ pub fn mark_sent(
     worker: &str,
     message_id: &str,
 ) -> Result<bool, DbError> {
-    let changed = diesel::update(alerts::table.find(id))
-        .filter(alerts::status.eq(PENDING))
-        .filter(alerts::claimed_by.eq(worker))
-        .set((
-            alerts::status.eq(SENT),
-            alerts::sent_at.eq(Some(crate::now())),
-            alerts::message_id.eq(Some(message_id)),
-            alerts::lease_until.eq(None::<NaiveDateTime>),
-        ))
-        .execute(conn)?;
-    Ok(changed == 1)
+    write_transaction(conn, |conn| {
+        relaxed_commit(conn)?;
+        let changed = diesel::update(alerts::table.find(id))
+            .filter(alerts::status.eq(PENDING))
+            .filter(alerts::claimed_by.eq(worker))
+            .set((
+                alerts::status.eq(SENT),
+                alerts::sent_at.eq(Some(crate::now())),
+                alerts::message_id.eq(Some(message_id)),
+                alerts::lease_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+        Ok(changed == 1)
+    })
 }
 
 /// Records a failed attempt: due again at `retry_at`, or failed for good when `None`
@@ -471,17 +475,36 @@ pub fn mark_failed(
         Some(at) => (PENDING, at),
         None => (FAILED, crate::now()),
     };
-    let changed = diesel::update(alerts::table.find(id))
-        .filter(alerts::status.eq(PENDING))
-        .filter(alerts::claimed_by.eq(worker))
-        .set((
-            alerts::status.eq(status),
-            alerts::next_attempt_at.eq(next),
-            alerts::last_error.eq(Some(error)),
-            alerts::lease_until.eq(None::<NaiveDateTime>),
-        ))
-        .execute(conn)?;
-    Ok(changed == 1)
+    write_transaction(conn, |conn| {
+        relaxed_commit(conn)?;
+        let changed = diesel::update(alerts::table.find(id))
+            .filter(alerts::status.eq(PENDING))
+            .filter(alerts::claimed_by.eq(worker))
+            .set((
+                alerts::status.eq(status),
+                alerts::next_attempt_at.eq(next),
+                alerts::last_error.eq(Some(error)),
+                alerts::lease_until.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)?;
+        Ok(changed == 1)
+    })
+}
+
+/// Lets PostgreSQL acknowledge the worker's bookkeeping (claims, outcomes) before it is
+/// flushed to disk, so it does not add a disk flush per alert to the ones status
+/// reports wait for. A crash could forget the last fraction of a second of it: an alert
+/// would then be claimed and sent again, which is the same window as a worker dying
+/// between the SMTP server's acceptance and the record of it. Status reports and the
+/// alerts they write keep full durability.
+fn relaxed_commit(conn: &mut DbConnection) -> Result<(), DbError> {
+    if let DbConnection::Postgres(pg) = conn {
+        diesel::connection::SimpleConnection::batch_execute(
+            pg,
+            "SET LOCAL synchronous_commit = off",
+        )?;
+    }
+    Ok(())
 }
 
 /// Puts a failed alert back in the queue with its attempts reset, for an admin who has
