@@ -248,7 +248,12 @@ impl WorkerHandle {
         let (stop, stopped) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("beacon-alert-worker".to_string())
-            .spawn(move || worker.run(stopped))?;
+            .spawn(move || {
+                // Sending alerts waits for the CPU the requests leave: a burst of Red
+                // reports is not slowed by mailing about them.
+                crate::priority::lower_current_thread("the alert worker");
+                worker.run(stopped)
+            })?;
         Ok(WorkerHandle {
             stop: Some(stop),
             thread: Some(thread),

@@ -9,6 +9,7 @@ pub mod database;
 pub mod mail;
 pub mod pagination;
 pub mod password;
+mod priority;
 pub mod problem;
 pub mod routes;
 pub mod startup;

@@ -77,7 +77,7 @@ impl Hasher {
             std::thread::Builder::new()
                 .name(format!("beacon-hasher-{i}"))
                 .spawn(move || {
-                    lower_priority();
+                    crate::priority::lower_current_thread("the password hasher");
                     loop {
                         let job = match receiver.lock() {
                             Ok(guard) => guard.recv(),
@@ -128,25 +128,6 @@ impl Hasher {
         let phc = stored.unwrap_or_else(|| self.dummy_hash.as_ref().clone());
         let matches = self.run(move || verify(&password, &phc)).await?;
         Ok(known && matches)
-    }
-}
-
-/// Hashing threads run at a low priority (nice 10): when requests compete for the CPU
-/// they win, and sign-ins take the time that is left.
-fn lower_priority() {
-    use thread_priority::{
-        NormalThreadSchedulePolicy, ThreadPriority, ThreadPriorityValue, ThreadSchedulePolicy,
-        set_thread_priority_and_policy, thread_native_id,
-    };
-    let Ok(value) = ThreadPriorityValue::try_from(25u8) else {
-        return;
-    };
-    if let Err(error) = set_thread_priority_and_policy(
-        thread_native_id(),
-        ThreadPriority::Crossplatform(value),
-        ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other),
-    ) {
-        tracing::warn!(?error, "cannot lower the password hasher's priority");
     }
 }
 
