@@ -7,6 +7,7 @@ pub mod config;
 pub mod csv_export;
 pub mod database;
 pub mod mail;
+pub mod owners;
 pub mod pagination;
 pub mod password;
 mod priority;

@@ -301,6 +301,7 @@ impl Application {
         };
         let state = AppState {
             alerts: Arc::new(settings.alerts.policy()),
+            owners: Arc::new(crate::owners::OwnersCache::default()),
             pool: opened.pool,
             keys: Arc::new(TokenKeys::new(&secret, settings.token_ttl)),
             throttle: Arc::new(Throttle::new(Duration::from_secs(15 * 60), 5, 30)),

@@ -189,6 +189,7 @@ pub fn add_owner(
                 programme_owners::added_at.eq(row.added_at),
             ))
             .execute(conn)?;
+        bump_version(conn, programme_id)?;
         let entity_id = format!("{}/{user_id}", programme.code);
         audit::record(
             conn,
@@ -216,6 +217,7 @@ pub fn remove_owner(
         let before = find_owner(conn, programme_id, user_id)?
             .ok_or_else(|| DbError::not_found("owner", &entity_id))?;
         diesel::delete(programme_owners::table.find((programme_id, user_id))).execute(conn)?;
+        bump_version(conn, programme_id)?;
         audit::record(
             conn,
             actor,
@@ -227,6 +229,15 @@ pub fn remove_owner(
         )?;
         Ok(())
     })
+}
+
+/// The owners are part of what a programme's version (and ETag) stands for, so a
+/// change to them is a new version.
+fn bump_version(conn: &mut DbConnection, programme_id: i64) -> Result<(), DbError> {
+    diesel::update(programmes::table.find(programme_id))
+        .set(programmes::version.eq(programmes::version + 1))
+        .execute(conn)?;
+    Ok(())
 }
 
 fn find_owner(

@@ -72,9 +72,16 @@ api_test!(fn a_programme_carries_its_rating_owners_and_money(app) {
     assert_eq!(reply.header("etag"), Some(format!("\"v{}\"", programme["version"]).as_str()));
     app.get("/api/v1/programmes/no-such-programme", &admin).problem(404);
 
+    let listed = app.get("/api/v1/programmes?q=eagle-x", &admin).json();
+    assert_eq!(listed["items"][0]["owners"], programme["owners"]);
+
     let removed = app.send("DELETE", &format!("/api/v1/programmes/eagle-x/owners/{lead}"), Some(&admin), None);
     assert_eq!(removed.status, 204);
-    assert_eq!(app.get("/api/v1/programmes/eagle-x", &admin).json()["owners"], json!([]));
+    let after = app.get("/api/v1/programmes/eagle-x", &admin);
+    assert_eq!(after.json()["owners"], json!([]));
+    assert_ne!(after.header("etag"), reply.header("etag"), "the owners are part of the programme's version");
+    let listed = app.get("/api/v1/programmes?q=eagle-x", &admin).json();
+    assert_eq!(listed["items"][0]["owners"], json!([]), "no owner remembered from before");
     app.send("DELETE", &format!("/api/v1/programmes/eagle-x/owners/{lead}"), Some(&admin), None).problem(404);
     app.send("PUT", "/api/v1/programmes/eagle-x/owners/9999", Some(&admin), None).problem(404);
 });
