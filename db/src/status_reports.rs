@@ -95,16 +95,6 @@ pub fn record(
                 ))
                 .execute(conn)?;
         }
-        audit::record(
-            conn,
-            actor,
-            "create",
-            "status_report",
-            &row.id.to_string(),
-            None::<&StatusReportRow>,
-            Some(&row),
-        )?;
-        let turned_red = is_latest && rating::turns_red(previous_rating, report.rating);
         if is_latest {
             crate::alerts::on_status_report(
                 conn,
@@ -115,6 +105,18 @@ pub fn record(
                 &row,
             )?;
         }
+        // The audit entry comes last: on PostgreSQL it takes the lock that orders the
+        // hash chain, held until commit, so nothing else should run after it.
+        audit::record(
+            conn,
+            actor,
+            "create",
+            "status_report",
+            &row.id.to_string(),
+            None::<&StatusReportRow>,
+            Some(&row),
+        )?;
+        let turned_red = is_latest && rating::turns_red(previous_rating, report.rating);
         Ok(Recorded {
             report: row,
             previous_rating: if is_latest { previous_rating } else { None },
