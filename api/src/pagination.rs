@@ -36,6 +36,13 @@ pub fn encode(query: &str, key: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("v1|{}|{key}", fingerprint(query)))
 }
 
+/// The id a cursor carries, for lists keyed by id: none when no cursor was sent.
+pub fn decode_id(query: &str, cursor: Option<&str>) -> Result<Option<i64>, ApiError> {
+    cursor
+        .map(|cursor| crate::routes::parse_field::<i64>("cursor", &decode(query, cursor)?))
+        .transpose()
+}
+
 /// The key a cursor carries, if it was made for this `query`.
 pub fn decode(query: &str, cursor: &str) -> Result<String, ApiError> {
     let invalid = || {

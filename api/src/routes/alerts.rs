@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::AuthUser;
 use crate::pagination;
 use crate::problem::ApiError;
-use crate::routes::{parse_field, utc};
+use crate::routes::utc;
 use crate::state::AppState;
 
 const READERS: &[Role] = &[Role::Auditor, Role::Admin];
@@ -138,13 +138,7 @@ pub async fn list(
     let programme = text(&query.programme);
     let limit = pagination::limit(query.limit)?;
     let fingerprint = format!("alerts?status={status:?}&programme={programme:?}&kind={kind:?}");
-    let before = match &query.cursor {
-        Some(cursor) => Some(parse_field::<i64>(
-            "cursor",
-            &pagination::decode(&fingerprint, cursor)?,
-        )?),
-        None => None,
-    };
+    let before = pagination::decode_id(&fingerprint, query.cursor.as_deref())?;
     let (rows, codes) = state
         .db(move |conn| {
             let programme_id = match &programme {

@@ -13,7 +13,7 @@ use crate::auth::AuthUser;
 use crate::csv_export::{self, CsvRecord};
 use crate::pagination;
 use crate::problem::ApiError;
-use crate::routes::{parse_field, parse_instant, utc};
+use crate::routes::{parse_instant, utc};
 use crate::state::AppState;
 
 const READERS: &[Role] = &[Role::Auditor, Role::Admin];
@@ -191,13 +191,7 @@ pub async fn list(
     let filter = query.filter()?;
     let csv = csv_export::wanted(&request, query.format.as_deref())?;
     let fingerprint = format!("audit?{filter:?}");
-    let after = match &query.cursor {
-        Some(cursor) => Some(parse_field::<i64>(
-            "cursor",
-            &pagination::decode(&fingerprint, cursor)?,
-        )?),
-        None => None,
-    };
+    let after = pagination::decode_id(&fingerprint, query.cursor.as_deref())?;
     if csv {
         return Ok(csv_export::stream(
             state.get_ref().clone(),

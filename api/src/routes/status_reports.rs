@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::AuthUser;
 use crate::pagination;
 use crate::problem::ApiError;
-use crate::routes::{parse_date, parse_field, utc};
+use crate::routes::{parse_date, utc};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -161,13 +161,7 @@ pub async fn list(
     let code = code.into_inner();
     let limit = pagination::limit(query.limit)?;
     let fingerprint = format!("status-reports/{code}");
-    let before = match &query.cursor {
-        Some(cursor) => Some(parse_field::<i64>(
-            "cursor",
-            &pagination::decode(&fingerprint, cursor)?,
-        )?),
-        None => None,
-    };
+    let before = pagination::decode_id(&fingerprint, query.cursor.as_deref())?;
     let (items, next_cursor) = state
         .db(move |conn| {
             let programme = beacon_db::programmes::get_by_code(conn, &code)?;

@@ -10,28 +10,6 @@ fn on() -> Policy {
     Policy::on(vec!["pmo@beacon.police.uk".to_string()])
 }
 
-fn report_with(
-    conn: &mut beacon_db::DbConnection,
-    programme_id: i64,
-    rating: Rating,
-    policy: &Policy,
-) {
-    let provenance = status_reports::Provenance {
-        reported_by: None,
-        reported_at: None,
-        source: "beacon",
-    };
-    status_reports::record(
-        conn,
-        &actor(),
-        programme_id,
-        &report(rating),
-        &provenance,
-        policy,
-    )
-    .unwrap();
-}
-
 /// (kind, recipient) of every alert, oldest first.
 fn written(conn: &mut beacon_db::DbConnection) -> Vec<(String, String)> {
     let mut rows = alerts::page(conn, &alerts::Filter::default(), None, 1000).unwrap();

@@ -88,6 +88,21 @@ pub fn report_now(
     programme_id: i64,
     rating: Rating,
 ) -> status_reports::Recorded {
+    report_with(
+        conn,
+        programme_id,
+        rating,
+        &beacon_db::alerts::Policy::off(),
+    )
+}
+
+/// A report made now, raising alerts under `policy`.
+pub fn report_with(
+    conn: &mut DbConnection,
+    programme_id: i64,
+    rating: Rating,
+    policy: &beacon_db::alerts::Policy,
+) -> status_reports::Recorded {
     let provenance = status_reports::Provenance {
         reported_by: None,
         reported_at: None,
@@ -99,7 +114,7 @@ pub fn report_now(
         programme_id,
         &report(rating),
         &provenance,
-        &beacon_db::alerts::Policy::off(),
+        policy,
     )
     .unwrap()
 }
