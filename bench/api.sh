@@ -5,6 +5,7 @@
 #   bash bench/api.sh              # everything (about 20 minutes on 2 cores)
 #   DURATION=5 bash bench/api.sh   # shorter runs per endpoint
 #   BACKENDS=postgres bash bench/api.sh
+#   ONLY=alerts bash bench/api.sh  # only the status reports with alerts off and on
 #
 # Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth) like the tests, and wrk
 # (installed from Debian's packages if missing). Traffic goes to 127.0.0.1 only.
@@ -13,6 +14,7 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 PORT=${PORT:-18181}
+ONLY=${ONLY:-}
 PG=${BEACON_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 work=$(mktemp -d)
 server=""
@@ -141,10 +143,12 @@ for backend in ${BACKENDS:-sqlite postgres}; do
     url=$(make_db "$backend" 500000)
     start_server "$url"
     TOKEN=$(token)
-    run "GET /healthz" "$(lua health GET /healthz '')"
-    run "GET /programmes?limit=50" "$(lua list GET '/api/v1/programmes?limit=50' '')"
-    run "GET /programmes/{code}" "$(lua one GET '/api/v1/programmes/bench-{n}' '')"
-    run "POST /programmes/{code}/status-reports" "$(lua report POST '/api/v1/programmes/bench-{n}/status-reports' '{"rating":"amber","rationale":"Benchmark report","period_end":"2026-09-30"}')"
+    if [ "$ONLY" != alerts ]; then
+        run "GET /healthz" "$(lua health GET /healthz '')"
+        run "GET /programmes?limit=50" "$(lua list GET '/api/v1/programmes?limit=50' '')"
+        run "GET /programmes/{code}" "$(lua one GET '/api/v1/programmes/bench-{n}' '')"
+        run "POST /programmes/{code}/status-reports" "$(lua report POST '/api/v1/programmes/bench-{n}/status-reports' '{"rating":"amber","rationale":"Benchmark report","period_end":"2026-09-30"}')"
+    fi
     # Alerts cost a report nothing a user would notice: reports that turn programmes Red
     # about a quarter of the time (two owners each, so two alerts), with the outbox and
     # the worker off and then on, twice over.
@@ -159,6 +163,10 @@ for backend in ${BACKENDS:-sqlite postgres}; do
         run "POST …/status-reports, red or amber, alerts on ($round)" "$(red_or_amber)"
     done
     echo "| $backend | alerts written / sent as .eml during the runs | $(alerts_written "$url") / $(find "$work/alerts" -name '*.eml' 2>/dev/null | wc -l) | | | |"
+    if [ "$ONLY" = alerts ]; then
+        stop_server
+        continue
+    fi
     run "POST /auth/token" "$(lua signin POST /api/v1/auth/token "{\"email\":\"bench@beacon.test\",\"password\":\"$admin_password\"}")"
 
     # Sign-in at full load beside the list: the list's share of its own throughput.
