@@ -4,7 +4,7 @@
 //! one PostgreSQL database (see `beacon_db::alerts` for why none sends an alert twice).
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use beacon_db::{DbError, Pool};
@@ -73,10 +73,9 @@ impl Worker {
     ///
     /// Up to [`SENDERS`] messages are in flight at once, each on its own pooled SMTP
     /// connection: a send waits on the network (a round trip per SMTP command), not on
-    /// this machine. The outcomes of each such group are recorded together the moment
-    /// the group is done, in one write: at most [`SENDERS`] accepted-but-unrecorded
-    /// messages are at stake if the process dies, and on SQLite the worker takes the
-    /// single write lock once per group rather than once per message.
+    /// this machine. Each sender records its message's outcome the moment it is known,
+    /// so at most one accepted-but-unrecorded message per sender is at stake if the
+    /// process dies.
     pub fn deliver_batch(&self) -> Result<usize, DbError> {
         let lease = TimeDelta::from_std(self.settings.lease).unwrap_or(TimeDelta::seconds(120));
         // Send only with time left on the lease for the send to finish: past it,
@@ -92,57 +91,62 @@ impl Worker {
                 self.settings.batch,
             )?
         };
+        if claimed.is_empty() {
+            return Ok(0);
+        }
+        let queue = Mutex::new(claimed.into_iter());
+        let results: Vec<Result<usize, DbError>> = std::thread::scope(|scope| {
+            let senders: Vec<_> = (0..SENDERS)
+                .map(|_| scope.spawn(|| self.send_from(&queue, margin)))
+                .collect();
+            senders
+                .into_iter()
+                .map(|sender| sender.join().unwrap_or(Ok(0)))
+                .collect()
+        });
         let mut settled = 0;
-        for group in claimed.chunks(SENDERS) {
-            let now = beacon_db::now();
-            if group
-                .iter()
-                .any(|alert| alert.lease_until.is_none_or(|until| now + margin > until))
+        for result in results {
+            settled += result?;
+        }
+        Ok(settled)
+    }
+
+    /// One sender: takes alerts from the batch until it is empty or the lease runs low,
+    /// sending each and recording its outcome at once.
+    fn send_from(
+        &self,
+        queue: &Mutex<std::vec::IntoIter<beacon_db::models::AlertRow>>,
+        margin: TimeDelta,
+    ) -> Result<usize, DbError> {
+        let mut settled = 0;
+        loop {
+            let next = queue.lock().ok().and_then(|mut q| q.next());
+            let Some(alert) = next else {
+                return Ok(settled);
+            };
+            if alert
+                .lease_until
+                .is_none_or(|until| beacon_db::now() + margin > until)
             {
                 tracing::warn!(
                     worker = %self.id,
+                    alert = alert.id,
                     "lease nearly over: leaving the rest of the batch for the next claim"
                 );
-                break;
+                return Ok(settled);
             }
-            let outcomes: Vec<Result<String, crate::mail::MailError>> =
-                std::thread::scope(|scope| {
-                    let sends: Vec<_> = group
-                        .iter()
-                        .map(|alert| scope.spawn(move || self.mailer.send(alert)))
-                        .collect();
-                    sends
-                        .into_iter()
-                        .map(|send| {
-                            send.join().unwrap_or_else(|_| {
-                                Err(crate::mail::MailError::Message(
-                                    "the sending thread stopped unexpectedly".to_string(),
-                                ))
-                            })
-                        })
-                        .collect()
-                });
+            let outcome = self.mailer.send(&alert);
             let mut conn = self.pool.get()?;
-            let held: Vec<bool> = beacon_db::write_transaction(&mut conn, |conn| {
-                group
-                    .iter()
-                    .zip(outcomes)
-                    .map(|(alert, outcome)| self.record(conn, alert, outcome))
-                    .collect::<Result<Vec<bool>, DbError>>()
-            })?;
-            for (alert, held) in group.iter().zip(held) {
-                if held {
-                    settled += 1;
-                } else {
-                    tracing::warn!(
-                        worker = %self.id,
-                        alert = alert.id,
-                        "the alert's lease ended before its outcome was recorded; another worker holds it"
-                    );
-                }
+            if self.record(&mut conn, &alert, outcome)? {
+                settled += 1;
+            } else {
+                tracing::warn!(
+                    worker = %self.id,
+                    alert = alert.id,
+                    "the alert's lease ended before its outcome was recorded; another worker holds it"
+                );
             }
         }
-        Ok(settled)
     }
 
     /// Records one send's outcome: sent, due again after a backoff, or failed for good.
