@@ -240,7 +240,20 @@ macro_rules! outln {
 fn run(out: &mut String, cli: Cli) -> Result<(), Failure> {
     let database = Database::open(cli.database_url.as_deref())?;
     let mut conn = database.conn()?;
-    match cli.command {
+    let result = command(out, &database, &mut conn, cli.command);
+    // A command's audit entries join the chain before it exits, whether or not a
+    // server is running to do it.
+    beacon_db::audit::seal(&mut conn)?;
+    result
+}
+
+fn command(
+    out: &mut String,
+    database: &Database,
+    conn: &mut PooledConnection,
+    command: Command,
+) -> Result<(), Failure> {
+    match command {
         // Handled before a database is opened, in main.
         Command::Serve { .. } | Command::Openapi { .. } | Command::Worker => Ok(()),
         Command::Migrate => {
@@ -254,21 +267,21 @@ fn run(out: &mut String, cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Seed => {
-            let added = beacon_db::seed::run(&mut conn)?;
+            let added = beacon_db::seed::run(conn)?;
             print_seeded(out, &added);
             Ok(())
         }
-        Command::User(UserCommand::Add { email, role }) => user_add(out, &mut conn, &email, role),
-        Command::User(UserCommand::List) => user_list(out, &mut conn),
-        Command::Portfolio(args) => portfolio(out, &mut conn, args.year),
-        Command::Programme(args) => programme_show(out, &mut conn, &args.code),
+        Command::User(UserCommand::Add { email, role }) => user_add(out, conn, &email, role),
+        Command::User(UserCommand::List) => user_list(out, conn),
+        Command::Portfolio(args) => portfolio(out, conn, args.year),
+        Command::Programme(args) => programme_show(out, conn, &args.code),
         Command::Envelope(EnvelopeCommand::Set {
             stream,
             year,
             amount_pence,
             basis,
-        }) => envelope_set(out, &mut conn, &stream, year, amount_pence, &basis),
-        Command::Audit(AuditCommand::Verify) => audit_verify(out, &mut conn),
+        }) => envelope_set(out, conn, &stream, year, amount_pence, &basis),
+        Command::Audit(AuditCommand::Verify) => audit_verify(out, conn),
     }
 }
 
@@ -288,7 +301,7 @@ fn audit_verify(out: &mut String, conn: &mut PooledConnection) -> Result<(), Fai
     if check.unchained > 0 {
         outln!(
             out,
-            "unchained: {} entries have no place in the chain (written around Beacon)",
+            "unchained: {} entries were taken out of the chain (a hash but no sequence number)",
             check.unchained
         );
     }
@@ -298,7 +311,7 @@ fn audit_verify(out: &mut String, conn: &mut PooledConnection) -> Result<(), Fai
             Ok(())
         }
         None => Err(Failure(format!(
-            "the audit trail is not intact: {} entries were written around Beacon",
+            "the audit trail is not intact: {} entries were taken out of the chain",
             check.unchained
         ))),
         Some((seq, problem)) => {

@@ -1,6 +1,7 @@
 //! Beacon's command line and HTTP service.
 
 pub mod alert_worker;
+pub mod audit_sealer;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -239,6 +239,8 @@ pub struct Application {
     server: Server,
     /// Stopped (after the alert in hand) when the server stops.
     worker: Option<crate::alert_worker::WorkerHandle>,
+    /// Seals the last entries and stops when the server stops.
+    sealer: crate::audit_sealer::SealerHandle,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -281,11 +283,13 @@ impl Application {
         };
         let hasher = Hasher::start(1)?;
         ensure_admin(&opened.pool, &settings)?;
-        // The alert worker shares the pool; it is built before the listener so that a
+        let background =
+            beacon_db::pool::connect(&opened.url, &beacon_db::PoolOptions::background())?;
+        // The alert worker is built before the listener so that a
         // bad SMTP URL or sender stops start-up with a message, not the first alert.
         let worker = if settings.alerts.enabled {
             let worker = crate::alert_worker::Worker::new(
-                opened.pool.clone(),
+                background.clone(),
                 settings.alerts.clone(),
                 &opened.url,
             )
@@ -299,6 +303,9 @@ impl Application {
             tracing::info!("BEACON_ALERTS=off: no alerts are written or sent");
             None
         };
+        let sealer = crate::audit_sealer::SealerHandle::spawn(background).map_err(|cause| {
+            StartupError::Settings(format!("cannot start the audit sealer: {cause}"))
+        })?;
         let state = AppState {
             alerts: Arc::new(settings.alerts.policy()),
             owners: Arc::new(crate::owners::OwnersCache::default()),
@@ -354,6 +361,7 @@ impl Application {
             port,
             server: server.run(),
             worker,
+            sealer,
         })
     }
 
@@ -370,6 +378,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
         drop(self.worker);
+        drop(self.sealer);
         result
     }
 }

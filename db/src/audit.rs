@@ -48,30 +48,13 @@ struct NewAuditRow<'a> {
     entity_id: &'a str,
     before: Option<String>,
     after: Option<String>,
-    seq: Option<i64>,
-    prev_hash: Option<String>,
-    hash: Option<String>,
 }
 
-impl NewAuditRow<'_> {
-    fn chain_entry(&self, seq: i64) -> Entry<'_> {
-        Entry {
-            seq,
-            at: self.at,
-            actor_id: self.actor_id,
-            actor: self.actor,
-            action: self.action,
-            entity: self.entity,
-            entity_id: self.entity_id,
-            before: self.before.as_deref(),
-            after: self.after.as_deref(),
-        }
-    }
-}
-
-/// Appends one audit entry, linked to the entry before it. Call it inside the write
-/// transaction of the change it describes. `before` is `None` for a creation, `after`
-/// for a removal.
+/// Appends one audit entry. Call it inside the write transaction of the change it
+/// describes. `before` is `None` for a creation, `after` for a removal.
+///
+/// The entry is linked into the hash chain just after it commits, by [`seal`]: linking
+/// here would make every audited write wait for the one before it to reach the disk.
 pub fn record<B: Serialize, A: Serialize>(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -81,7 +64,7 @@ pub fn record<B: Serialize, A: Serialize>(
     before: Option<&B>,
     after: Option<&A>,
 ) -> Result<(), DbError> {
-    let mut row = NewAuditRow {
+    let row = NewAuditRow {
         at: crate::now(),
         actor_id: actor.user_id,
         actor: &actor.label,
@@ -90,25 +73,16 @@ pub fn record<B: Serialize, A: Serialize>(
         entity_id,
         before: before.map(serde_json::to_string).transpose()?,
         after: after.map(serde_json::to_string).transpose()?,
-        seq: None,
-        prev_hash: None,
-        hash: None,
     };
-    lock_chain(conn)?;
-    let (last_seq, last_hash) = head(conn)?;
-    let seq = last_seq + 1;
-    row.hash = Some(row.chain_entry(seq).hash(&last_hash));
-    row.seq = Some(seq);
-    row.prev_hash = Some(last_hash);
     diesel::insert_into(audit_log::table)
         .values(&row)
         .execute(conn)?;
     Ok(())
 }
 
-/// Makes this transaction the only one appending to the chain until it commits, so
-/// concurrent writers cannot both link to the same head. On PostgreSQL a transaction
-/// advisory lock; SQLite's write transaction already excludes every other writer.
+/// Makes this transaction the only one sealing until it commits, so two sealers
+/// cannot both link to the same head. On PostgreSQL a transaction advisory lock;
+/// SQLite's write transaction already excludes every other writer.
 fn lock_chain(conn: &mut DbConnection) -> Result<(), DbError> {
     /// An arbitrary key that names the audit chain among advisory locks.
     const AUDIT_CHAIN_LOCK: i64 = 0x6265_6163_6f6e_0001;
@@ -135,11 +109,37 @@ fn head(conn: &mut DbConnection) -> Result<(i64, String), DbError> {
     })
 }
 
-/// Links entries written before the chain existed (they have no hash), oldest first,
-/// after the current head. Runs after migrations; finds nothing to do thereafter.
-pub fn seal_unsealed(conn: &mut DbConnection) -> Result<u64, DbError> {
-    /// Entries read at a time, so that sealing a long trail keeps memory flat.
-    const BATCH: i64 = 10_000;
+/// Entries committed but not yet linked: no sequence number and no hash. (An entry
+/// with one and not the other was altered, and is left for `verify` to report.)
+fn pending() -> audit_log::BoxedQuery<'static, crate::connection::MultiBackend> {
+    audit_log::table
+        .filter(audit_log::hash.is_null())
+        .filter(audit_log::seq.is_null())
+        .into_boxed()
+}
+
+/// Links every committed entry not yet in the chain after the current head, in the
+/// order they were written, and returns how many it linked. The server runs this
+/// continuously (see `beacon serve`); reading the trail runs it first, so a reader
+/// always sees every entry committed before the read. It also links entries written
+/// before the chain existed, on upgrade.
+///
+/// Sealing only ever fills in the three chain columns of an entry that has none; the
+/// database refuses any other change to the trail.
+pub fn seal(conn: &mut DbConnection) -> Result<u64, DbError> {
+    /// Entries linked per statement and read at a time, so that sealing a long trail
+    /// keeps memory flat and a busy server's backlog takes a few statements.
+    const BATCH: i64 = 1_000;
+    // A read first: when nothing is pending (most of the time) no write lock is taken.
+    let any: Option<i64> = pending()
+        .select(audit_log::id)
+        .order(audit_log::id.asc())
+        .limit_literal(1)
+        .get_result(conn)
+        .optional()?;
+    if any.is_none() {
+        return Ok(0);
+    }
     write_transaction(conn, |conn| {
         lock_chain(conn)?;
         let (mut seq, mut prev) = head(conn)?;
@@ -147,32 +147,69 @@ pub fn seal_unsealed(conn: &mut DbConnection) -> Result<u64, DbError> {
         // Resuming after the last id sealed keeps each batch from rescanning the ones before.
         let mut after_id = 0i64;
         loop {
-            let batch: Vec<AuditRow> = audit_log::table
-                .filter(audit_log::hash.is_null())
+            let batch: Vec<AuditRow> = pending()
                 .filter(audit_log::id.gt(after_id))
                 .order(audit_log::id.asc())
                 .select(AuditRow::as_select())
                 .limit_literal(BATCH)
                 .load(conn)?;
+            let Some(last) = batch.last() else {
+                return Ok(sealed);
+            };
+            after_id = last.id;
+            let mut links = Vec::with_capacity(batch.len());
             for row in &batch {
                 seq += 1;
                 let hash = entry_of(row, seq).hash(&prev);
-                diesel::update(audit_log::table.find(row.id))
-                    .set((
-                        audit_log::seq.eq(seq),
-                        audit_log::prev_hash.eq(&prev),
-                        audit_log::hash.eq(&hash),
-                    ))
-                    .execute(conn)?;
-                prev = hash;
-                after_id = row.id;
+                links.push(Link {
+                    id: row.id,
+                    seq,
+                    prev_hash: std::mem::replace(&mut prev, hash.clone()),
+                    hash,
+                });
             }
+            link(conn, &links)?;
             sealed += batch.len() as u64;
             if (batch.len() as i64) < BATCH {
                 return Ok(sealed);
             }
         }
     })
+}
+
+/// One entry's place in the chain, as `seal` computed it.
+struct Link {
+    id: i64,
+    seq: i64,
+    prev_hash: String,
+    hash: String,
+}
+
+/// Writes a batch of links in one statement (one round trip rather than one per entry,
+/// which made sealing a million entries on PostgreSQL take minutes). The values are
+/// integers and hex digests Beacon computed, so they are written into the statement as
+/// literals; `VALUES` names its columns `column1`… on both databases.
+fn link(conn: &mut DbConnection, links: &[Link]) -> Result<(), DbError> {
+    use std::fmt::Write;
+    let mut sql = String::from(
+        "UPDATE audit_log SET seq = v.column2, prev_hash = v.column3, hash = v.column4 FROM (VALUES ",
+    );
+    for (i, l) in links.iter().enumerate() {
+        debug_assert!(is_hex(&l.prev_hash) && is_hex(&l.hash));
+        let comma = if i == 0 { "" } else { ", " };
+        let _ = write!(
+            sql,
+            "{comma}({}, {}, '{}', '{}')",
+            l.id, l.seq, l.prev_hash, l.hash
+        );
+    }
+    sql.push_str(") AS v WHERE audit_log.id = v.column1");
+    diesel::sql_query(sql).execute(conn)?;
+    Ok(())
+}
+
+fn is_hex(text: &str) -> bool {
+    text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 fn entry_of(row: &AuditRow, seq: i64) -> Entry<'_> {
@@ -200,8 +237,8 @@ pub struct Verification {
     pub head_hash: Option<String>,
     /// The first entry whose contents or link do not match, and why.
     pub first_break: Option<(i64, Break)>,
-    /// Entries with no place in the chain (no sequence number or hash): written around
-    /// Beacon, not by it.
+    /// Entries taken out of the chain: a hash but no sequence number. (An entry with a
+    /// sequence number but no hash is a break at that number.)
     pub unchained: i64,
 }
 
@@ -211,10 +248,11 @@ impl Verification {
     }
 }
 
-/// Checks every entry in sequence order, reading a batch at a time so memory stays flat
-/// however long the trail is. Stops at the first break.
+/// Seals what is pending, then checks every entry in sequence order, reading a batch at
+/// a time so memory stays flat however long the trail is. Stops at the first break.
 pub fn verify(conn: &mut DbConnection) -> Result<Verification, DbError> {
     const BATCH: i64 = 5_000;
+    seal(conn)?;
     let mut verifier = Verifier::default();
     let mut after = 0i64;
     let mut first_break = None;
@@ -247,7 +285,7 @@ pub fn verify(conn: &mut DbConnection) -> Result<Verification, DbError> {
         }
     }
     let unchained: i64 = audit_log::table
-        .filter(audit_log::seq.is_null().or(audit_log::hash.is_null()))
+        .filter(audit_log::seq.is_null().and(audit_log::hash.is_not_null()))
         .count()
         .get_result(conn)?;
     let head = verifier.head().map(|(seq, hash)| (seq, hash.to_string()));

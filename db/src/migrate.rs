@@ -20,6 +20,6 @@ pub fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
             .map(|versions| versions.iter().map(ToString::to_string).collect()),
     };
     let applied = applied.map_err(|e| DbError::Migration(e.to_string()))?;
-    crate::audit::seal_unsealed(conn)?;
+    crate::audit::seal(conn)?;
     Ok(applied)
 }

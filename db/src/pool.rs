@@ -58,6 +58,17 @@ impl PoolOptions {
     }
 }
 
+impl PoolOptions {
+    /// For work beside the requests (the alert worker, the audit sealer): a pool of its
+    /// own, so that a request never waits for a connection the background work holds.
+    pub fn background() -> Self {
+        PoolOptions {
+            max_size: 2,
+            connection_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
 /// Builds a pool and checks that the database answers, so that a wrong URL fails here
 /// with one clear message rather than on the first request.
 pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> Result<Pool, DbError> {

@@ -192,6 +192,11 @@ pub async fn list(
     let csv = csv_export::wanted(&request, query.format.as_deref())?;
     let fingerprint = format!("audit?{filter:?}");
     let after = pagination::decode_id(&fingerprint, query.cursor.as_deref())?;
+    // Entries are linked just after they commit; linking what is pending now means the
+    // reader sees every change made before the request.
+    state
+        .db(|conn| Ok(beacon_db::audit::seal(conn).map(|_| ())?))
+        .await?;
     if csv {
         return Ok(csv_export::stream(
             state.get_ref().clone(),
@@ -229,7 +234,7 @@ pub struct VerifyReport {
     pub first_broken_seq: Option<i64>,
     /// What is wrong there.
     pub problem: Option<String>,
-    /// Entries with no sequence number or hash: written around Beacon.
+    /// Entries taken out of the chain: a hash but no sequence number.
     pub unchained: i64,
 }
 

@@ -149,3 +149,21 @@ api_test!(fn bad_audit_queries_name_the_parameter(app) {
     assert_eq!(problem["errors"][0]["field"], "cursor");
     app.get("/api/v1/audit?colour=red", &auditor).problem(422);
 });
+
+api_test!(fn the_server_links_new_entries_into_the_chain_without_being_asked(app) {
+    let admin = app.admin();
+    let made = app.post("/api/v1/programmes/esn/status-reports", &admin, json!({"rating": "amber", "rationale": "Monthly", "period_end": "2026-09-30"}));
+    assert_eq!(made.status, 201, "{}", made.text);
+    // Nobody reads the trail here: the server's sealer links the entry on its own.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let newest = beacon_db::audit::latest(&mut app.db.conn(), 1).unwrap().remove(0);
+        assert_eq!((newest.entity.as_str(), newest.action.as_str()), ("status_report", "create"));
+        if newest.seq.is_some() {
+            assert!(newest.hash.is_some());
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the entry was never linked");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+});
