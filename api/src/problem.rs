@@ -231,6 +231,7 @@ impl From<DbError> for ApiError {
         match error {
             DbError::NotFound { entity, key } => ApiError::NotFound(format!("no {entity} '{key}'")),
             DbError::Conflict(message) => ApiError::Conflict(message),
+            DbError::Forbidden(message) => ApiError::Forbidden(message),
             DbError::Stale(message) => ApiError::PreconditionFailed(message),
             DbError::Invalid(errors) => ApiError::Invalid(errors),
             DbError::Funding(error) => ApiError::Funding(error),

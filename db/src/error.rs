@@ -11,6 +11,10 @@ pub enum DbError {
     /// A unique code or email is already taken, or the change clashes with others.
     #[error("{0}")]
     Conflict(String),
+    /// The caller may not make this change (a lead reporting on a programme they do
+    /// not own).
+    #[error("{0}")]
+    Forbidden(String),
     /// The record changed since the version the caller read.
     #[error("{0}")]
     Stale(String),

@@ -177,6 +177,7 @@ fn load_status_reports(conn: &mut DbConnection, actor: &Actor) -> Result<usize, 
             reported_by: None,
             reported_at: Some(reported_at),
             source: &record.source,
+            owners_only: false,
         };
         // Published history: these ratings were news long ago, so they raise no alerts.
         status_reports::record(

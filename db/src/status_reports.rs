@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use crate::audit::{self, Actor};
 use crate::connection::{DbConnection, write_transaction};
 use crate::error::DbError;
-use crate::models::StatusReportRow;
+use crate::models::{ProgrammeRow, StatusReportRow};
 use crate::query::LimitLiteral;
 use crate::schema::{programmes, status_reports};
 
@@ -21,6 +21,28 @@ pub struct Provenance<'a> {
     pub reported_at: Option<NaiveDateTime>,
     /// `"beacon"` for a report made in Beacon; the publication for a loaded one.
     pub source: &'a str,
+    /// The reporter may report only on programmes they own (a lead). Checked under the
+    /// programme's lock, so an owner removed meanwhile cannot slip a report in.
+    pub owners_only: bool,
+}
+
+/// Which programme a report is about: by id, or by the code in a request's path.
+#[derive(Debug, Clone, Copy)]
+pub enum ProgrammeKey<'a> {
+    Id(i64),
+    Code(&'a str),
+}
+
+impl From<i64> for ProgrammeKey<'_> {
+    fn from(id: i64) -> Self {
+        ProgrammeKey::Id(id)
+    }
+}
+
+impl<'a> From<&'a str> for ProgrammeKey<'a> {
+    fn from(code: &'a str) -> Self {
+        ProgrammeKey::Code(code)
+    }
 }
 
 /// A stored report and what it did to the programme.
@@ -49,22 +71,29 @@ struct NewRow<'a> {
 /// The report, the programme's new rating, the audit entry and any alerts it raises
 /// (a turn to Red or out of it, under `alerts`) commit together: an alert is never lost,
 /// and never sent for a report that rolled back.
-pub fn record(
+pub fn record<'a>(
     conn: &mut DbConnection,
     actor: &Actor,
-    programme_id: i64,
+    programme: impl Into<ProgrammeKey<'a>>,
     report: &NewStatusReport,
     provenance: &Provenance<'_>,
     alerts: &crate::alerts::Policy,
 ) -> Result<Recorded, DbError> {
+    let key = programme.into();
     write_transaction(conn, |conn| {
-        let programme = crate::programmes::lock(conn, programme_id)?;
+        let (programme, latest_before) = lock_with_latest(conn, key)?;
+        let programme_id = programme.id;
+        if provenance.owners_only {
+            let reporter = provenance.reported_by.unwrap_or_default();
+            if !crate::programmes::is_owner(conn, programme_id, reporter)? {
+                return Err(DbError::Forbidden(format!(
+                    "only the programme's owners may report on '{}', and you are not one",
+                    programme.code
+                )));
+            }
+        }
         let reported_at = provenance.reported_at.unwrap_or_else(crate::now);
         let previous_rating = programme.current_rating()?;
-        let latest_before: Option<NaiveDateTime> = status_reports::table
-            .filter(status_reports::programme_id.eq(programme_id))
-            .select(diesel::dsl::max(status_reports::reported_at))
-            .get_result(conn)?;
         let row: StatusReportRow = diesel::insert_into(status_reports::table)
             .values(&NewRow {
                 programme_id,
@@ -105,8 +134,6 @@ pub fn record(
                 &row,
             )?;
         }
-        // The audit entry comes last: on PostgreSQL it takes the lock that orders the
-        // hash chain, held until commit, so nothing else should run after it.
         audit::record(
             conn,
             actor,
@@ -122,6 +149,48 @@ pub fn record(
             previous_rating: if is_latest { previous_rating } else { None },
             turned_red,
         })
+    })
+}
+
+/// The programme, locked for this write transaction (see `programmes::lock`), and when
+/// its latest report was made, in one statement: a report's round trips to the
+/// database are most of its cost.
+fn lock_with_latest(
+    conn: &mut DbConnection,
+    key: ProgrammeKey<'_>,
+) -> Result<(ProgrammeRow, Option<NaiveDateTime>), DbError> {
+    /// The query, written out once per backend and key: a locking clause, and each
+    /// backend's select clause, need the query's concrete type.
+    macro_rules! with_latest {
+        ($filter:expr) => {
+            programmes::table.filter($filter).select((
+                ProgrammeRow::as_select(),
+                diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>(
+                    "(SELECT max(r.reported_at) FROM status_reports r \
+                     WHERE r.programme_id = programmes.id)",
+                ),
+            ))
+        };
+    }
+    macro_rules! find {
+        ($filter:expr) => {
+            match conn {
+                DbConnection::Postgres(pg) => with_latest!($filter)
+                    .for_update()
+                    .get_result(pg)
+                    .optional()?,
+                // The write transaction already holds SQLite's one write lock.
+                DbConnection::Sqlite(_) => with_latest!($filter).get_result(conn).optional()?,
+            }
+        };
+    }
+    let found = match key {
+        ProgrammeKey::Id(id) => find!(programmes::id.eq(id)),
+        ProgrammeKey::Code(code) => find!(programmes::code.eq(code)),
+    };
+    found.ok_or_else(|| match key {
+        ProgrammeKey::Id(id) => DbError::not_found("programme", id),
+        ProgrammeKey::Code(code) => DbError::not_found("programme", code),
     })
 }
 

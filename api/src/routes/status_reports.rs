@@ -102,30 +102,21 @@ pub async fn create(
     let alerts = state.alerts.clone();
     let (code, recorded) = state
         .db(move |conn| {
-            let programme = beacon_db::programmes::get_by_code(conn, &code)?;
-            if user.role == Role::Lead
-                && !beacon_db::programmes::is_owner(conn, programme.id, user.id)?
-            {
-                return Err(ApiError::Forbidden(format!(
-                    "only the programme's owners may report on '{code}', and you are not one"
-                )));
-            }
             let provenance = Provenance {
                 reported_by: Some(user.id),
                 reported_at: None,
                 source: "beacon",
+                owners_only: user.role == Role::Lead,
             };
-            Ok((
-                code,
-                beacon_db::status_reports::record(
-                    conn,
-                    &actor,
-                    programme.id,
-                    &report,
-                    &provenance,
-                    &alerts,
-                )?,
-            ))
+            let recorded = beacon_db::status_reports::record(
+                conn,
+                &actor,
+                code.as_str(),
+                &report,
+                &provenance,
+                &alerts,
+            )?;
+            Ok((code, recorded))
         })
         .await?;
     let location = format!(

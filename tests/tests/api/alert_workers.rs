@@ -106,6 +106,7 @@ fn turn_red(conn: &mut DbConnection, programme_id: i64) {
         reported_by: None,
         reported_at: None,
         source: "beacon",
+        owners_only: false,
     };
     status_reports::record(
         conn,

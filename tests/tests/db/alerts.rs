@@ -130,7 +130,7 @@ both_backends!(fn overdue_reminders_come_once_per_period(db) {
     let mut conn = db.conn();
     let p = owned_programme(&mut conn, "esn");
     let last = beacon_db::now() - TimeDelta::days(40);
-    let provenance = status_reports::Provenance { reported_by: None, reported_at: Some(last), source: "beacon" };
+    let provenance = status_reports::Provenance { reported_by: None, reported_at: Some(last), source: "beacon", owners_only: false };
     status_reports::record(&mut conn, &actor(), p.id, &report(Rating::Amber), &provenance, &Policy::off()).unwrap();
     let quiet = owned_programme(&mut conn, "hob");
     report_with(&mut conn, quiet.id, Rating::Green, &Policy::off());

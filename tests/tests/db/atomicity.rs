@@ -30,6 +30,7 @@ fn try_report(db: &TestDb, programme_id: i64) -> bool {
         reported_by: None,
         reported_at: None,
         source: "beacon",
+        owners_only: false,
     };
     status_reports::record(
         &mut conn,

@@ -45,7 +45,7 @@ both_backends!(fn parallel_status_reports_all_land_with_their_audit_entries(db) 
                 barrier.wait();
                 let mut conn = db.conn();
                 let rating = if i % 2 == 0 { Rating::Red } else { Rating::Amber };
-                let provenance = status_reports::Provenance { reported_by: None, reported_at: None, source: "beacon" };
+                let provenance = status_reports::Provenance { reported_by: None, reported_at: None, source: "beacon", owners_only: false };
                 status_reports::record(&mut conn, &actor(), programme_id, &report(rating), &provenance, &beacon_db::alerts::Policy::off()).unwrap();
             });
         }

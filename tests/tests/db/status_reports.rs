@@ -56,6 +56,7 @@ both_backends!(fn a_backdated_report_joins_the_history_without_changing_the_rati
         reported_by: None,
         reported_at: Some(day("2017-09-30").and_hms_opt(0, 0, 0).unwrap()),
         source: "IPA Annual Report 2018",
+        owners_only: false,
     };
     let old = status_reports::record(&mut conn, &actor(), p.id, &report(Rating::Red), &provenance, &beacon_db::alerts::Policy::off()).unwrap();
     assert!(!old.turned_red);
@@ -67,7 +68,7 @@ both_backends!(fn a_backdated_report_joins_the_history_without_changing_the_rati
 
 both_backends!(fn a_report_on_an_unknown_programme_is_not_found(db) {
     let mut conn = db.conn();
-    let provenance = status_reports::Provenance { reported_by: None, reported_at: None, source: "beacon" };
+    let provenance = status_reports::Provenance { reported_by: None, reported_at: None, source: "beacon", owners_only: false };
     let error = status_reports::record(&mut conn, &actor(), 4242, &report(Rating::Red), &provenance, &beacon_db::alerts::Policy::off()).unwrap_err();
     assert!(matches!(error, beacon_db::DbError::NotFound { entity: "programme", .. }), "{error:?}");
     assert_eq!(rows(&mut conn, "audit_log"), 0);

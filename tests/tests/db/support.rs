@@ -107,6 +107,7 @@ pub fn report_with(
         reported_by: None,
         reported_at: None,
         source: "beacon",
+        owners_only: false,
     };
     status_reports::record(
         conn,
