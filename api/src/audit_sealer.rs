@@ -1,8 +1,10 @@
 //! Links new audit entries into the hash chain shortly after they commit, on a thread
-//! of its own inside `beacon serve`. Writers only insert their entry; chaining it in
-//! their own transaction would make each audited write wait for the one before it to
-//! reach the disk. Anything that reads the trail seals first, so readers never see the
-//! lag; several servers on one PostgreSQL take turns (see `beacon_db::audit::seal`).
+//! of its own inside `beacon serve`. On PostgreSQL writers only insert their entry;
+//! chaining it in their own transaction would make each audited write wait for the one
+//! before it to reach the disk. Anything that reads the trail seals first, so readers
+//! never see the lag; several servers on one PostgreSQL take turns (see
+//! `beacon_db::audit::seal`). On SQLite entries are linked as they are written, and
+//! the sealer finds nothing to do.
 
 use std::sync::mpsc;
 use std::time::Duration;

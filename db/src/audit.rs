@@ -48,13 +48,18 @@ struct NewAuditRow<'a> {
     entity_id: &'a str,
     before: Option<String>,
     after: Option<String>,
+    seq: Option<i64>,
+    prev_hash: Option<String>,
+    hash: Option<String>,
 }
 
 /// Appends one audit entry. Call it inside the write transaction of the change it
 /// describes. `before` is `None` for a creation, `after` for a removal.
 ///
-/// The entry is linked into the hash chain just after it commits, by [`seal`]: linking
-/// here would make every audited write wait for the one before it to reach the disk.
+/// On PostgreSQL the entry is linked into the hash chain just after it commits, by
+/// [`seal`]: linking here would make every audited write wait for the one before it to
+/// reach the disk. SQLite's write transaction already excludes every other writer, so
+/// there the entry is linked at once, for the cost of reading the head.
 pub fn record<B: Serialize, A: Serialize>(
     conn: &mut DbConnection,
     actor: &Actor,
@@ -64,7 +69,7 @@ pub fn record<B: Serialize, A: Serialize>(
     before: Option<&B>,
     after: Option<&A>,
 ) -> Result<(), DbError> {
-    let row = NewAuditRow {
+    let mut row = NewAuditRow {
         at: crate::now(),
         actor_id: actor.user_id,
         actor: &actor.label,
@@ -73,7 +78,28 @@ pub fn record<B: Serialize, A: Serialize>(
         entity_id,
         before: before.map(serde_json::to_string).transpose()?,
         after: after.map(serde_json::to_string).transpose()?,
+        seq: None,
+        prev_hash: None,
+        hash: None,
     };
+    if matches!(conn, DbConnection::Sqlite(_)) {
+        let (last_seq, last_hash) = head(conn)?;
+        let seq = last_seq + 1;
+        let entry = Entry {
+            seq,
+            at: row.at,
+            actor_id: row.actor_id,
+            actor: row.actor,
+            action: row.action,
+            entity: row.entity,
+            entity_id: row.entity_id,
+            before: row.before.as_deref(),
+            after: row.after.as_deref(),
+        };
+        row.hash = Some(entry.hash(&last_hash));
+        row.seq = Some(seq);
+        row.prev_hash = Some(last_hash);
+    }
     diesel::insert_into(audit_log::table)
         .values(&row)
         .execute(conn)?;

@@ -163,13 +163,9 @@ fn lock_with_latest(
     /// backend's select clause, need the query's concrete type.
     macro_rules! with_latest {
         ($filter:expr) => {
-            programmes::table.filter($filter).select((
-                ProgrammeRow::as_select(),
-                diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Timestamp>>(
-                    "(SELECT max(r.reported_at) FROM status_reports r \
-                     WHERE r.programme_id = programmes.id)",
-                ),
-            ))
+            programmes::table
+                .filter($filter)
+                .select((ProgrammeRow::as_select(), LatestReportAt))
         };
     }
     macro_rules! find {
@@ -192,6 +188,34 @@ fn lock_with_latest(
         ProgrammeKey::Id(id) => DbError::not_found("programme", id),
         ProgrammeKey::Code(code) => DbError::not_found("programme", code),
     })
+}
+
+/// When a programme's latest report was made, as a column of a query on programmes: a
+/// correlated subquery, which Diesel's query builder cannot write. Unlike `dsl::sql`,
+/// its text is fixed, so the statement is prepared once per connection and reused.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
+struct LatestReportAt;
+
+impl diesel::expression::Expression for LatestReportAt {
+    type SqlType = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>;
+}
+
+impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for LatestReportAt {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.push_sql(
+            "(SELECT max(r.reported_at) FROM status_reports r WHERE r.programme_id = programmes.id)",
+        );
+        Ok(())
+    }
+}
+
+impl diesel::expression::AppearsOnTable<programmes::table> for LatestReportAt {}
+impl diesel::expression::SelectableExpression<programmes::table> for LatestReportAt {}
+impl<GroupBy> diesel::expression::ValidGrouping<GroupBy> for LatestReportAt {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
 }
 
 /// A programme's reports, newest first.

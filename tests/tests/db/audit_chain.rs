@@ -18,11 +18,8 @@ fn five_changes(conn: &mut beacon_db::DbConnection) {
     programme(conn, "esn");
     report_now(conn, p.id, Rating::Green);
     assert_eq!(audit::count(conn).unwrap(), 5);
-    assert_eq!(
-        audit::seal(conn).unwrap(),
-        5,
-        "each entry is linked once it has committed"
-    );
+    // As the server's sealer does (on SQLite each entry is linked as it is written).
+    audit::seal(conn).unwrap();
 }
 
 both_backends!(fn an_untouched_trail_verifies_and_reports_its_head(db) {
@@ -95,15 +92,21 @@ both_backends!(fn an_entry_taken_out_of_the_chain_is_reported(db) {
     assert_eq!(check.checked, 4, "the chain before it is whole");
 });
 
-both_backends!(fn entries_join_the_chain_when_sealed_in_the_order_they_were_written(db) {
+both_backends!(fn entries_join_the_chain_in_the_order_they_were_written(db) {
     let mut conn = db.conn();
     let p = programme(&mut conn, "pnd-transformation");
-    assert_eq!(audit::seal(&mut conn).unwrap(), 1);
+    audit::seal(&mut conn).unwrap();
     report_now(&mut conn, p.id, Rating::Amber);
     report_now(&mut conn, p.id, Rating::Red);
-    let pending = audit::latest(&mut conn, 2).unwrap();
-    assert!(pending.iter().all(|e| e.seq.is_none() && e.hash.is_none()), "{pending:?}");
-    assert_eq!(audit::seal(&mut conn).unwrap(), 2);
+    let written = audit::latest(&mut conn, 2).unwrap();
+    if db.is_postgres() {
+        // Linked after commit, so writers do not queue behind each other's commit.
+        assert!(written.iter().all(|e| e.seq.is_none() && e.hash.is_none()), "{written:?}");
+        assert_eq!(audit::seal(&mut conn).unwrap(), 2);
+    } else {
+        // SQLite has one writer at a time anyway: linked as written.
+        assert!(written.iter().all(|e| e.seq.is_some() && e.hash.is_some()), "{written:?}");
+    }
     assert_eq!(audit::seal(&mut conn).unwrap(), 0, "nothing is linked twice");
     let linked = audit::latest(&mut conn, 3).unwrap();
     let seqs: Vec<_> = linked.iter().map(|e| e.seq).collect();
