@@ -221,17 +221,12 @@ fn queue(
             created_at: now,
         })
         .collect();
-    let mut added = 0;
-    // One statement per row: SQLite's ON CONFLICT with a multi-row insert is not
-    // something Diesel builds for both backends alike.
-    for row in &rows {
-        let insert = diesel::insert_into(alerts::table)
-            .values(row)
-            .on_conflict(alerts::unique_key)
-            .do_nothing();
-        added += on_backend!(conn, |c| insert.execute(c))?;
-    }
-    Ok(added)
+    // One statement for every recipient: it runs inside the report's transaction.
+    let insert = diesel::insert_into(alerts::table)
+        .values(&rows)
+        .on_conflict(alerts::unique_key)
+        .do_nothing();
+    Ok(on_backend!(conn, |c| insert.execute(c))?)
 }
 
 /// Called inside a status report's transaction, when the report is the programme's
