@@ -4,13 +4,14 @@
 //! one PostgreSQL database (see `beacon_db::alerts` for why none sends an alert twice).
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use beacon_db::{DbError, Pool};
 use chrono::TimeDelta;
 
 use crate::config::AlertSettings;
+use crate::in_flight::InFlight;
 use crate::mail::Mailer;
 
 /// Messages one worker has in flight at once; the SMTP pool keeps as many connections.
@@ -20,12 +21,18 @@ pub const SENDERS: usize = 4;
 /// days apart; the unique key makes a sweep by several workers harmless.
 const REMINDER_SWEEP: Duration = Duration::from_secs(15 * 60);
 
+/// The longest a worker inside the server holds back while requests are queueing:
+/// alerts follow a burst of reports by seconds, and still go out while it lasts.
+const HOLD_BACK: Duration = Duration::from_secs(5);
+
 pub struct Worker {
     pool: Pool,
     mailer: Mailer,
     settings: AlertSettings,
     /// Names this worker's claims: host, process and a random part.
     id: String,
+    /// The server's requests in hand, for a worker inside `beacon serve`.
+    requests: Option<Arc<InFlight>>,
 }
 
 /// Where .eml files go by default: `alerts/` beside the SQLite file, or in the working
@@ -58,7 +65,31 @@ impl Worker {
             mailer,
             settings,
             id,
+            requests: None,
         })
+    }
+
+    /// Makes the worker hold back while the server's requests are queueing for the
+    /// CPU (up to [`HOLD_BACK`] at a time): a burst of status reports is served first,
+    /// and its alerts follow it.
+    pub fn yielding_to(mut self, requests: Arc<InFlight>) -> Self {
+        self.requests = Some(requests);
+        self
+    }
+
+    /// Waits while requests are queueing, up to [`HOLD_BACK`]; false when told to stop.
+    fn hold_back(&self, stop: &mpsc::Receiver<()>) -> bool {
+        let Some(requests) = &self.requests else {
+            return true;
+        };
+        let until = Instant::now() + HOLD_BACK;
+        while requests.queueing() && Instant::now() < until {
+            match stop.recv_timeout(Duration::from_millis(20)) {
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => return false,
+            }
+        }
+        true
     }
 
     pub fn id(&self) -> &str {
@@ -214,6 +245,9 @@ impl Worker {
                     Err(error) => tracing::error!(%error, "cannot sweep for overdue reports"),
                 }
                 next_sweep = Instant::now() + REMINDER_SWEEP;
+            }
+            if !self.hold_back(&stop) {
+                break;
             }
             let busy = match self.deliver_batch() {
                 Ok(settled) => settled > 0,

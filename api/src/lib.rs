@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod csv_export;
 pub mod database;
+pub mod in_flight;
 pub mod mail;
 pub mod owners;
 pub mod pagination;
