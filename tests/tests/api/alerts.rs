@@ -427,3 +427,37 @@ fn with_no_smtp_server_alerts_are_written_as_eml_files() {
     assert_eq!(mail.header("subject"), "[RED] Files <programme> is now Red");
     assert!(mail.html.contains("Files &lt;programme&gt;"));
 }
+
+/// The worker in the server holds back while requests queue, but not for ever: under
+/// load that never eases, a Red report's alerts still go out within seconds.
+#[test]
+fn a_busy_server_still_sends_alerts_within_seconds() {
+    let smtp = SmtpServer::start();
+    let app = with_smtp(TestDb::sqlite(), smtp.url(), 5);
+    let (token, _) = owned_programme(&app, "busy-next", NAME);
+    app.user("viewer@beacon.police.uk", "viewer");
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let messages = std::thread::scope(|scope| {
+        // More requests in hand than any machine here has cores, until the mail is in:
+        // sign-ins, which wait their turn for the password hasher.
+        for _ in 0..12 {
+            scope.spawn(|| {
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    app.token("viewer@beacon.police.uk", beacon_tests::app::PASSWORD);
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        let started = Instant::now();
+        report(&app, &token, "busy-next", "red", "Under load.");
+        let messages = smtp.wait_for(2, Duration::from_secs(20));
+        let waited = started.elapsed();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(
+            waited < Duration::from_secs(15),
+            "the alerts took {waited:?}"
+        );
+        messages
+    });
+    assert_eq!(messages.len(), 2);
+}
