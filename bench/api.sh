@@ -6,6 +6,7 @@
 #   DURATION=5 bash bench/api.sh   # shorter runs per endpoint
 #   BACKENDS=postgres bash bench/api.sh
 #   ONLY=alerts bash bench/api.sh  # only the status reports with alerts off and on
+#   BEACON_BIN=/path/to/beacon bash bench/api.sh  # another build, to compare two on one day
 #
 # Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth) like the tests, and wrk
 # (installed from Debian's packages if missing). Traffic goes to 127.0.0.1 only.
@@ -28,8 +29,8 @@ cleanup() {
 trap cleanup EXIT
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --locked -p beacon-api >&2
-beacon=target/release/beacon
+if [ -z "${BEACON_BIN:-}" ]; then cargo build --release --locked -p beacon-api >&2; fi
+beacon=${BEACON_BIN:-target/release/beacon}
 secret=benchmark-secret-that-is-at-least-32-bytes-long
 admin_password="benchmark admin password"
 
