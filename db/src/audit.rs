@@ -53,6 +53,22 @@ struct NewAuditRow<'a> {
     hash: Option<String>,
 }
 
+impl NewAuditRow<'_> {
+    fn chain_entry(&self, seq: i64) -> Entry<'_> {
+        Entry {
+            seq,
+            at: self.at,
+            actor_id: self.actor_id,
+            actor: self.actor,
+            action: self.action,
+            entity: self.entity,
+            entity_id: self.entity_id,
+            before: self.before.as_deref(),
+            after: self.after.as_deref(),
+        }
+    }
+}
+
 /// Appends one audit entry. Call it inside the write transaction of the change it
 /// describes. `before` is `None` for a creation, `after` for a removal.
 ///
@@ -85,18 +101,7 @@ pub fn record<B: Serialize, A: Serialize>(
     if matches!(conn, DbConnection::Sqlite(_)) {
         let (last_seq, last_hash) = head(conn)?;
         let seq = last_seq + 1;
-        let entry = Entry {
-            seq,
-            at: row.at,
-            actor_id: row.actor_id,
-            actor: row.actor,
-            action: row.action,
-            entity: row.entity,
-            entity_id: row.entity_id,
-            before: row.before.as_deref(),
-            after: row.after.as_deref(),
-        };
-        row.hash = Some(entry.hash(&last_hash));
+        row.hash = Some(row.chain_entry(seq).hash(&last_hash));
         row.seq = Some(seq);
         row.prev_hash = Some(last_hash);
     }

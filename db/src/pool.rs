@@ -56,9 +56,7 @@ impl PoolOptions {
             connection_timeout: Duration::from_secs(10),
         }
     }
-}
 
-impl PoolOptions {
     /// For work beside the requests (the alert worker, the audit sealer): a pool of its
     /// own, so that a request never waits for a connection the background work holds.
     pub fn background() -> Self {
