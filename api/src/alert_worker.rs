@@ -238,6 +238,10 @@ impl Worker {
         tracing::info!(worker = %self.id, via = %self.mailer.describe(), "alert worker started");
         let mut next_sweep = Instant::now();
         loop {
+            // A sweep writes too: it waits for a burst of requests like the deliveries.
+            if !self.hold_back(&stop) {
+                break;
+            }
             if Instant::now() >= next_sweep {
                 match self.sweep_reminders() {
                     Ok(0) => {}
@@ -245,9 +249,6 @@ impl Worker {
                     Err(error) => tracing::error!(%error, "cannot sweep for overdue reports"),
                 }
                 next_sweep = Instant::now() + REMINDER_SWEEP;
-            }
-            if !self.hold_back(&stop) {
-                break;
             }
             let busy = match self.deliver_batch() {
                 Ok(settled) => settled > 0,

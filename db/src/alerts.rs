@@ -16,7 +16,7 @@ use crate::connection::{DbConnection, on_backend, write_transaction};
 use crate::error::DbError;
 use crate::models::{AlertRow, LedgerRow, ProgrammeRow, StatusReportRow};
 use crate::query::{LimitLiteral, in_ids};
-use crate::schema::{alerts, programme_owners, programmes, status_reports, users};
+use crate::schema::{alerts, programme_owners, programmes, users};
 
 /// What happened, as stored in `alerts.kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,34 +149,6 @@ impl AlertRow {
     }
 }
 
-/// Who hears of an event on a programme: its active owners, then (unless `owners_only`)
-/// the policy's extra recipients; each address once, whatever its case.
-fn recipients(
-    conn: &mut DbConnection,
-    policy: &Policy,
-    programme_id: i64,
-    owners_only: bool,
-) -> Result<Vec<String>, DbError> {
-    let owners: Vec<String> = programme_owners::table
-        .inner_join(users::table)
-        .filter(programme_owners::programme_id.eq(programme_id))
-        .filter(users::active.eq(true))
-        .order(users::id.asc())
-        .select(users::email)
-        .load(conn)?;
-    let extra = if owners_only {
-        &[][..]
-    } else {
-        &policy.extra_recipients[..]
-    };
-    let mut seen = std::collections::HashSet::new();
-    Ok(owners
-        .into_iter()
-        .chain(extra.iter().cloned())
-        .filter(|address| seen.insert(address.to_lowercase()))
-        .collect())
-}
-
 #[derive(Insertable)]
 #[diesel(table_name = alerts, treat_none_as_default_value = false)]
 struct NewAlert<'a> {
@@ -191,42 +163,93 @@ struct NewAlert<'a> {
     created_at: NaiveDateTime,
 }
 
-/// Writes one alert per recipient for the event `event` (a key naming it, unique among
-/// events of this kind); an alert already written for the same event and recipient is
-/// left alone. Returns how many were new.
+/// Who hears of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    /// The programme's active owners, then the policy's extra recipients.
+    Everyone,
+    /// The programme's active owners alone (reminders to report).
+    OwnersOnly,
+}
+
+/// Writes one alert per recipient of the event `event` (a key naming it, unique among
+/// events of this kind) on a programme: its active owners, then, for `Audience::Everyone`,
+/// the policy's extra recipients. The key is the event and the lowercased address, so an
+/// alert already written for the same event and recipient is left alone, and an extra
+/// recipient who is also an owner hears once. Returns how many alerts were new.
 fn queue(
     conn: &mut DbConnection,
+    policy: &Policy,
+    audience: Audience,
     kind: Kind,
     event: &str,
     programme_id: i64,
-    recipients: &[String],
     details: &Details,
 ) -> Result<usize, DbError> {
-    if recipients.is_empty() {
-        return Ok(0);
-    }
+    use diesel::sql_types::{BigInt, Integer, Text, Timestamp};
+
     let details = serde_json::to_string(details)?;
     let now = crate::now();
-    let rows: Vec<NewAlert<'_>> = recipients
-        .iter()
-        .map(|recipient| NewAlert {
-            unique_key: format!("{}:{event}:{}", kind.as_str(), recipient.to_lowercase()),
-            kind: kind.as_str(),
-            programme_id,
-            recipient,
-            details: &details,
-            status: PENDING,
-            attempts: 0,
-            next_attempt_at: now,
-            created_at: now,
-        })
-        .collect();
-    // One statement for every recipient: it runs inside the report's transaction.
+    let key_prefix = format!("{}:{event}:", kind.as_str());
+    // The owners' alerts in one fixed statement, kept prepared: it runs inside the
+    // report's transaction, where every round trip holds the programme's lock (and on
+    // SQLite the one write lock). Owners' emails are stored lowercased.
+    let owners = programme_owners::table
+        .inner_join(users::table)
+        .filter(programme_owners::programme_id.eq(programme_id))
+        .filter(users::active.eq(true))
+        .order(users::id.asc())
+        .select((
+            key_prefix.as_str().into_sql::<Text>().concat(users::email),
+            kind.as_str().into_sql::<Text>(),
+            programme_id.into_sql::<BigInt>(),
+            users::email,
+            details.as_str().into_sql::<Text>(),
+            PENDING.into_sql::<Text>(),
+            0.into_sql::<Integer>(),
+            now.into_sql::<Timestamp>(),
+            now.into_sql::<Timestamp>(),
+        ));
     let insert = diesel::insert_into(alerts::table)
-        .values(&rows)
+        .values(owners)
+        .into_columns((
+            alerts::unique_key,
+            alerts::kind,
+            alerts::programme_id,
+            alerts::recipient,
+            alerts::details,
+            alerts::status,
+            alerts::attempts,
+            alerts::next_attempt_at,
+            alerts::created_at,
+        ))
         .on_conflict(alerts::unique_key)
         .do_nothing();
-    Ok(on_backend!(conn, |c| insert.execute(c))?)
+    let mut written = on_backend!(conn, |c| insert.execute(c))?;
+
+    if audience == Audience::Everyone && !policy.extra_recipients.is_empty() {
+        let rows: Vec<NewAlert<'_>> = policy
+            .extra_recipients
+            .iter()
+            .map(|recipient| NewAlert {
+                unique_key: format!("{key_prefix}{}", recipient.to_lowercase()),
+                kind: kind.as_str(),
+                programme_id,
+                recipient,
+                details: &details,
+                status: PENDING,
+                attempts: 0,
+                next_attempt_at: now,
+                created_at: now,
+            })
+            .collect();
+        let insert = diesel::insert_into(alerts::table)
+            .values(&rows)
+            .on_conflict(alerts::unique_key)
+            .do_nothing();
+        written += on_backend!(conn, |c| insert.execute(c))?;
+    }
+    Ok(written)
 }
 
 /// Called inside a status report's transaction, when the report is the programme's
@@ -250,7 +273,6 @@ pub(crate) fn on_status_report(
     } else {
         return Ok(0);
     };
-    let to = recipients(conn, policy, programme.id, false)?;
     let details = Details {
         previous_rating: previous.map(|r| r.as_str().to_string()),
         rating: Some(report.rating.clone()),
@@ -262,10 +284,11 @@ pub(crate) fn on_status_report(
     };
     queue(
         conn,
+        policy,
+        Audience::Everyone,
         kind,
         &format!("status_report:{}", report.id),
         programme.id,
-        &to,
         &details,
     )
 }
@@ -288,7 +311,6 @@ pub(crate) fn on_ledger_entry(
         return Ok(0);
     }
     let programme = crate::programmes::get_by_id(conn, entry.programme_id)?;
-    let to = recipients(conn, policy, programme.id, false)?;
     let details = Details {
         ledger_kind: Some(entry.kind.clone()),
         amount_pence: Some(entry.amount_pence),
@@ -302,10 +324,11 @@ pub(crate) fn on_ledger_entry(
     };
     queue(
         conn,
+        policy,
+        Audience::Everyone,
         Kind::FundingReduced,
         &format!("ledger_entry:{}", entry.id),
         programme.id,
-        &to,
         &details,
     )
 }
@@ -326,32 +349,32 @@ pub fn queue_overdue_reminders(
         return Ok(0);
     }
     let cadence = TimeDelta::days(cadence_days);
-    // Only programmes someone owns can remind anyone.
-    let owned: Vec<i64> = programme_owners::table
-        .select(programme_owners::programme_id)
-        .distinct()
+    // One read finds the open programmes someone owns, each with its last report: only
+    // they can remind anyone.
+    let owned = programme_owners::table
+        .filter(programme_owners::programme_id.eq(programmes::id))
+        .select(programme_owners::programme_id);
+    let candidates: Vec<(ProgrammeRow, Option<NaiveDateTime>)> = programmes::table
+        .filter(programmes::stage.ne(beacon_core::Stage::Closed.as_str()))
+        .filter(diesel::dsl::exists(owned))
+        .order(programmes::id.asc())
+        .select((
+            ProgrammeRow::as_select(),
+            crate::status_reports::LatestReportAt,
+        ))
         .load(conn)?;
-    let mut written = 0;
-    for chunk in owned.chunks(200) {
-        let candidates: Vec<ProgrammeRow> = programmes::table
-            .filter(in_ids(programmes::id, chunk))
-            .filter(programmes::stage.ne(beacon_core::Stage::Closed.as_str()))
-            .select(ProgrammeRow::as_select())
-            .load(conn)?;
-        for programme in candidates {
-            let last: Option<NaiveDateTime> = status_reports::table
-                .filter(status_reports::programme_id.eq(programme.id))
-                .select(diesel::dsl::max(status_reports::reported_at))
-                .get_result(conn)?;
+    let overdue: Vec<(ProgrammeRow, String, Details)> = candidates
+        .into_iter()
+        .filter_map(|(programme, last)| {
             let since = last.unwrap_or(programme.created_at);
             if now - since <= cadence {
-                continue;
+                return None;
             }
             // The start of the current lapsed period: a programme that stays silent is
             // reminded once each cadence, not once ever and not on every sweep.
             let periods = (now - since).num_seconds() / cadence.num_seconds().max(1);
             let due = since + cadence * i32::try_from(periods).unwrap_or(i32::MAX);
-            let to = recipients(conn, policy, programme.id, true)?;
+            let event = format!("programme:{}:due:{}", programme.id, due.date());
             let details = Details {
                 last_report_at: last,
                 due_on: Some(due.date()),
@@ -359,19 +382,29 @@ pub fn queue_overdue_reminders(
                 at: Some(now),
                 ..Details::for_programme(&programme)
             };
-            // A write transaction per programme, so a sweep over many programmes
-            // never holds SQLite's write lock for long.
-            written += write_transaction(conn, |conn| {
-                queue(
+            Some((programme, event, details))
+        })
+        .collect();
+    let mut written = 0;
+    // A write transaction per 50 programmes: a sweep over a large portfolio (each
+    // reminder already written is a no-op) neither holds SQLite's write lock for long nor
+    // takes it once per programme.
+    for chunk in overdue.chunks(50) {
+        written += write_transaction(conn, |conn| {
+            let mut written = 0;
+            for (programme, event, details) in chunk {
+                written += queue(
                     conn,
+                    policy,
+                    Audience::OwnersOnly,
                     Kind::ReportOverdue,
-                    &format!("programme:{}:due:{}", programme.id, due.date()),
+                    event,
                     programme.id,
-                    &to,
-                    &details,
-                )
-            })?;
-        }
+                    details,
+                )?;
+            }
+            Ok::<_, DbError>(written)
+        })?;
     }
     Ok(written)
 }

@@ -194,7 +194,7 @@ fn lock_with_latest(
 /// correlated subquery, which Diesel's query builder cannot write. Unlike `dsl::sql`,
 /// its text is fixed, so the statement is prepared once per connection and reused.
 #[derive(Debug, Clone, Copy, diesel::query_builder::QueryId)]
-struct LatestReportAt;
+pub(crate) struct LatestReportAt;
 
 impl diesel::expression::Expression for LatestReportAt {
     type SqlType = diesel::sql_types::Nullable<diesel::sql_types::Timestamp>;

@@ -149,6 +149,32 @@ both_backends!(fn overdue_reminders_come_once_per_period(db) {
     assert_eq!(alerts::queue_overdue_reminders(&mut conn, &policy, beacon_db::now(), 35).unwrap(), 0);
 });
 
+both_backends!(fn a_sweep_reminds_every_silent_open_owned_programme_and_no_other(db) {
+    let mut conn = db.conn();
+    // More programmes than one of the sweep's write transactions takes.
+    let silent: Vec<_> = (0..120).map(|n| owned_programme(&mut conn, &format!("silent-{n:03}"))).collect();
+    let closed = owned_programme(&mut conn, "closed");
+    let mut input = programme_input("closed");
+    input.stage = beacon_core::Stage::Closed;
+    programmes::update(&mut conn, &actor(), "closed", &input, None).unwrap();
+    programme(&mut conn, "unowned");
+    let recent = owned_programme(&mut conn, "recent");
+    let later = beacon_db::now() + TimeDelta::days(40);
+    let provenance = status_reports::Provenance { reported_by: None, reported_at: Some(later - TimeDelta::days(1)), source: "beacon", owners_only: false };
+    status_reports::record(&mut conn, &actor(), recent.id, &report(Rating::Green), &provenance, &Policy::off()).unwrap();
+
+    assert_eq!(alerts::queue_overdue_reminders(&mut conn, &on(), later, 35).unwrap(), 240);
+    let reminded: std::collections::BTreeSet<String> = alerts::page(&mut conn, &alerts::Filter::default(), None, 1000)
+        .unwrap()
+        .into_iter()
+        .map(|a| a.details().unwrap().programme_code)
+        .collect();
+    let expected: std::collections::BTreeSet<String> = silent.iter().map(|p| p.code.clone()).collect();
+    assert_eq!(reminded, expected, "neither the closed, the unowned nor the recently reported programme");
+    assert!(!reminded.contains(&closed.code));
+    assert_eq!(alerts::queue_overdue_reminders(&mut conn, &on(), later, 35).unwrap(), 0, "a second sweep writes nothing");
+});
+
 both_backends!(fn claims_are_exclusive_until_the_lease_ends(db) {
     let mut conn = db.conn();
     for code in ["a1", "a2", "a3"] {
