@@ -4,7 +4,7 @@
 //! one PostgreSQL database (see `beacon_db::alerts` for why none sends an alert twice).
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use beacon_db::{DbError, Pool};
@@ -12,7 +12,8 @@ use chrono::TimeDelta;
 
 use crate::config::AlertSettings;
 use crate::in_flight::InFlight;
-use crate::mail::Mailer;
+use crate::mail::{MailError, Mailer};
+use beacon_db::alerts::Outcome;
 
 /// Messages one worker has in flight at once; the SMTP pool keeps as many connections.
 pub const SENDERS: usize = 4;
@@ -102,11 +103,12 @@ impl Worker {
 
     /// Claims one batch and delivers it; returns how many alerts it settled.
     ///
-    /// Up to [`SENDERS`] messages are in flight at once, each on its own pooled SMTP
+    /// The batch goes out [`SENDERS`] messages at a time, each on its own pooled SMTP
     /// connection: a send waits on the network (a round trip per SMTP command), not on
-    /// this machine. Each sender records its message's outcome the moment it is known,
-    /// so at most one accepted-but-unrecorded message per sender is at stake if the
-    /// process dies.
+    /// this machine. The outcomes of each group are recorded together the moment the
+    /// group is done, in one write (on SQLite every write takes the one write lock that
+    /// status reports wait for), so at most one accepted-but-unrecorded message per
+    /// sender is at stake if the process dies.
     pub fn deliver_batch(&self) -> Result<usize, DbError> {
         let lease = TimeDelta::from_std(self.settings.lease).unwrap_or(TimeDelta::seconds(120));
         // Send only with time left on the lease for the send to finish: past it,
@@ -122,91 +124,92 @@ impl Worker {
                 self.settings.batch,
             )?
         };
-        if claimed.is_empty() {
-            return Ok(0);
-        }
-        let queue = Mutex::new(claimed.into_iter());
-        let results: Vec<Result<usize, DbError>> = std::thread::scope(|scope| {
-            let senders: Vec<_> = (0..SENDERS)
-                .map(|_| scope.spawn(|| self.send_from(&queue, margin)))
-                .collect();
-            senders
-                .into_iter()
-                .map(|sender| sender.join().unwrap_or(Ok(0)))
-                .collect()
-        });
         let mut settled = 0;
-        for result in results {
-            settled += result?;
+        for (done, group) in claimed.chunks(SENDERS).enumerate() {
+            let nearly_over = group.iter().any(|alert| {
+                alert
+                    .lease_until
+                    .is_none_or(|until| beacon_db::now() + margin > until)
+            });
+            if nearly_over {
+                tracing::warn!(
+                    worker = %self.id,
+                    alerts = claimed.len() - done * SENDERS,
+                    "lease nearly over: leaving the rest of the batch for the next claim"
+                );
+                break;
+            }
+            let outcomes: Vec<Result<String, MailError>> = if self.mailer.waits_on_network() {
+                std::thread::scope(|scope| {
+                    let sends: Vec<_> = group
+                        .iter()
+                        .map(|alert| scope.spawn(|| self.mailer.send(alert)))
+                        .collect();
+                    sends
+                        .into_iter()
+                        .map(|send| {
+                            send.join().unwrap_or_else(|_| {
+                                Err(MailError::Message("sending it panicked".to_string()))
+                            })
+                        })
+                        .collect()
+                })
+            } else {
+                group.iter().map(|alert| self.mailer.send(alert)).collect()
+            };
+            let mut conn = self.pool.get()?;
+            settled += self.record(&mut conn, group, &outcomes)?;
         }
         Ok(settled)
     }
 
-    /// One sender: takes alerts from the batch until it is empty or the lease runs low,
-    /// sending each and recording its outcome at once.
-    fn send_from(
+    /// Records a group's outcomes in one write: sent, due again after a backoff, or
+    /// failed for good. Returns how many the worker still held.
+    fn record(
         &self,
-        queue: &Mutex<std::vec::IntoIter<beacon_db::models::AlertRow>>,
-        margin: TimeDelta,
+        conn: &mut beacon_db::DbConnection,
+        group: &[beacon_db::models::AlertRow],
+        outcomes: &[Result<String, MailError>],
     ) -> Result<usize, DbError> {
-        let mut settled = 0;
-        loop {
-            let next = queue.lock().ok().and_then(|mut q| q.next());
-            let Some(alert) = next else {
-                return Ok(settled);
+        let errors: Vec<String> = outcomes
+            .iter()
+            .map(|outcome| {
+                outcome
+                    .as_ref()
+                    .err()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            })
+            .collect();
+        let mut settled = Vec::with_capacity(group.len());
+        for ((alert, outcome), error) in group.iter().zip(outcomes).zip(&errors) {
+            let recorded = match outcome {
+                Ok(message_id) => Outcome::Sent { message_id },
+                Err(_) => {
+                    let attempts = u32::try_from(alert.attempts).unwrap_or(u32::MAX);
+                    let retry_at = (attempts < self.settings.max_attempts)
+                        .then(|| beacon_db::now() + self.backoff(attempts));
+                    if retry_at.is_none() {
+                        tracing::error!(worker = %self.id, alert = alert.id, to = %alert.recipient, attempts, %error, "alert failed for good");
+                    } else {
+                        tracing::warn!(worker = %self.id, alert = alert.id, attempts, %error, "alert not delivered; will retry");
+                    }
+                    Outcome::Failed { error, retry_at }
+                }
             };
-            if alert
-                .lease_until
-                .is_none_or(|until| beacon_db::now() + margin > until)
-            {
+            settled.push((alert.id, recorded));
+        }
+        let held = beacon_db::alerts::record_outcomes(conn, &self.id, &settled)?;
+        for ((id, _), held) in settled.iter().zip(&held) {
+            if !held {
                 tracing::warn!(
                     worker = %self.id,
-                    alert = alert.id,
-                    "lease nearly over: leaving the rest of the batch for the next claim"
-                );
-                return Ok(settled);
-            }
-            let outcome = self.mailer.send(&alert);
-            let mut conn = self.pool.get()?;
-            if self.record(&mut conn, &alert, outcome)? {
-                settled += 1;
-            } else {
-                tracing::warn!(
-                    worker = %self.id,
-                    alert = alert.id,
+                    alert = id,
                     "the alert's lease ended before its outcome was recorded; another worker holds it"
                 );
             }
         }
-    }
-
-    /// Records one send's outcome: sent, due again after a backoff, or failed for good.
-    fn record(
-        &self,
-        conn: &mut beacon_db::DbConnection,
-        alert: &beacon_db::models::AlertRow,
-        outcome: Result<String, crate::mail::MailError>,
-    ) -> Result<bool, DbError> {
-        match outcome {
-            Ok(message_id) => beacon_db::alerts::mark_sent(conn, alert.id, &self.id, &message_id),
-            Err(error) => {
-                let attempts = u32::try_from(alert.attempts).unwrap_or(u32::MAX);
-                let retry_at = (attempts < self.settings.max_attempts)
-                    .then(|| beacon_db::now() + self.backoff(attempts));
-                if retry_at.is_none() {
-                    tracing::error!(worker = %self.id, alert = alert.id, to = %alert.recipient, attempts, %error, "alert failed for good");
-                } else {
-                    tracing::warn!(worker = %self.id, alert = alert.id, attempts, %error, "alert not delivered; will retry");
-                }
-                beacon_db::alerts::mark_failed(
-                    conn,
-                    alert.id,
-                    &self.id,
-                    &error.to_string(),
-                    retry_at,
-                )
-            }
-        }
+        Ok(held.iter().filter(|held| **held).count())
     }
 
     /// The delay before the next try after `attempts` failures: doubling from the base,

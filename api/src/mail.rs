@@ -111,6 +111,12 @@ impl Mailer {
         &self.description
     }
 
+    /// Whether a send waits on the network, so that several at once go faster. Files
+    /// written at once into one folder only contend for the folder's lock.
+    pub fn waits_on_network(&self) -> bool {
+        matches!(self.transport, Transport::Smtp(_))
+    }
+
     /// The Message-ID an alert is sent with: the same on every attempt, so a receiving
     /// system can tell a repeat delivery (see the README's exactly-once window).
     pub fn message_id(&self, alert: &AlertRow) -> String {

@@ -411,7 +411,7 @@ pub fn queue_overdue_reminders(
 
 /// Claims up to `batch` due alerts for `worker` until `now + lease`, counting the
 /// attempt. A claimed alert is not due again until the lease ends; the worker records
-/// its outcome with [`mark_sent`] or [`mark_failed`] before then.
+/// its outcome with [`record_outcomes`] before then.
 pub fn claim(
     conn: &mut DbConnection,
     worker: &str,
@@ -466,32 +466,80 @@ pub fn claim(
     })
 }
 
-/// Records that `worker` delivered the alert. False when the worker no longer held it
-/// (its lease ended and another worker claimed it): the caller logs that.
+/// What became of one claimed alert.
+#[derive(Debug, Clone, Copy)]
+pub enum Outcome<'a> {
+    /// Delivered, under this Message-ID.
+    Sent { message_id: &'a str },
+    /// Not delivered: due again at `retry_at`, or failed for good when `None` (out of
+    /// attempts).
+    Failed {
+        error: &'a str,
+        retry_at: Option<NaiveDateTime>,
+    },
+}
+
+/// Records what became of alerts `worker` claimed, in one write: a worker settles the
+/// messages it sent together at once rather than taking the write lock per message.
+/// For each, false when the worker no longer held it (its lease ended and another
+/// worker claimed it): the caller logs that.
+pub fn record_outcomes(
+    conn: &mut DbConnection,
+    worker: &str,
+    outcomes: &[(i64, Outcome<'_>)],
+) -> Result<Vec<bool>, DbError> {
+    write_transaction(conn, |conn| {
+        relaxed_commit(conn)?;
+        let now = crate::now();
+        outcomes
+            .iter()
+            .map(|(id, outcome)| {
+                let held = alerts::table
+                    .find(*id)
+                    .filter(alerts::status.eq(PENDING))
+                    .filter(alerts::claimed_by.eq(worker));
+                let changed = match *outcome {
+                    Outcome::Sent { message_id } => diesel::update(held)
+                        .set((
+                            alerts::status.eq(SENT),
+                            alerts::sent_at.eq(Some(now)),
+                            alerts::message_id.eq(Some(message_id)),
+                            alerts::lease_until.eq(None::<NaiveDateTime>),
+                        ))
+                        .execute(conn)?,
+                    Outcome::Failed { error, retry_at } => {
+                        let (status, next) = match retry_at {
+                            Some(at) => (PENDING, at),
+                            None => (FAILED, now),
+                        };
+                        diesel::update(held)
+                            .set((
+                                alerts::status.eq(status),
+                                alerts::next_attempt_at.eq(next),
+                                alerts::last_error.eq(Some(error)),
+                                alerts::lease_until.eq(None::<NaiveDateTime>),
+                            ))
+                            .execute(conn)?
+                    }
+                };
+                Ok(changed == 1)
+            })
+            .collect()
+    })
+}
+
+/// Records that `worker` delivered the alert; see [`record_outcomes`].
 pub fn mark_sent(
     conn: &mut DbConnection,
     id: i64,
     worker: &str,
     message_id: &str,
 ) -> Result<bool, DbError> {
-    write_transaction(conn, |conn| {
-        relaxed_commit(conn)?;
-        let changed = diesel::update(alerts::table.find(id))
-            .filter(alerts::status.eq(PENDING))
-            .filter(alerts::claimed_by.eq(worker))
-            .set((
-                alerts::status.eq(SENT),
-                alerts::sent_at.eq(Some(crate::now())),
-                alerts::message_id.eq(Some(message_id)),
-                alerts::lease_until.eq(None::<NaiveDateTime>),
-            ))
-            .execute(conn)?;
-        Ok(changed == 1)
-    })
+    let held = record_outcomes(conn, worker, &[(id, Outcome::Sent { message_id })])?;
+    Ok(held.contains(&true))
 }
 
-/// Records a failed attempt: due again at `retry_at`, or failed for good when `None`
-/// (out of attempts). False when the worker no longer held the alert.
+/// Records a failed attempt; see [`record_outcomes`].
 pub fn mark_failed(
     conn: &mut DbConnection,
     id: i64,
@@ -499,24 +547,8 @@ pub fn mark_failed(
     error: &str,
     retry_at: Option<NaiveDateTime>,
 ) -> Result<bool, DbError> {
-    let (status, next) = match retry_at {
-        Some(at) => (PENDING, at),
-        None => (FAILED, crate::now()),
-    };
-    write_transaction(conn, |conn| {
-        relaxed_commit(conn)?;
-        let changed = diesel::update(alerts::table.find(id))
-            .filter(alerts::status.eq(PENDING))
-            .filter(alerts::claimed_by.eq(worker))
-            .set((
-                alerts::status.eq(status),
-                alerts::next_attempt_at.eq(next),
-                alerts::last_error.eq(Some(error)),
-                alerts::lease_until.eq(None::<NaiveDateTime>),
-            ))
-            .execute(conn)?;
-        Ok(changed == 1)
-    })
+    let held = record_outcomes(conn, worker, &[(id, Outcome::Failed { error, retry_at })])?;
+    Ok(held.contains(&true))
 }
 
 /// Lets PostgreSQL acknowledge the worker's bookkeeping (claims, outcomes) before it is
