@@ -22,6 +22,9 @@ pub struct Received {
 #[derive(Default)]
 struct Shared {
     inbox: Mutex<Vec<Received>>,
+    /// Messages taken but not kept (see `SmtpServer::discarding`).
+    discarded: AtomicU64,
+    discard: AtomicBool,
     refuse: AtomicBool,
     delay_ms: AtomicU64,
 }
@@ -67,6 +70,10 @@ impl Handler for Session {
             std::thread::sleep(Duration::from_millis(delay));
         }
         // Taken once the whole message is in: a client that dies now has still sent it.
+        if self.shared.discard.load(Ordering::SeqCst) {
+            self.shared.discarded.fetch_add(1, Ordering::SeqCst);
+            return response::OK;
+        }
         self.shared.inbox.lock().unwrap().push(Received {
             from: self.from.clone(),
             to: self.to.clone(),
@@ -134,6 +141,18 @@ impl SmtpServer {
     /// For `BEACON_SMTP_URL`.
     pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Take messages without keeping them, only counting them (for the benchmark, which
+    /// sends hundreds of thousands).
+    pub fn discarding(self) -> Self {
+        self.shared.discard.store(true, Ordering::SeqCst);
+        self
+    }
+
+    /// Messages taken in all, kept or not.
+    pub fn taken(&self) -> u64 {
+        self.shared.discarded.load(Ordering::SeqCst) + self.messages().len() as u64
     }
 
     /// Refuse every recipient (550) from now on, or stop refusing.
