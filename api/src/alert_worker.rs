@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
+use beacon_db::alerts::Outcome;
 use beacon_db::{DbError, Pool};
 use chrono::TimeDelta;
 
 use crate::config::AlertSettings;
 use crate::in_flight::InFlight;
 use crate::mail::{MailError, Mailer};
-use beacon_db::alerts::Outcome;
 
 /// Messages one worker has in flight at once; the SMTP pool keeps as many connections.
 pub const SENDERS: usize = 4;

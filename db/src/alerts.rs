@@ -363,7 +363,7 @@ pub fn queue_overdue_reminders(
             crate::status_reports::LatestReportAt,
         ))
         .load(conn)?;
-    let overdue: Vec<(ProgrammeRow, String, Details)> = candidates
+    let overdue: Vec<(i64, String, Details)> = candidates
         .into_iter()
         .filter_map(|(programme, last)| {
             let since = last.unwrap_or(programme.created_at);
@@ -382,7 +382,7 @@ pub fn queue_overdue_reminders(
                 at: Some(now),
                 ..Details::for_programme(&programme)
             };
-            Some((programme, event, details))
+            Some((programme.id, event, details))
         })
         .collect();
     let mut written = 0;
@@ -392,14 +392,14 @@ pub fn queue_overdue_reminders(
     for chunk in overdue.chunks(50) {
         written += write_transaction(conn, |conn| {
             let mut written = 0;
-            for (programme, event, details) in chunk {
+            for (programme_id, event, details) in chunk {
                 written += queue(
                     conn,
                     policy,
                     Audience::OwnersOnly,
                     Kind::ReportOverdue,
                     event,
-                    programme.id,
+                    *programme_id,
                     details,
                 )?;
             }

@@ -152,7 +152,8 @@ impl SmtpServer {
 
     /// Messages taken in all, kept or not.
     pub fn taken(&self) -> u64 {
-        self.shared.discarded.load(Ordering::SeqCst) + self.messages().len() as u64
+        let kept = self.shared.inbox.lock().unwrap().len() as u64;
+        self.shared.discarded.load(Ordering::SeqCst) + kept
     }
 
     /// Refuse every recipient (550) from now on, or stop refusing.
