@@ -78,7 +78,12 @@ api_test!(fn every_entry_appears_exactly_once_in_recorded_order(app) {
     record_some_money(app, &finance);
     let all = walk(app, &auditor, "", 7);
     assert_eq!(all.len() as i64, stored_entries(app));
-    let times: Vec<&str> = all.iter().map(|e| e["recorded_at"].as_str().unwrap()).collect();
+    // Compared as times: RFC 3339 text drops trailing zeros from the fraction, so
+    // "…:00.120Z" sorts after "…:00.120345Z" as text.
+    let times: Vec<chrono::DateTime<chrono::FixedOffset>> = all
+        .iter()
+        .map(|e| chrono::DateTime::parse_from_rfc3339(e["recorded_at"].as_str().unwrap()).unwrap())
+        .collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "recorded order");
     let distinct: HashSet<String> = all.iter().map(Value::to_string).collect();
     assert_eq!(distinct.len(), all.len(), "no entry twice");
