@@ -18,6 +18,14 @@ use crate::mail::{MailError, Mailer};
 /// Messages one worker has in flight at once; the SMTP pool keeps as many connections.
 pub const SENDERS: usize = 4;
 
+/// The pause between groups of sends while the server has requests in hand: at most
+/// [`SENDERS`] messages per pause (100 a second) while users are being served, and
+/// full speed (thousands a second) the moment they are not. Sending an alert costs a
+/// few hundred microseconds of CPU and a write, so a worker sending flat out beside a
+/// steady stream of status reports doubled their p99 (README, "Alerts and the status
+/// report"); a Red alert waits at most this long for it.
+const PACE: Duration = Duration::from_millis(40);
+
 /// How often a worker sweeps for programmes whose report is overdue. Reminders are
 /// days apart; the unique key makes a sweep by several workers harmless.
 const REMINDER_SWEEP: Duration = Duration::from_secs(15 * 60);
@@ -71,11 +79,22 @@ impl Worker {
     }
 
     /// Makes the worker hold back while the server's requests are queueing for the
-    /// CPU (up to [`HOLD_BACK`] at a time): a burst of status reports is served first,
-    /// and its alerts follow it.
+    /// CPU (up to [`HOLD_BACK`] at a time), and pace its sends while any request is in
+    /// hand: a burst of status reports is served first, and its alerts follow it.
     pub fn yielding_to(mut self, requests: Arc<InFlight>) -> Self {
         self.requests = Some(requests);
         self
+    }
+
+    /// Pauses for [`PACE`] if the server has a request in hand.
+    fn pace(&self) {
+        if self
+            .requests
+            .as_ref()
+            .is_some_and(|requests| requests.serving())
+        {
+            std::thread::sleep(PACE);
+        }
     }
 
     /// Waits while requests are queueing, up to [`HOLD_BACK`]; false when told to stop.
@@ -126,6 +145,7 @@ impl Worker {
         };
         let mut settled = 0;
         for (done, group) in claimed.chunks(SENDERS).enumerate() {
+            self.pace();
             let nearly_over = group.iter().any(|alert| {
                 alert
                     .lease_until

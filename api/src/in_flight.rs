@@ -17,6 +17,11 @@ impl InFlight {
         Counted(Arc::clone(self))
     }
 
+    /// At least one request in hand.
+    pub fn serving(&self) -> bool {
+        self.0.load(Ordering::Relaxed) > 0
+    }
+
     /// More requests in hand than the machine has cores to serve them.
     pub fn queueing(&self) -> bool {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
