@@ -29,8 +29,8 @@ cleanup() {
     [ -n "$server" ] && kill "$server" 2>/dev/null
     [ -n "$sink" ] && kill "$sink" 2>/dev/null
     rm -rf "$work"
-    for ledger in 50000 500000 5000000; do
-        psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS beacon_bench_$ledger WITH (FORCE)" >/dev/null 2>&1 || true
+    for name in beacon_bench_50000 beacon_bench_500000 beacon_bench_5000000 beacon_bench_alerts; do
+        psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null 2>&1 || true
     done
 }
 trap cleanup EXIT
@@ -136,6 +136,21 @@ LUA
     echo "$file"
 }
 
+# fresh_copy URL -> prints the URL of a new copy of that (stopped) database, so that
+# every alerts run starts from the same data, with no outbox backlog, log or dead rows
+# left by the run before it
+fresh_copy() {
+    if [[ $1 == postgres* ]]; then
+        psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS beacon_bench_alerts WITH (FORCE)" \
+            -c "CREATE DATABASE beacon_bench_alerts TEMPLATE ${1##*/}" >/dev/null
+        echo "$PG/beacon_bench_alerts"
+    else
+        rm -f "$work/alerts.db"*
+        cp "$1" "$work/alerts.db"
+        echo "$work/alerts.db"
+    fi
+}
+
 # median: the middle of the numbers on standard input
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
@@ -144,12 +159,20 @@ count() {
     if [[ $1 == postgres* ]]; then psql "$1" -Atqc "$2"; else python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$1" "$2"; fi
 }
 
-# Waits (up to two minutes) until the worker has sent every alert written so far, so
-# that a steady run measures alerts sent as they arise, not a backlog left by a run
-# before it.
+# until_alerts_sent URL [NOTE]: waits (up to two minutes) until the worker has sent
+# every alert written so far. With NOTE, the backlog and the seconds it took go to
+# $work/drain: with no requests to pace it, the worker sends as fast as it can.
 until_alerts_sent() {
+    local start backlog
+    start=$(date +%s.%N)
+    backlog=$(count "$1" "SELECT COUNT(*) FROM alerts WHERE status = 'pending'")
     for _ in $(seq 1 600); do
-        [ "$(count "$1" "SELECT COUNT(*) FROM alerts WHERE status = 'pending'")" = 0 ] && return
+        if [ "$(count "$1" "SELECT COUNT(*) FROM alerts WHERE status = 'pending'")" = 0 ]; then
+            if [ -n "${2:-}" ]; then
+                awk -v backlog="$backlog" -v start="$start" -v end="$(date +%s.%N)" 'BEGIN { print backlog, end - start }' >>"$work/drain"
+            fi
+            return
+        fi
         sleep 0.2
     done
 }
@@ -194,19 +217,29 @@ for backend in ${BACKENDS:-sqlite postgres}; do
     fi
     # Alerts cost a report nothing a user would notice: reports that turn programmes Red
     # about a quarter of the time and out of Red another quarter (two owners each, so two
-    # alerts), with the outbox and the worker off and then on, round after round: at a
-    # steady rate below what the server can take, then as fast as it answers. One 10 s
-    # run's p99 differs from the next by up to a fifth, so the rounds' medians are
-    # compared.
+    # alerts), with the outbox and the worker off and then on, round after round, each
+    # server on a fresh copy of the same data: at a steady rate below what the server can
+    # take, then as fast as it answers. One 10 s run's p99 differs from the next by up to
+    # a fifth, so the rounds' medians are compared.
     : >"$work/p99"
+    : >"$work/drain"
+    : >"$work/written"
+    stop_server
     for round in $(seq 1 "$ALERT_ROUNDS"); do
         for alerts in off on; do
-            stop_server
-            BEACON_ALERTS=$alerts start_server "$url"
+            copy=$(fresh_copy "$url")
+            BEACON_ALERTS=$alerts start_server "$copy"
             TOKEN=$(token)
-            if [ "$alerts" = on ]; then until_alerts_sent "$url"; fi
+            # The data's reports are years old: the first sweep writes a reminder to each
+            # owner, and the worker sends them before the runs.
+            if [ "$alerts" = on ]; then until_alerts_sent "$copy"; fi
             run_keeping_p99 "steady $alerts" "POST …/status-reports, red or amber, $STEADY_RATE/s, alerts $alerts ($round)" "$(red_or_amber "$STEADY_RATE")"
             run_keeping_p99 "full $alerts" "POST …/status-reports, red or amber, alerts $alerts ($round)" "$(red_or_amber)"
+            if [ "$alerts" = on ]; then
+                echo "$(count "$copy" "SELECT COUNT(*) FROM alerts") $(count "$copy" "SELECT COUNT(*) FROM alerts WHERE status = 'sent'")" >>"$work/written"
+                until_alerts_sent "$copy" note
+            fi
+            stop_server
         done
     done
     for load in steady full; do
@@ -214,11 +247,11 @@ for backend in ${BACKENDS:-sqlite postgres}; do
         on=$(awk -v key="$load on" '$1 " " $2 == key { print $3 }' "$work/p99" | median)
         echo "| $backend | median p99 of the $load rows, alerts on / off | $on / $off ms: $(awk -v on="$on" -v off="$off" 'BEGIN { printf "%+.1f%%", (on / off - 1) * 100 }') | | | |"
     done
-    echo "| $backend | alerts written / sent over SMTP during the runs | $(count "$url" "SELECT COUNT(*) FROM alerts") / $(count "$url" "SELECT COUNT(*) FROM alerts WHERE status = 'sent'") | | | |"
-    if [ "$ONLY" = alerts ]; then
-        stop_server
-        continue
-    fi
+    echo "| $backend | each full-load run's backlog, sent once the load stops | $(awk '{ printf "%s%d in %.1f s (%.0f/s)", (NR > 1 ? ", " : ""), $1, $2, $1 / ($2 > 0 ? $2 : 1) }' "$work/drain") | | | |"
+    echo "| $backend | alerts written / sent over SMTP when each full-load run ends | $(awk '{ printf "%s%d / %d", (NR > 1 ? ", " : ""), $1, $2 }' "$work/written") | | | |"
+    if [ "$ONLY" = alerts ]; then continue; fi
+    start_server "$url"
+    TOKEN=$(token)
     run "POST /auth/token" "$(lua signin POST /api/v1/auth/token "{\"email\":\"bench@beacon.test\",\"password\":\"$admin_password\"}")"
 
     # Sign-in at full load beside the list: the list's share of its own throughput.
