@@ -2,7 +2,7 @@
 # The API benchmark: a large portfolio on SQLite and on PostgreSQL, the release server,
 # and wrk at 64 connections. Prints a Markdown table of requests/s, p50 and p99.
 #
-#   bash bench/api.sh              # everything (about an hour on 2 cores)
+#   bash bench/api.sh              # everything
 #   DURATION=5 bash bench/api.sh   # shorter runs per endpoint
 #   BACKENDS=postgres bash bench/api.sh
 #   ONLY=alerts bash bench/api.sh  # only the status reports with alerts off and on
