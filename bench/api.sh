@@ -160,21 +160,23 @@ count() {
 }
 
 # until_alerts_sent URL [NOTE]: waits (up to two minutes) until the worker has sent
-# every alert written so far. With NOTE, the backlog and the seconds it took go to
-# $work/drain: with no requests to pace it, the worker sends as fast as it can.
+# every alert written so far. With NOTE, the backlog and the seconds it took (or
+# "unsent" if it took longer) go to $work/drain: with no requests to pace it, the
+# worker sends as fast as it can.
 until_alerts_sent() {
-    local start backlog
+    local start backlog pending took=unsent
     start=$(date +%s.%N)
     backlog=$(count "$1" "SELECT COUNT(*) FROM alerts WHERE status = 'pending'")
+    pending=$backlog
     for _ in $(seq 1 600); do
-        if [ "$(count "$1" "SELECT COUNT(*) FROM alerts WHERE status = 'pending'")" = 0 ]; then
-            if [ -n "${2:-}" ]; then
-                awk -v backlog="$backlog" -v start="$start" -v end="$(date +%s.%N)" 'BEGIN { print backlog, end - start }' >>"$work/drain"
-            fi
-            return
+        if [ "$pending" = 0 ]; then
+            took=$(awk -v start="$start" -v end="$(date +%s.%N)" 'BEGIN { print end - start }')
+            break
         fi
         sleep 0.2
+        pending=$(count "$1" "SELECT COUNT(*) FROM alerts WHERE status = 'pending'")
     done
+    if [ -n "${2:-}" ]; then echo "$backlog $took" >>"$work/drain"; fi
 }
 
 to_ms() { awk '{ v=$1; if (v ~ /us$/) { sub(/us$/,"",v); v=v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v) } else if (v ~ /s$/) { sub(/s$/,"",v); v=v*1000 } printf "%.1f", v }'; }
@@ -247,7 +249,7 @@ for backend in ${BACKENDS:-sqlite postgres}; do
         on=$(awk -v key="$load on" '$1 " " $2 == key { print $3 }' "$work/p99" | median)
         echo "| $backend | median p99 of the $load rows, alerts on / off | $on / $off ms: $(awk -v on="$on" -v off="$off" 'BEGIN { printf "%+.1f%%", (on / off - 1) * 100 }') | | | |"
     done
-    echo "| $backend | each full-load run's backlog, sent once the load stops | $(awk '{ printf "%s%d in %.1f s (%.0f/s)", (NR > 1 ? ", " : ""), $1, $2, $1 / ($2 > 0 ? $2 : 1) }' "$work/drain") | | | |"
+    echo "| $backend | each full-load run's backlog, sent once the load stops | $(awk '{ printf "%s", (NR > 1 ? ", " : ""); if ($2 == "unsent") printf "%d not sent in 2 min", $1; else printf "%d in %.1f s (%.0f/s)", $1, $2, $1 / ($2 > 0 ? $2 : 1) }' "$work/drain") | | | |"
     echo "| $backend | alerts written / sent over SMTP when each full-load run ends | $(awk '{ printf "%s%d / %d", (NR > 1 ? ", " : ""), $1, $2 }' "$work/written") | | | |"
     if [ "$ONLY" = alerts ]; then continue; fi
     start_server "$url"

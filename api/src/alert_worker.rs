@@ -23,7 +23,7 @@ pub const SENDERS: usize = 4;
 /// full speed (thousands a second) the moment they are not. Sending an alert costs a
 /// few hundred microseconds of CPU and a write, so a worker sending flat out beside a
 /// steady stream of status reports doubled their p99 (README, "Alerts and the status
-/// report"); a Red alert waits at most this long for it.
+/// report"); a Red alert waits this long for each group of sends ahead of it.
 const PACE: Duration = Duration::from_millis(40);
 
 /// How often a worker sweeps for programmes whose report is overdue. Reminders are
