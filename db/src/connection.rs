@@ -98,12 +98,14 @@ fn redact(url: &str) -> String {
 /// Set on every SQLite connection. busy_timeout first, so that switching to WAL waits
 /// for another connection instead of failing; WAL lets readers work during a write;
 /// NORMAL is durable across application crashes in WAL mode and much faster than FULL;
-/// mmap avoids contention on the shared page cache between pooled connections.
+/// mmap avoids contention on the shared page cache between pooled connections. No
+/// commit checkpoints: a pool's checkpointer thread does (see `sqlite_writes`).
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000;
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA foreign_keys = ON;
-PRAGMA mmap_size = 268435456;";
+PRAGMA mmap_size = 268435456;
+PRAGMA wal_autocheckpoint = 0;";
 
 impl DbConnection {
     pub fn backend_name(&self) -> &'static str {
@@ -117,8 +119,10 @@ impl DbConnection {
 /// Runs `f` in one transaction that commits only if `f` succeeds.
 ///
 /// On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken up front, so two writers
-/// that both read before they write queue behind `busy_timeout` instead of one failing
-/// with a stale snapshot. PostgreSQL writers lock the rows they check (`FOR UPDATE`).
+/// that both read before they write queue instead of one failing with a stale snapshot.
+/// They queue on this process's turn first (`sqlite_writes::take_turn`), and on SQLite's
+/// `busy_timeout` only against other processes. PostgreSQL writers lock the rows they
+/// check (`FOR UPDATE`).
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -129,6 +133,13 @@ where
         DbConnection::Sqlite(sqlite) => !in_transaction(sqlite),
         DbConnection::Postgres(_) => false,
     };
+    // This process's writers take turns before they ask SQLite for its lock: see
+    // `sqlite_writes`. The turn is let go when this function returns.
+    let turn = if outermost_sqlite {
+        Some(crate::sqlite_writes::take_turn()?)
+    } else {
+        None
+    };
     match conn {
         DbConnection::Sqlite(sqlite) if outermost_sqlite => {
             AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
@@ -138,6 +149,9 @@ where
     match f(conn) {
         Ok(value) => {
             <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            if let Some(turn) = &turn {
+                turn.committed();
+            }
             Ok(value)
         }
         Err(error) => {

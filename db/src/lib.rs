@@ -21,6 +21,7 @@ pub mod query;
 pub mod schema;
 pub mod seed;
 pub mod spend;
+pub mod sqlite_writes;
 pub mod status_reports;
 pub mod totals;
 pub mod users;

@@ -1,6 +1,7 @@
 //! The connection pool: r2d2 over `DbConnection`, with a manager that chooses the
 //! backend from the URL and prepares each SQLite connection.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::Connection;
@@ -8,6 +9,7 @@ use diesel::connection::{SimpleConnection, TransactionManager};
 
 use crate::connection::{DatabaseUrl, DbConnection};
 use crate::error::DbError;
+use crate::sqlite_writes::Checkpointer;
 
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConnection = r2d2::PooledConnection<Manager>;
@@ -15,6 +17,9 @@ pub type PooledConnection = r2d2::PooledConnection<Manager>;
 #[derive(Debug)]
 pub struct Manager {
     url: DatabaseUrl,
+    /// On SQLite, the thread that copies the log into the database, shared by every
+    /// pool of this process on the file (its connections never checkpoint).
+    _checkpointer: Option<Arc<Checkpointer>>,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -70,9 +75,13 @@ impl PoolOptions {
 /// Builds a pool and checks that the database answers, so that a wrong URL fails here
 /// with one clear message rather than on the first request.
 pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> Result<Pool, DbError> {
-    let manager = Manager { url: url.clone() };
+    let mut manager = Manager {
+        url: url.clone(),
+        _checkpointer: None,
+    };
     // Fail fast on an unreachable database: try one connection before building the pool.
     manager_check(&manager)?;
+    manager._checkpointer = Checkpointer::for_database(url);
     r2d2::Pool::builder()
         .max_size(options.max_size)
         .connection_timeout(options.connection_timeout)
