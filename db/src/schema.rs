@@ -194,6 +194,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    alert_outbox (id) {
+        id -> BigInt,
+        unique_key -> Text,
+        kind -> Text,
+        programme_id -> BigInt,
+        recipient -> Text,
+        details -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(programmes -> forces (lead_force_id));
 diesel::joinable!(programme_owners -> programmes (programme_id));
 diesel::joinable!(programme_owners -> users (user_id));
@@ -207,6 +219,7 @@ diesel::joinable!(programme_year_totals -> programmes (programme_id));
 diesel::joinable!(programme_days -> programmes (programme_id));
 diesel::joinable!(envelope_days -> funding_streams (stream_id));
 diesel::joinable!(alerts -> programmes (programme_id));
+diesel::joinable!(alert_outbox -> programmes (programme_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     envelope_changes,
@@ -224,4 +237,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     programme_days,
     audit_log,
     alerts,
+    alert_outbox,
 );

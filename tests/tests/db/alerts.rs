@@ -224,3 +224,61 @@ both_backends!(fn failures_retry_then_fail_and_an_admin_can_retry(db) {
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].action, "retry");
 });
+
+both_backends!(fn an_alert_written_twice_for_one_event_and_recipient_is_filed_once(db) {
+    let mut conn = db.conn();
+    let p = owned_programme(&mut conn, "esn");
+    // The portfolio office's mailbox is also an owner's address, in another case.
+    let policy = Policy::on(vec!["SRO-esn@met.police.uk".to_string()]);
+    report_with(&mut conn, p.id, Rating::Red, &policy);
+    let alerts = written(&mut conn);
+    assert_eq!(alerts.len(), 2, "{alerts:?}");
+    assert_eq!(alerts[0].1, "sro-esn@met.police.uk");
+    let claimed = alerts::claim(&mut conn, "w", beacon_db::now(), TimeDelta::seconds(30), 10).unwrap();
+    assert_eq!(claimed.len(), 2, "so sent once: {claimed:?}");
+});
+
+both_backends!(fn a_worker_files_new_alerts_as_its_claims_in_the_order_written(db) {
+    let mut conn = db.conn();
+    let mut programmes = Vec::new();
+    for code in ["b1", "b2", "b3"] {
+        let p = owned_programme(&mut conn, code);
+        report_with(&mut conn, p.id, Rating::Red, &Policy::on(vec![]));
+        programmes.push(p.code);
+    }
+    let now = beacon_db::now();
+    let claimed = alerts::claim(&mut conn, "w", now, TimeDelta::seconds(30), 3).unwrap();
+    let codes: Vec<String> = claimed.iter().map(|a| a.details().unwrap().programme_code).collect();
+    assert_eq!(codes, ["b1", "b1", "b2"], "oldest first");
+    assert!(claimed.iter().all(|a| a.attempts == 1 && a.claimed_by.as_deref() == Some("w")));
+    // The rest is still written and listed, as pending.
+    let listed = alerts::page(&mut conn, &alerts::Filter::default(), None, 100).unwrap();
+    assert_eq!(listed.len(), 6);
+    assert_eq!(listed.iter().filter(|a| a.claimed_by.is_none()).count(), 3);
+    assert!(listed.iter().all(|a| a.status == "pending"));
+    let rest = alerts::claim(&mut conn, "w2", now, TimeDelta::seconds(30), 10).unwrap();
+    assert_eq!(rest.len(), 3);
+    assert!(rest.iter().all(|a| a.attempts == 1 && a.claimed_by.as_deref() == Some("w2")));
+    assert_eq!(claimed.iter().chain(&rest).map(|a| a.id).collect::<std::collections::BTreeSet<_>>().len(), 6);
+});
+
+both_backends!(fn alerts_written_before_the_outbox_keep_their_ids_and_new_ones_number_on(db) {
+    let mut conn = db.conn();
+    let p = owned_programme(&mut conn, "esn");
+    // The database as the release before the outbox left it, with an alert written
+    // straight into `alerts`.
+    db.execute("DROP TABLE alert_outbox; DELETE FROM __diesel_schema_migrations WHERE version = '20261201000007'");
+    db.execute(&format!(
+        "INSERT INTO alerts (id, unique_key, kind, programme_id, recipient, details, status, attempts, next_attempt_at, created_at, sent_at) \
+         VALUES (500, 'turned_red:status_report:0:old@met.police.uk', 'turned_red', {}, 'old@met.police.uk', '{{\"programme_code\":\"esn\",\"programme_name\":\"ESN\"}}', 'sent', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00', '2026-01-01 00:00:01')",
+        p.id
+    ));
+    beacon_db::migrate::run_pending(&mut conn).unwrap();
+    report_with(&mut conn, p.id, Rating::Red, &Policy::on(vec![]));
+    let rows = alerts::page(&mut conn, &alerts::Filter::default(), None, 100).unwrap();
+    let ids: Vec<i64> = rows.iter().map(|a| a.id).collect();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert_eq!(ids[2], 500, "the old alert is still there");
+    assert!(ids[0] > 500 && ids[1] > 500, "new alerts number on from the old: {ids:?}");
+    assert_eq!(alerts::get(&mut conn, 500).unwrap().recipient, "old@met.police.uk");
+});
