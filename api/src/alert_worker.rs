@@ -11,11 +11,14 @@ use beacon_db::alerts::Outcome;
 use beacon_db::{DbError, Pool};
 use chrono::TimeDelta;
 
+use crate::alert_senders::Senders;
 use crate::config::AlertSettings;
 use crate::in_flight::InFlight;
-use crate::mail::{MailError, Mailer};
+use crate::mail::Mailer;
 
-/// Messages one worker has in flight at once; the SMTP pool keeps as many connections.
+/// Messages one worker has in flight at once over SMTP; the SMTP pool keeps as many
+/// connections. `.eml` files are written one at a time (at once, they only contend for
+/// the folder's lock).
 pub const SENDERS: usize = 4;
 
 /// The pause between groups of sends while the server has requests in hand: at most
@@ -36,7 +39,8 @@ const HOLD_BACK: Duration = Duration::from_secs(5);
 
 pub struct Worker {
     pool: Pool,
-    mailer: Mailer,
+    mailer: Arc<Mailer>,
+    senders: Senders,
     settings: AlertSettings,
     /// Names this worker's claims: host, process and a random part.
     id: String,
@@ -62,7 +66,15 @@ impl Worker {
         settings: AlertSettings,
         database: &beacon_db::DatabaseUrl,
     ) -> Result<Self, crate::mail::MailError> {
-        let mailer = Mailer::new(&settings, &default_dir(database))?;
+        let mailer = Arc::new(Mailer::new(&settings, &default_dir(database))?);
+        let width = if mailer.waits_on_network() {
+            SENDERS
+        } else {
+            1
+        };
+        let senders = Senders::start(&mailer, width).map_err(|cause| {
+            crate::mail::MailError::Settings(format!("cannot start the alert senders: {cause}"))
+        })?;
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "beacon".to_string());
         let id = format!(
             "{host}:{}:{:08x}",
@@ -72,6 +84,7 @@ impl Worker {
         Ok(Worker {
             pool,
             mailer,
+            senders,
             settings,
             id,
             requests: None,
@@ -122,12 +135,12 @@ impl Worker {
 
     /// Claims one batch and delivers it; returns how many alerts it settled.
     ///
-    /// The batch goes out [`SENDERS`] messages at a time, each on its own pooled SMTP
-    /// connection: a send waits on the network (a round trip per SMTP command), not on
-    /// this machine. The outcomes of each group are recorded together the moment the
-    /// group is done, in one write (on SQLite every write takes the one write lock that
-    /// status reports wait for), so at most one accepted-but-unrecorded message per
-    /// sender is at stake if the process dies.
+    /// The batch goes out [`SENDERS`] messages at a time over SMTP, each on its own
+    /// sending thread and pooled connection: a send waits on the network (a round trip
+    /// per SMTP command), not on this machine. The outcomes of each group are recorded
+    /// together the moment the group is done, in one write (on SQLite every write takes
+    /// the one write lock that status reports wait for), so at most one
+    /// accepted-but-unrecorded message per sender is at stake if the process dies.
     pub fn deliver_batch(&self) -> Result<usize, DbError> {
         let lease = TimeDelta::from_std(self.settings.lease).unwrap_or(TimeDelta::seconds(120));
         // Send only with time left on the lease for the send to finish: past it,
@@ -144,7 +157,8 @@ impl Worker {
             )?
         };
         let mut settled = 0;
-        for (done, group) in claimed.chunks(SENDERS).enumerate() {
+        let width = self.senders.width();
+        for (done, group) in claimed.chunks(width).enumerate() {
             self.pace();
             let nearly_over = group.iter().any(|alert| {
                 alert
@@ -154,29 +168,12 @@ impl Worker {
             if nearly_over {
                 tracing::warn!(
                     worker = %self.id,
-                    alerts = claimed.len() - done * SENDERS,
+                    alerts = claimed.len() - done * width,
                     "lease nearly over: leaving the rest of the batch for the next claim"
                 );
                 break;
             }
-            let outcomes: Vec<Result<String, MailError>> = if self.mailer.waits_on_network() {
-                std::thread::scope(|scope| {
-                    let sends: Vec<_> = group
-                        .iter()
-                        .map(|alert| scope.spawn(|| self.mailer.send(alert)))
-                        .collect();
-                    sends
-                        .into_iter()
-                        .map(|send| {
-                            send.join().unwrap_or_else(|_| {
-                                Err(MailError::Message("sending it panicked".to_string()))
-                            })
-                        })
-                        .collect()
-                })
-            } else {
-                group.iter().map(|alert| self.mailer.send(alert)).collect()
-            };
+            let outcomes = self.senders.send(group);
             let mut conn = self.pool.get()?;
             settled += self.record(&mut conn, group, &outcomes)?;
         }
@@ -189,7 +186,7 @@ impl Worker {
         &self,
         conn: &mut beacon_db::DbConnection,
         group: &[beacon_db::models::AlertRow],
-        outcomes: &[Result<String, MailError>],
+        outcomes: &[Result<String, crate::mail::MailError>],
     ) -> Result<usize, DbError> {
         let errors: Vec<String> = outcomes
             .iter()
@@ -306,12 +303,7 @@ impl WorkerHandle {
         let (stop, stopped) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("beacon-alert-worker".to_string())
-            .spawn(move || {
-                // Sending alerts waits for the CPU the requests leave: a burst of Red
-                // reports is not slowed by mailing about them.
-                crate::priority::lower_current_thread("the alert worker");
-                worker.run(stopped)
-            })?;
+            .spawn(move || worker.run(stopped))?;
         Ok(WorkerHandle {
             stop: Some(stop),
             thread: Some(thread),

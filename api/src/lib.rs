@@ -1,5 +1,6 @@
 //! Beacon's command line and HTTP service.
 
+mod alert_senders;
 pub mod alert_worker;
 pub mod audit_sealer;
 pub mod auth;

@@ -1,5 +1,5 @@
 //! Background work that must not slow requests down: password hashing and the alert
-//! worker run their threads at a low priority (nice 10). When requests compete for the
+//! senders run their threads at a low priority (nice 10). When requests compete for the
 //! CPU they win, and the background work takes the time that is left.
 
 /// Lowers the calling thread's priority; threads it starts afterwards inherit it.
