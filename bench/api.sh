@@ -52,14 +52,14 @@ make_db() {
         url="$work/bench-$ledger.db"
         rm -f "$url"*
         "$beacon" --database-url "$url" migrate >/dev/null
-        bash bench/data.sql.sh sqlite 1000 200000 "$ledger" 0 2 |
+        bash bench/data.sql.sh sqlite 1000 200000 "$ledger" 0 2 1 |
             python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.stdin.read())" "$url"
     else
         local name="beacon_bench_$ledger"
         psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name" >/dev/null
         url="$PG/$name"
         "$beacon" --database-url "$url" migrate >/dev/null
-        bash bench/data.sql.sh postgres 1000 200000 "$ledger" 0 2 | psql "$url" -q -v ON_ERROR_STOP=1 >/dev/null
+        bash bench/data.sql.sh postgres 1000 200000 "$ledger" 0 2 1 | psql "$url" -q -v ON_ERROR_STOP=1 >/dev/null
     fi
     # Two owners per programme make the database's first users, so the admin is added here.
     BEACON_PASSWORD=$admin_password "$beacon" --database-url "$url" user add \
@@ -159,6 +159,14 @@ count() {
     if [[ $1 == postgres* ]]; then psql "$1" -Atqc "$2"; else python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$1" "$2"; fi
 }
 
+# unsent URL: alerts not yet sent, in the outbox (if this build has one) or filed
+unsent() {
+    local filed waiting
+    filed=$(count "$1" "SELECT COUNT(*) FROM alerts WHERE status = 'pending'")
+    waiting=$(count "$1" "SELECT COUNT(*) FROM alert_outbox" 2>/dev/null || echo 0)
+    echo $((filed + waiting))
+}
+
 # until_alerts_sent URL [NOTE]: waits (up to two minutes) until the worker has sent
 # every alert written so far. With NOTE, the backlog and the seconds it took (or
 # "unsent" if it took longer) go to $work/drain: with no requests to pace it, the
@@ -166,7 +174,7 @@ count() {
 until_alerts_sent() {
     local start backlog pending took=unsent
     start=$(date +%s.%N)
-    backlog=$(count "$1" "SELECT COUNT(*) FROM alerts WHERE status = 'pending'")
+    backlog=$(unsent "$1")
     pending=$backlog
     for _ in $(seq 1 600); do
         if [ "$pending" = 0 ]; then
@@ -174,7 +182,7 @@ until_alerts_sent() {
             break
         fi
         sleep 0.2
-        pending=$(count "$1" "SELECT COUNT(*) FROM alerts WHERE status = 'pending'")
+        pending=$(unsent "$1")
     done
     if [ -n "${2:-}" ]; then echo "$backlog $took" >>"$work/drain"; fi
 }
@@ -188,12 +196,13 @@ run() {
     report "$label" "$out"
 }
 
-# run_keeping_p99 KEY LABEL SCRIPT: run, and note the p99 under KEY in $work/p99
+# run_keeping_p99 KEY LABEL SCRIPT: run, and note the p99 under KEY (and the round) in
+# $work/p99
 run_keeping_p99() {
     local row
     row=$(run "$2" "$3")
     echo "$row"
-    echo "$1 $(echo "$row" | awk -F'|' '{ print $6 + 0 }')" >>"$work/p99"
+    echo "$1 $(echo "$row" | awk -F'|' '{ print $6 + 0 }') $round" >>"$work/p99"
 }
 
 report() {
@@ -222,13 +231,17 @@ for backend in ${BACKENDS:-sqlite postgres}; do
     # alerts), with the outbox and the worker off and then on, round after round, each
     # server on a fresh copy of the same data: at a steady rate below what the server can
     # take, then as fast as it answers. One 10 s run's p99 differs from the next by up to
-    # a fifth, so the rounds' medians are compared.
+    # a fifth, and this machine's speed drifts over minutes: so off and on alternate
+    # which goes first, and both the rounds' medians and the median of each round's
+    # on/off ratio are shown.
     : >"$work/p99"
     : >"$work/drain"
     : >"$work/written"
     stop_server
     for round in $(seq 1 "$ALERT_ROUNDS"); do
-        for alerts in off on; do
+        order="off on"
+        if [ $((round % 2)) = 0 ]; then order="on off"; fi
+        for alerts in $order; do
             copy=$(fresh_copy "$url")
             BEACON_ALERTS=$alerts start_server "$copy"
             TOKEN=$(token)
@@ -238,7 +251,7 @@ for backend in ${BACKENDS:-sqlite postgres}; do
             run_keeping_p99 "steady $alerts" "POST …/status-reports, red or amber, $STEADY_RATE/s, alerts $alerts ($round)" "$(red_or_amber "$STEADY_RATE")"
             run_keeping_p99 "full $alerts" "POST …/status-reports, red or amber, alerts $alerts ($round)" "$(red_or_amber)"
             if [ "$alerts" = on ]; then
-                echo "$(count "$copy" "SELECT COUNT(*) FROM alerts") $(count "$copy" "SELECT COUNT(*) FROM alerts WHERE status = 'sent'")" >>"$work/written"
+                echo "$(($(count "$copy" "SELECT COUNT(*) FROM alerts") + $(count "$copy" "SELECT COUNT(*) FROM alert_outbox" 2>/dev/null || echo 0))) $(count "$copy" "SELECT COUNT(*) FROM alerts WHERE status = 'sent'")" >>"$work/written"
                 until_alerts_sent "$copy" note
             fi
             stop_server
@@ -248,6 +261,10 @@ for backend in ${BACKENDS:-sqlite postgres}; do
         off=$(awk -v key="$load off" '$1 " " $2 == key { print $3 }' "$work/p99" | median)
         on=$(awk -v key="$load on" '$1 " " $2 == key { print $3 }' "$work/p99" | median)
         echo "| $backend | median p99 of the $load rows, alerts on / off | $on / $off ms: $(awk -v on="$on" -v off="$off" 'BEGIN { printf "%+.1f%%", (on / off - 1) * 100 }') | | | |"
+        # Each round's on/off, and their median: a paired comparison, so a slow spell of
+        # the machine moves both of a round's runs.
+        ratios=$(awk -v want="$load" '$1 == want { p99[$2, $4] = $3; rounds[$4] = 1 } END { for (r in rounds) if (p99["off", r] > 0) printf "%d %.1f\n", r, (p99["on", r] / p99["off", r] - 1) * 100 }' "$work/p99" | sort -n)
+        echo "| $backend | each round's $load p99, alerts on / off | $(echo "$ratios" | awk '{ printf "%s%+.1f%%", (NR > 1 ? ", " : ""), $2 }'); median $(echo "$ratios" | awk '{ print $2 }' | median | awk '{ printf "%+.1f%%", $1 }') | | | |"
     done
     echo "| $backend | each full-load run's backlog, sent once the load stops | $(awk '{ printf "%s", (NR > 1 ? ", " : ""); if ($2 == "unsent") printf "%d not sent in 2 min", $1; else printf "%d in %.1f s (%.0f/s)", $1, $2, $1 / ($2 > 0 ? $2 : 1) }' "$work/drain") | | | |"
     echo "| $backend | alerts written / sent over SMTP when each full-load run ends | $(awk '{ printf "%s%d / %d", (NR > 1 ? ", " : ""), $1, $2 }' "$work/written") | | | |"

@@ -2,13 +2,16 @@
 # Prints the SQL that fills an empty, migrated Beacon database with a benchmark
 # portfolio: PROGRAMMES programmes, REPORTS status reports and LEDGER ledger entries,
 # with the yearly totals and envelope totals computed from the entries, as Beacon
-# keeps them. Usage: data.sql.sh postgres|sqlite PROGRAMMES REPORTS LEDGER [AUDIT] [OWNERS]
+# keeps them. Usage: data.sql.sh postgres|sqlite PROGRAMMES REPORTS LEDGER [AUDIT] [OWNERS] [RECENT]
 # AUDIT audit entries are written without their hashes, as a release before the hash
 # chain wrote them; Beacon seals them into the chain the next time it opens the database.
 # OWNERS lead accounts own each programme (they cannot sign in: their password hashes
 # are placeholders); with any, the database has users, so Beacon makes no first admin.
+# RECENT=1 also gives every programme a report from the day before, repeating its
+# rating, as in a register in use: no report is overdue, so an alert worker's first
+# sweep has no reminders to write. (The REPORTS reports are all from 2020.)
 set -euo pipefail
-backend=$1 programmes=$2 reports=$3 ledger=$4 audit=${5:-0} owners=${6:-0}
+backend=$1 programmes=$2 reports=$3 ledger=$4 audit=${5:-0} owners=${6:-0} recent=${7:-0}
 
 if [ "$backend" = postgres ]; then
     series() { echo "generate_series(1, $1) AS s(i)"; }
@@ -16,6 +19,7 @@ if [ "$backend" = postgres ]; then
     at="timestamp '2020-01-01' + i * interval '1 minute'"
     day="date '2020-01-01' + (i % 2000)"
     day_of="CAST(recorded_at AS DATE)"
+    yesterday="(now() AT TIME ZONE 'UTC') - interval '1 day'"
     from() { echo "FROM $(series "$1")"; }
     echo "BEGIN;"
 else
@@ -25,6 +29,7 @@ else
     at="datetime('2020-01-01', '+' || i || ' minutes')"
     day="date('2020-01-01', '+' || (i % 2000) || ' days')"
     day_of="date(recorded_at)"
+    yesterday="strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 day')"
     echo "PRAGMA synchronous = OFF; BEGIN;"
 fi
 rating="CASE i % 5 WHEN 0 THEN 'red' WHEN 1 THEN 'amber_red' WHEN 2 THEN 'amber' WHEN 3 THEN 'amber_green' ELSE 'green' END"
@@ -51,6 +56,11 @@ WHERE $owners > 0;
 INSERT INTO status_reports (programme_id, rating, rationale, period_end, reported_by, reported_at, source)
 SELECT 1 + (i % $programmes), $rating, 'Generated report ' || i, $day, NULL, $at, 'benchmark'
 $(from "$reports");
+
+INSERT INTO status_reports (programme_id, rating, rationale, period_end, reported_by, reported_at, source)
+SELECT p.id, p.current_rating, 'Generated recent report', '2026-09-30', NULL, $yesterday, 'benchmark'
+FROM programmes p
+WHERE $recent > 0;
 
 INSERT INTO funding_streams (code, name, description, created_at)
 SELECT 'bench-stream-' || i, 'Benchmark stream ' || i, '', '2025-01-01 00:00:00'
