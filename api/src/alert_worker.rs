@@ -21,9 +21,10 @@ use crate::mail::Mailer;
 /// the folder's lock).
 pub const SENDERS: usize = 4;
 
-/// The pause between groups of sends while the server has requests in hand: at most
-/// [`SENDERS`] messages per pause (100 a second) while users are being served, and
-/// full speed (thousands a second) the moment they are not. Sending an alert costs a
+/// The pause between groups of sends while the server is serving (a request in hand,
+/// or one in the last 100 ms: see `InFlight::serving`): at most [`SENDERS`] messages
+/// per pause (100 a second) while users are being served, and full speed (thousands a
+/// second) once they are not. Sending an alert costs a
 /// few hundred microseconds of CPU and a write, so a worker sending flat out beside a
 /// steady stream of status reports doubled their p99 (README, "Alerts and the status
 /// report"); a Red alert waits this long for each group of sends ahead of it.
@@ -99,7 +100,7 @@ impl Worker {
         self
     }
 
-    /// Pauses for [`PACE`] if the server has a request in hand.
+    /// Pauses for [`PACE`] while the server is serving.
     fn pace(&self) {
         if self
             .requests
