@@ -6,7 +6,8 @@
 #   DURATION=5 bash bench/api.sh   # shorter runs per endpoint
 #   BACKENDS=postgres bash bench/api.sh
 #   ONLY=alerts bash bench/api.sh  # only the status reports with alerts off and on
-#   ALERT_ROUNDS=5 STEADY_RATE=1000  # rounds of alerts off/on, and the steady rows' rate
+#   ALERT_ROUNDS=5 STEADY_RATE=600  # rounds of alerts off/on, and the steady rows' rate
+#                                   # (default: half of what the server takes at full load)
 #   BEACON_BIN=/path/to/beacon bash bench/api.sh  # another build, to compare two on one day
 #
 # Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth) like the tests, and wrk
@@ -20,7 +21,7 @@ PORT=${PORT:-18181}
 SMTP_PORT=${SMTP_PORT:-18325}
 ONLY=${ONLY:-}
 ALERT_ROUNDS=${ALERT_ROUNDS:-5}
-STEADY_RATE=${STEADY_RATE:-1000}
+STEADY_RATE=${STEADY_RATE:-}
 PG=${BEACON_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 work=$(mktemp -d)
 server=""
@@ -138,15 +139,19 @@ LUA
 
 # fresh_copy URL -> prints the URL of a new copy of that (stopped) database, so that
 # every alerts run starts from the same data, with no outbox backlog, log or dead rows
-# left by the run before it
+# left by the run before it. The copy is on disk before it is used: otherwise the
+# kernel (or PostgreSQL's next checkpoint) writes its few hundred megabytes out during
+# whichever run comes next.
 fresh_copy() {
     if [[ $1 == postgres* ]]; then
         psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS beacon_bench_alerts WITH (FORCE)" \
-            -c "CREATE DATABASE beacon_bench_alerts TEMPLATE ${1##*/}" >/dev/null
+            -c "CREATE DATABASE beacon_bench_alerts TEMPLATE ${1##*/}" -c "CHECKPOINT" >/dev/null
+        sync
         echo "$PG/beacon_bench_alerts"
     else
         rm -f "$work/alerts.db"*
         cp "$1" "$work/alerts.db"
+        sync
         echo "$work/alerts.db"
     fi
 }
@@ -238,6 +243,20 @@ for backend in ${BACKENDS:-sqlite postgres}; do
     : >"$work/drain"
     : >"$work/written"
     stop_server
+    # The steady rate is half of what this server takes at full load on this day, so
+    # the steady rows measure a server with room to spare, as users meet it: this
+    # machine's speed varies by a factor of three from day to day, and a fixed rate
+    # near its limit measures queueing, not the report.
+    rate=$STEADY_RATE
+    if [ -z "$rate" ]; then
+        copy=$(fresh_copy "$url")
+        BEACON_ALERTS=off start_server "$copy"
+        TOKEN=$(token)
+        full=$(run "POST …/status-reports, red or amber, alerts off (to set the steady rate)" "$(red_or_amber)")
+        echo "$full"
+        stop_server
+        rate=$(echo "$full" | awk -F'|' '{ printf "%d", $4 / 20 * 10 }')
+    fi
     for round in $(seq 1 "$ALERT_ROUNDS"); do
         order="off on"
         if [ $((round % 2)) = 0 ]; then order="on off"; fi
@@ -248,7 +267,7 @@ for backend in ${BACKENDS:-sqlite postgres}; do
             # The data's reports are years old: the first sweep writes a reminder to each
             # owner, and the worker sends them before the runs.
             if [ "$alerts" = on ]; then until_alerts_sent "$copy"; fi
-            run_keeping_p99 "steady $alerts" "POST …/status-reports, red or amber, $STEADY_RATE/s, alerts $alerts ($round)" "$(red_or_amber "$STEADY_RATE")"
+            run_keeping_p99 "steady $alerts" "POST …/status-reports, red or amber, $rate/s, alerts $alerts ($round)" "$(red_or_amber "$rate")"
             run_keeping_p99 "full $alerts" "POST …/status-reports, red or amber, alerts $alerts ($round)" "$(red_or_amber)"
             if [ "$alerts" = on ]; then
                 echo "$(($(count "$copy" "SELECT COUNT(*) FROM alerts") + $(count "$copy" "SELECT COUNT(*) FROM alert_outbox" 2>/dev/null || echo 0))) $(count "$copy" "SELECT COUNT(*) FROM alerts WHERE status = 'sent'")" >>"$work/written"
