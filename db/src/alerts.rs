@@ -22,6 +22,7 @@ use crate::audit::{self, Actor};
 use crate::connection::{DbConnection, on_backend, write_transaction};
 use crate::error::DbError;
 use crate::models::{AlertRow, LedgerRow, ProgrammeRow, StatusReportRow};
+use crate::outcome_statements::{MarkFailed, MarkSent};
 use crate::query::{LimitLiteral, in_ids};
 use crate::schema::{alert_outbox, alerts, programme_owners, programmes, users};
 
@@ -225,7 +226,7 @@ fn queue(
             alert_outbox::details,
             alert_outbox::created_at,
         ));
-    let mut written = insert.execute(conn)?;
+    let mut written = on_backend!(conn, |c| insert.execute(c))?;
 
     if audience == Audience::Everyone && !policy.extra_recipients.is_empty() {
         let rows: Vec<NewAlert<'_>> = policy
@@ -562,7 +563,7 @@ pub fn claim(
         let mut claimed: Vec<AlertRow> = if ids.is_empty() {
             Vec::new()
         } else {
-            diesel::update(alerts::table)
+            let update = diesel::update(alerts::table)
                 .filter(in_ids(alerts::id, &ids))
                 .set((
                     alerts::attempts.eq(alerts::attempts + 1),
@@ -570,8 +571,8 @@ pub fn claim(
                     alerts::lease_until.eq(Some(until)),
                     alerts::claimed_by.eq(Some(worker)),
                 ))
-                .returning(alerts::all_columns)
-                .get_results(conn)?
+                .returning(alerts::all_columns);
+            on_backend!(conn, |c| update.get_results(c))?
         };
         // Then new alerts, filed from the outbox as this worker's claims: one write
         // each, not a filing and a claim.
@@ -612,32 +613,29 @@ pub fn record_outcomes(
         outcomes
             .iter()
             .map(|(id, outcome)| {
-                let held = alerts::table
-                    .find(*id)
-                    .filter(alerts::status.eq(PENDING))
-                    .filter(alerts::claimed_by.eq(worker));
                 let changed = match *outcome {
-                    Outcome::Sent { message_id } => diesel::update(held)
-                        .set((
-                            alerts::status.eq(SENT),
-                            alerts::sent_at.eq(Some(now)),
-                            alerts::message_id.eq(Some(message_id)),
-                            alerts::lease_until.eq(None::<NaiveDateTime>),
-                        ))
-                        .execute(conn)?,
+                    Outcome::Sent { message_id } => {
+                        let sent = MarkSent {
+                            id: *id,
+                            worker,
+                            message_id,
+                            at: now,
+                        };
+                        on_backend!(conn, |c| sent.execute(c))?
+                    }
                     Outcome::Failed { error, retry_at } => {
-                        let (status, next) = match retry_at {
+                        let (status, next_attempt_at) = match retry_at {
                             Some(at) => (PENDING, at),
                             None => (FAILED, now),
                         };
-                        diesel::update(held)
-                            .set((
-                                alerts::status.eq(status),
-                                alerts::next_attempt_at.eq(next),
-                                alerts::last_error.eq(Some(error)),
-                                alerts::lease_until.eq(None::<NaiveDateTime>),
-                            ))
-                            .execute(conn)?
+                        let failed = MarkFailed {
+                            id: *id,
+                            worker,
+                            status,
+                            next_attempt_at,
+                            error,
+                        };
+                        on_backend!(conn, |c| failed.execute(c))?
                     }
                 };
                 Ok(changed == 1)

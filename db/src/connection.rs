@@ -15,7 +15,12 @@ pub enum DbConnection {
 }
 
 /// Runs the same Diesel expression on whichever backend `conn` holds, for SQL that
-/// both backends speak but `MultiConnection` cannot express (upserts).
+/// both backends speak but `MultiConnection` cannot express (upserts), and for
+/// statements that run inside a status report's transaction or the alert worker's
+/// writes: through `MultiConnection` a statement's SQL is rendered again, twice or
+/// more, each time it runs, even when it is cached prepared. For a report's alert
+/// rows that was half of what they cost (callgrind, README "Alerts and the status
+/// report"), all of it inside SQLite's one write lock.
 macro_rules! on_backend {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
