@@ -168,25 +168,27 @@ struct NewAlert<'a> {
     created_at: NaiveDateTime,
 }
 
-/// Who hears of an event.
+/// What kind of event an alert is for, which says who hears of it and whether its
+/// alerts may have been written before.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Audience {
-    /// The programme's active owners, then the policy's extra recipients.
-    Everyone,
-    /// The programme's active owners alone (reminders to report).
-    OwnersOnly,
+enum Occasion {
+    /// A report or ledger entry being recorded: its key names a row written in this
+    /// transaction, so nothing is filed under it yet. The programme's active owners
+    /// hear of it, then the policy's extra recipients.
+    Recorded,
+    /// An overdue report, which every reminder sweep finds again until the programme
+    /// reports: the programme's active owners alone, less those already filed.
+    Sweep,
 }
 
 /// Writes one alert per recipient of the event `event` (a key naming it, unique among
-/// events of this kind) on a programme to the outbox: its active owners, then, for
-/// `Audience::Everyone`, the policy's extra recipients. The key is the event and the
-/// lowercased address: an owner whose alert for the event is already filed is left
-/// out, and an alert written twice (an extra recipient who is also an owner) is filed
-/// once. Returns how many rows it wrote.
+/// events of this kind) on a programme to the outbox. The key is the event and the
+/// lowercased address: an alert written twice (an extra recipient who is also an
+/// owner) is filed once. Returns how many rows it wrote.
 fn queue(
     conn: &mut DbConnection,
     policy: &Policy,
-    audience: Audience,
+    occasion: Occasion,
     kind: Kind,
     event: &str,
     programme_id: i64,
@@ -200,35 +202,53 @@ fn queue(
     // The owners' alerts in one fixed statement, kept prepared: it runs inside the
     // report's transaction, where every round trip holds the programme's lock (and on
     // SQLite the one write lock). Owners' emails are stored lowercased.
-    let filed = alerts::table
-        .filter(alerts::unique_key.eq(key_prefix.as_str().into_sql::<Text>().concat(users::email)));
+    // In the owners' key order, which SQLite reads them in: no sort.
     let owners = programme_owners::table
         .inner_join(users::table)
         .filter(programme_owners::programme_id.eq(programme_id))
         .filter(users::active.eq(true))
-        .filter(diesel::dsl::not(diesel::dsl::exists(filed)))
-        .order(users::id.asc())
-        .select((
-            key_prefix.as_str().into_sql::<Text>().concat(users::email),
-            kind.as_str().into_sql::<Text>(),
-            programme_id.into_sql::<BigInt>(),
-            users::email,
-            details.as_str().into_sql::<Text>(),
-            now.into_sql::<Timestamp>(),
-        ));
-    let insert = diesel::insert_into(alert_outbox::table)
-        .values(owners)
-        .into_columns((
-            alert_outbox::unique_key,
-            alert_outbox::kind,
-            alert_outbox::programme_id,
-            alert_outbox::recipient,
-            alert_outbox::details,
-            alert_outbox::created_at,
-        ));
-    let mut written = on_backend!(conn, |c| insert.execute(c))?;
+        .order(programme_owners::user_id.asc());
+    let row = (
+        key_prefix.as_str().into_sql::<Text>().concat(users::email),
+        kind.as_str().into_sql::<Text>(),
+        programme_id.into_sql::<BigInt>(),
+        users::email,
+        details.as_str().into_sql::<Text>(),
+        now.into_sql::<Timestamp>(),
+    );
+    let columns = (
+        alert_outbox::unique_key,
+        alert_outbox::kind,
+        alert_outbox::programme_id,
+        alert_outbox::recipient,
+        alert_outbox::details,
+        alert_outbox::created_at,
+    );
+    let mut written = match occasion {
+        Occasion::Recorded => {
+            let insert = diesel::insert_into(alert_outbox::table)
+                .values(owners.select(row))
+                .into_columns(columns);
+            on_backend!(conn, |c| insert.execute(c))?
+        }
+        // A sweep leaves out owners already filed: the filing would drop their rows,
+        // but each sweep would write them all again.
+        Occasion::Sweep => {
+            let filed = alerts::table.filter(
+                alerts::unique_key.eq(key_prefix.as_str().into_sql::<Text>().concat(users::email)),
+            );
+            let insert = diesel::insert_into(alert_outbox::table)
+                .values(
+                    owners
+                        .filter(diesel::dsl::not(diesel::dsl::exists(filed)))
+                        .select(row),
+                )
+                .into_columns(columns);
+            on_backend!(conn, |c| insert.execute(c))?
+        }
+    };
 
-    if audience == Audience::Everyone && !policy.extra_recipients.is_empty() {
+    if occasion == Occasion::Recorded && !policy.extra_recipients.is_empty() {
         let rows: Vec<NewAlert<'_>> = policy
             .extra_recipients
             .iter()
@@ -387,7 +407,7 @@ pub(crate) fn on_status_report(
     queue(
         conn,
         policy,
-        Audience::Everyone,
+        Occasion::Recorded,
         kind,
         &format!("status_report:{}", report.id),
         programme.id,
@@ -427,7 +447,7 @@ pub(crate) fn on_ledger_entry(
     queue(
         conn,
         policy,
-        Audience::Everyone,
+        Occasion::Recorded,
         Kind::FundingReduced,
         &format!("ledger_entry:{}", entry.id),
         programme.id,
@@ -500,7 +520,7 @@ pub fn queue_overdue_reminders(
                 written += queue(
                     conn,
                     policy,
-                    Audience::OwnersOnly,
+                    Occasion::Sweep,
                     Kind::ReportOverdue,
                     event,
                     *programme_id,
