@@ -282,3 +282,40 @@ both_backends!(fn alerts_written_before_the_outbox_keep_their_ids_and_new_ones_n
     assert!(ids[0] > 500 && ids[1] > 500, "new alerts number on from the old: {ids:?}");
     assert_eq!(alerts::get(&mut conn, 500).unwrap().recipient, "old@met.police.uk");
 });
+
+both_backends!(fn the_outbox_refuses_an_unknown_kind_and_its_rebuild_keeps_waiting_alerts_and_numbering(db) {
+    use diesel::connection::SimpleConnection;
+    let mut conn = db.conn();
+    let p = owned_programme(&mut conn, "drones");
+    report_with(&mut conn, p.id, Rating::Red, &on());
+    alerts::file_all(&mut conn).unwrap();
+    let filed: Vec<i64> = alerts::page(&mut conn, &alerts::Filter::default(), None, 100).unwrap().iter().map(|a| a.id).collect();
+    report_with(&mut conn, p.id, Rating::Amber, &on());
+
+    let unknown = format!(
+        "INSERT INTO alert_outbox (unique_key, kind, programme_id, recipient, details, created_at) \
+         VALUES ('turned_blue:x:a@b', 'turned_blue', {}, 'a@b', '{{}}', '2026-01-01 00:00:00')",
+        p.id
+    );
+    let refused = conn.batch_execute(&unknown).unwrap_err().to_string();
+    assert!(refused.to_lowercase().contains("check"), "{refused}");
+
+    if !db.is_postgres() {
+        // SQLite's outbox is rebuilt with its check written out (migration 8): run it
+        // again over the alerts waiting now, then over an empty outbox, whose numbering
+        // is then only in SQLite's sequence.
+        for _ in 0..2 {
+            db.execute("DELETE FROM __diesel_schema_migrations WHERE version = '20261202000008'");
+            beacon_db::migrate::run_pending(&mut conn).unwrap();
+            assert!(conn.batch_execute(&unknown).is_err(), "the rebuilt outbox checks the kind");
+            alerts::file_all(&mut conn).unwrap();
+        }
+    }
+    report_with(&mut conn, p.id, Rating::Red, &on());
+    let all = alerts::page(&mut conn, &alerts::Filter::default(), None, 100).unwrap();
+    assert_eq!(all.len(), 9, "the three waiting before the rebuild are filed too");
+    assert_eq!(all.iter().filter(|a| a.kind == "left_red").count(), 3);
+    let newest = all.iter().filter(|a| !filed.contains(&a.id));
+    assert!(newest.clone().all(|a| a.id > *filed.iter().max().unwrap()), "new alerts number on after the rebuild");
+    assert_eq!(newest.count(), 6);
+});
