@@ -6,7 +6,7 @@
 #   DURATION=5 bash bench/api.sh   # shorter runs per endpoint
 #   BACKENDS=postgres bash bench/api.sh
 #   ONLY=alerts bash bench/api.sh  # only the status reports with alerts off and on
-#   ALERT_ROUNDS=5 STEADY_RATE=600  # rounds of alerts off/on, and the steady rows' rate
+#   ALERT_ROUNDS=4 STEADY_RATE=600  # rounds of alerts off/on/on/off, and the steady rows' rate
 #                                   # (default: half of what the server takes at full load)
 #   BEACON_BIN=/path/to/beacon bash bench/api.sh  # another build, to compare two on one day
 #
@@ -20,7 +20,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 PORT=${PORT:-18181}
 SMTP_PORT=${SMTP_PORT:-18325}
 ONLY=${ONLY:-}
-ALERT_ROUNDS=${ALERT_ROUNDS:-5}
+ALERT_ROUNDS=${ALERT_ROUNDS:-4}
 STEADY_RATE=${STEADY_RATE:-}
 PG=${BEACON_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 work=$(mktemp -d)
@@ -236,9 +236,9 @@ for backend in ${BACKENDS:-sqlite postgres}; do
     # alerts), with the outbox and the worker off and then on, round after round, each
     # server on a fresh copy of the same data: at a steady rate below what the server can
     # take, then as fast as it answers. One 10 s run's p99 differs from the next by up to
-    # a fifth, and this machine's speed drifts over minutes: so off and on alternate
-    # which goes first, and both the rounds' medians and the median of each round's
-    # on/off ratio are shown.
+    # a fifth, and this machine's speed drifts over minutes: so each round runs off, on,
+    # on, off (the next on, off, off, on), and both the medians of all the runs and the
+    # median of each round's on/off ratio are shown.
     : >"$work/p99"
     : >"$work/drain"
     : >"$work/written"
@@ -258,8 +258,10 @@ for backend in ${BACKENDS:-sqlite postgres}; do
         rate=$(echo "$full" | awk -F'|' '{ printf "%d", $4 / 20 * 10 }')
     fi
     for round in $(seq 1 "$ALERT_ROUNDS"); do
-        order="off on"
-        if [ $((round % 2)) = 0 ]; then order="on off"; fi
+        # Off, on, on, off (then on, off, off, on): the machine's drift over a round
+        # falls on both halves alike.
+        order="off on on off"
+        if [ $((round % 2)) = 0 ]; then order="on off off on"; fi
         for alerts in $order; do
             copy=$(fresh_copy "$url")
             BEACON_ALERTS=$alerts start_server "$copy"
@@ -280,9 +282,10 @@ for backend in ${BACKENDS:-sqlite postgres}; do
         off=$(awk -v key="$load off" '$1 " " $2 == key { print $3 }' "$work/p99" | median)
         on=$(awk -v key="$load on" '$1 " " $2 == key { print $3 }' "$work/p99" | median)
         echo "| $backend | median p99 of the $load rows, alerts on / off | $on / $off ms: $(awk -v on="$on" -v off="$off" 'BEGIN { printf "%+.1f%%", (on / off - 1) * 100 }') | | | |"
-        # Each round's on/off, and their median: a paired comparison, so a slow spell of
-        # the machine moves both of a round's runs.
-        ratios=$(awk -v want="$load" '$1 == want { p99[$2, $4] = $3; rounds[$4] = 1 } END { for (r in rounds) if (p99["off", r] > 0) printf "%d %.1f\n", r, (p99["on", r] / p99["off", r] - 1) * 100 }' "$work/p99" | sort -n)
+        # Each round's on/off (the sum of its two p99s with alerts on over the sum of
+        # its two with alerts off), and their median: a paired comparison, so a slow
+        # spell of the machine moves both sides of a round.
+        ratios=$(awk -v want="$load" '$1 == want { sum[$2, $4] += $3; rounds[$4] = 1 } END { for (r in rounds) if (sum["off", r] > 0) printf "%d %.1f\n", r, (sum["on", r] / sum["off", r] - 1) * 100 }' "$work/p99" | sort -n)
         echo "| $backend | each round's $load p99, alerts on / off | $(echo "$ratios" | awk '{ printf "%s%+.1f%%", (NR > 1 ? ", " : ""), $2 }'); median $(echo "$ratios" | awk '{ print $2 }' | median | awk '{ printf "%+.1f%%", $1 }') | | | |"
     done
     echo "| $backend | each full-load run's backlog, sent once the load stops | $(awk '{ printf "%s", (NR > 1 ? ", " : ""); if ($2 == "unsent") printf "%d not sent in 2 min", $1; else printf "%d in %.1f s (%.0f/s)", $1, $2, $1 / ($2 > 0 ? $2 : 1) }' "$work/drain") | | | |"
