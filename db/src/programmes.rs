@@ -274,12 +274,18 @@ pub fn get_by_id(conn: &mut DbConnection, id: i64) -> Result<ProgrammeRow, DbErr
 /// Reads a programme inside a write transaction so that no other writer can change it
 /// before this one commits: a row lock on PostgreSQL; on SQLite the transaction
 /// already holds the database's write lock.
+///
+/// The lock is `FOR NO KEY UPDATE`, which is all a change that keeps the programme's
+/// id needs: unlike `FOR UPDATE` it lets rows that refer to the programme be written
+/// meanwhile (their foreign key check takes `FOR KEY SHARE`), so the alert worker
+/// filing a programme's alerts, or a ledger entry on it, does not wait for its report
+/// to commit, nor a report for them.
 pub(crate) fn lock(conn: &mut DbConnection, id: i64) -> Result<ProgrammeRow, DbError> {
     let row = match conn {
         DbConnection::Postgres(pg) => programmes::table
             .find(id)
             .select(ProgrammeRow::as_select())
-            .for_update()
+            .for_no_key_update()
             .get_result(pg)
             .optional()?,
         DbConnection::Sqlite(_) => return get_by_id(conn, id),

@@ -172,7 +172,7 @@ fn lock_with_latest(
         ($filter:expr) => {
             match conn {
                 DbConnection::Postgres(pg) => with_latest!($filter)
-                    .for_update()
+                    .for_no_key_update()
                     .get_result(pg)
                     .optional()?,
                 // The write transaction already holds SQLite's one write lock.

@@ -319,3 +319,30 @@ both_backends!(fn the_outbox_refuses_an_unknown_kind_and_its_rebuild_keeps_waiti
     assert!(newest.clone().all(|a| a.id > *filed.iter().max().unwrap()), "new alerts number on after the rebuild");
     assert_eq!(newest.count(), 6);
 });
+
+/// On PostgreSQL a report locks its programme `FOR NO KEY UPDATE`: the worker filing
+/// that programme's earlier alerts (whose foreign key check takes `FOR KEY SHARE` on
+/// it) goes on while the report is still open, instead of queueing behind it. SQLite
+/// has one writer at a time by design, so this is PostgreSQL's alone.
+#[test]
+fn filing_alerts_does_not_wait_for_an_open_report_on_their_programme() {
+    use diesel::connection::SimpleConnection;
+    let db = beacon_tests::TestDb::postgres();
+    let mut conn = db.conn();
+    let mut worker = db.conn();
+    let p = owned_programme(&mut conn, "pnd-transformation");
+    report_with(&mut conn, p.id, Rating::Red, &on());
+    worker.batch_execute("SET lock_timeout = '2s'").unwrap();
+
+    let filed = write_transaction(&mut conn, |conn| {
+        // The next report, not yet committed, holds the programme's lock.
+        report_with(conn, p.id, Rating::Amber, &on());
+        alerts::file_all(&mut worker).map(|()| rows(&mut worker, "alerts"))
+    });
+    assert_eq!(
+        filed.unwrap(),
+        3,
+        "the Red report's alerts were filed while the next report was open"
+    );
+    assert_eq!(written(&mut conn).len(), 6);
+}
