@@ -255,7 +255,7 @@ for backend in ${BACKENDS:-sqlite postgres}; do
         full=$(run "POST …/status-reports, red or amber, alerts off (to set the steady rate)" "$(red_or_amber)")
         echo "$full"
         stop_server
-        rate=$(echo "$full" | awk -F'|' '{ printf "%d", $4 / 20 * 10 }')
+        rate=$(echo "$full" | awk -F'|' '{ printf "%d", $4 / 2 }')
     fi
     for round in $(seq 1 "$ALERT_ROUNDS"); do
         # Off, on, on, off (then on, off, off, on): the machine's drift over a round

@@ -5,7 +5,7 @@
 # SQLite all of this work runs holding the one write lock every report waits for.
 # Prints a Markdown table: instructions per report with alerts off and on.
 #
-#   bash bench/report_cost.sh            # 2,000 reports each way, about 3 minutes
+#   bash bench/report_cost.sh            # 2,000 reports each way, about a minute
 #   REPORTS=500 bash bench/report_cost.sh
 #   COST_BIN=/path/to/beacon-report-cost bash bench/report_cost.sh  # another build
 #

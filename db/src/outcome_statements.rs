@@ -1,8 +1,8 @@
 //! The two statements that settle a claimed alert, written out with fixed text so each
 //! is prepared once per connection. Diesel prepares every UPDATE it builds again on
 //! each run (its query builder cannot tell a fixed one from one whose columns vary),
-//! and the alert worker runs one per alert sent: parsed and planned every time, that
-//! was most of what an alert cost PostgreSQL (README, "Alerts and the status report").
+//! and the alert worker runs one per alert sent, so each would be parsed and planned
+//! again for every alert.
 //!
 //! Both change the alert only while it is still pending and claimed by `worker`, so a
 //! worker whose lease ended cannot settle an alert another worker now holds.
@@ -39,7 +39,6 @@ where
     DB: Backend,
     i64: ToSql<BigInt, DB>,
     str: ToSql<Text, DB>,
-    NaiveDateTime: ToSql<Timestamp, DB>,
 {
     out.push_sql(" WHERE id = ");
     out.push_bind_param::<BigInt, _>(id)?;
