@@ -22,7 +22,7 @@ use crate::audit::{self, Actor};
 use crate::connection::{DbConnection, on_backend, write_transaction};
 use crate::error::DbError;
 use crate::models::{AlertRow, LedgerRow, ProgrammeRow, StatusReportRow};
-use crate::outcome_statements::{MarkFailed, MarkSent};
+use crate::outcome_statements::{MarkFailed, MarkSent, SettleGroup};
 use crate::query::{LimitLiteral, in_ids};
 use crate::schema::{alert_outbox, alerts, programme_owners, programmes, users};
 
@@ -289,7 +289,8 @@ struct Moved {
 /// `alerts`, each under its outbox id; an alert already filed under the same unique key
 /// is dropped. Filed for `claim`, they are that worker's until the lease ends, with
 /// their first attempt counted; otherwise due at once. On PostgreSQL rows another
-/// worker is moving are skipped, not waited for.
+/// worker is moving are skipped, not waited for. Runs inside the caller's write
+/// transaction (a claim's own, with no savepoint: two round trips fewer per claim).
 fn move_waiting(
     conn: &mut DbConnection,
     limit: i64,
@@ -297,72 +298,70 @@ fn move_waiting(
 ) -> Result<Moved, DbError> {
     use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
 
-    write_transaction(conn, |conn| {
-        let oldest = alert_outbox::table
-            .order(alert_outbox::id.asc())
-            .select(alert_outbox::id)
-            .limit(limit.clamp(1, FILE_AT_ONCE));
-        let ids: Vec<i64> = match conn {
-            DbConnection::Postgres(pg) => oldest.for_update().skip_locked().load(pg)?,
-            // The write transaction holds SQLite's only write lock.
-            DbConnection::Sqlite(_) => oldest.load(conn)?,
-        };
-        if ids.is_empty() {
-            return Ok(Moved {
-                rows: 0,
-                filed: Vec::new(),
-            });
-        }
-        // Claimed, an alert is next due when the lease ends; otherwise from when it
-        // was written.
-        let (attempts, lease_until, claimed_by) = match claim {
-            Some((worker, until)) => (1, Some(until), Some(worker)),
-            None => (0, None, None),
-        };
-        let rows = alert_outbox::table
-            .filter(in_ids(alert_outbox::id, &ids))
-            .select((
-                alert_outbox::id,
-                alert_outbox::unique_key,
-                alert_outbox::kind,
-                alert_outbox::programme_id,
-                alert_outbox::recipient,
-                alert_outbox::details,
-                PENDING.into_sql::<Text>(),
-                attempts.into_sql::<Integer>(),
-                coalesce(
-                    lease_until.into_sql::<Nullable<Timestamp>>(),
-                    alert_outbox::created_at,
-                ),
+    let oldest = alert_outbox::table
+        .order(alert_outbox::id.asc())
+        .select(alert_outbox::id)
+        .limit(limit.clamp(1, FILE_AT_ONCE));
+    let ids: Vec<i64> = match conn {
+        DbConnection::Postgres(pg) => oldest.for_update().skip_locked().load(pg)?,
+        // The write transaction holds SQLite's only write lock.
+        DbConnection::Sqlite(_) => oldest.load(conn)?,
+    };
+    if ids.is_empty() {
+        return Ok(Moved {
+            rows: 0,
+            filed: Vec::new(),
+        });
+    }
+    // Claimed, an alert is next due when the lease ends; otherwise from when it
+    // was written.
+    let (attempts, lease_until, claimed_by) = match claim {
+        Some((worker, until)) => (1, Some(until), Some(worker)),
+        None => (0, None, None),
+    };
+    let rows = alert_outbox::table
+        .filter(in_ids(alert_outbox::id, &ids))
+        .select((
+            alert_outbox::id,
+            alert_outbox::unique_key,
+            alert_outbox::kind,
+            alert_outbox::programme_id,
+            alert_outbox::recipient,
+            alert_outbox::details,
+            PENDING.into_sql::<Text>(),
+            attempts.into_sql::<Integer>(),
+            coalesce(
                 lease_until.into_sql::<Nullable<Timestamp>>(),
-                claimed_by.into_sql::<Nullable<Text>>(),
                 alert_outbox::created_at,
-            ));
-        let insert = diesel::insert_into(alerts::table)
-            .values(rows)
-            .into_columns((
-                alerts::id,
-                alerts::unique_key,
-                alerts::kind,
-                alerts::programme_id,
-                alerts::recipient,
-                alerts::details,
-                alerts::status,
-                alerts::attempts,
-                alerts::next_attempt_at,
-                alerts::lease_until,
-                alerts::claimed_by,
-                alerts::created_at,
-            ))
-            .on_conflict(alerts::unique_key)
-            .do_nothing()
-            .returning(alerts::all_columns);
-        let filed: Vec<AlertRow> = on_backend!(conn, |c| insert.get_results(c))?;
-        diesel::delete(alert_outbox::table.filter(in_ids(alert_outbox::id, &ids))).execute(conn)?;
-        Ok(Moved {
-            rows: ids.len(),
-            filed,
-        })
+            ),
+            lease_until.into_sql::<Nullable<Timestamp>>(),
+            claimed_by.into_sql::<Nullable<Text>>(),
+            alert_outbox::created_at,
+        ));
+    let insert = diesel::insert_into(alerts::table)
+        .values(rows)
+        .into_columns((
+            alerts::id,
+            alerts::unique_key,
+            alerts::kind,
+            alerts::programme_id,
+            alerts::recipient,
+            alerts::details,
+            alerts::status,
+            alerts::attempts,
+            alerts::next_attempt_at,
+            alerts::lease_until,
+            alerts::claimed_by,
+            alerts::created_at,
+        ))
+        .on_conflict(alerts::unique_key)
+        .do_nothing()
+        .returning(alerts::all_columns);
+    let filed: Vec<AlertRow> = on_backend!(conn, |c| insert.get_results(c))?;
+    diesel::delete(alert_outbox::table.filter(in_ids(alert_outbox::id, &ids))).execute(conn)?;
+    Ok(Moved {
+        rows: ids.len(),
+        filed,
     })
 }
 
@@ -370,7 +369,7 @@ fn move_waiting(
 /// what follows reads every alert written so far (on PostgreSQL, but those a worker is
 /// filing at that moment, which are its claims).
 pub fn file_all(conn: &mut DbConnection) -> Result<(), DbError> {
-    while move_waiting(conn, FILE_AT_ONCE, None)?.rows > 0 {}
+    while write_transaction(conn, |conn| move_waiting(conn, FILE_AT_ONCE, None))?.rows > 0 {}
     Ok(())
 }
 
@@ -627,9 +626,15 @@ pub fn record_outcomes(
     worker: &str,
     outcomes: &[(i64, Outcome<'_>)],
 ) -> Result<Vec<bool>, DbError> {
+    let now = crate::now();
+    if let DbConnection::Postgres(pg) = conn {
+        let settled: Vec<i64> = SettleGroup::new(worker, outcomes, now).load(pg)?;
+        return Ok(outcomes
+            .iter()
+            .map(|(id, _)| settled.contains(id))
+            .collect());
+    }
     write_transaction(conn, |conn| {
-        relaxed_commit(conn)?;
-        let now = crate::now();
         outcomes
             .iter()
             .map(|(id, outcome)| {
@@ -687,7 +692,8 @@ pub fn mark_failed(
     Ok(held.contains(&true))
 }
 
-/// Lets PostgreSQL acknowledge the worker's bookkeeping (claims, outcomes) before it is
+/// Lets PostgreSQL acknowledge the worker's bookkeeping (claims here, outcomes in
+/// `SettleGroup`, which sets the same in its one statement) before it is
 /// flushed to disk, so it does not add a disk flush per alert to the ones status
 /// reports wait for. A crash could forget the last fraction of a second of it: an alert
 /// would then be claimed and sent again, which is the same window as a worker dying

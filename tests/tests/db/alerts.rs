@@ -201,6 +201,47 @@ both_backends!(fn claims_are_exclusive_until_the_lease_ends(db) {
     assert_eq!(alerts::count_by_status(&mut conn, "sent").unwrap(), 1);
 });
 
+both_backends!(fn a_group_of_outcomes_is_recorded_together_and_only_for_the_alerts_still_held(db) {
+    let mut conn = db.conn();
+    let p = owned_programme(&mut conn, "pnd-transformation");
+    report_with(&mut conn, p.id, Rating::Red, &Policy::on(vec!["pmo@beacon.police.uk".to_string(), "npcc@beacon.police.uk".to_string()]));
+    let now = beacon_db::now();
+    let lease = TimeDelta::seconds(30);
+    let mine = alerts::claim(&mut conn, "w1", now, lease, 3).unwrap();
+    let theirs = alerts::claim(&mut conn, "w2", now, lease, 3).unwrap();
+    assert_eq!((mine.len(), theirs.len()), (3, 1));
+    let retry_at = now + TimeDelta::seconds(5);
+    let held = alerts::record_outcomes(&mut conn, "w1", &[
+        (mine[0].id, alerts::Outcome::Sent { message_id: "<sent@beacon.test>" }),
+        (mine[1].id, alerts::Outcome::Failed { error: "421 try later", retry_at: Some(retry_at) }),
+        (mine[2].id, alerts::Outcome::Failed { error: "554 refused", retry_at: None }),
+        (theirs[0].id, alerts::Outcome::Sent { message_id: "<not-mine@beacon.test>" }),
+    ]).unwrap();
+    assert_eq!(held, vec![true, true, true, false], "w2's alert is not w1's to settle");
+    if let beacon_db::DbConnection::Postgres(pg) = &mut *conn {
+        // The outcomes' commit skips the wait for the disk; the connection, which
+        // serves status reports next, keeps it.
+        use diesel::RunQueryDsl;
+        let setting: String = diesel::select(diesel::dsl::sql::<diesel::sql_types::Text>("current_setting('synchronous_commit')")).get_result(pg).unwrap();
+        assert_eq!(setting, "on");
+    }
+
+    let sent = alerts::get(&mut conn, mine[0].id).unwrap();
+    assert_eq!((sent.status.as_str(), sent.message_id.as_deref(), sent.last_error.as_deref()), ("sent", Some("<sent@beacon.test>"), None));
+    assert!(sent.sent_at.is_some_and(|at| at >= now) && sent.lease_until.is_none());
+    let again = alerts::get(&mut conn, mine[1].id).unwrap();
+    assert_eq!((again.status.as_str(), again.next_attempt_at, again.last_error.as_deref()), ("pending", retry_at, Some("421 try later")));
+    assert_eq!((again.sent_at, again.message_id.as_deref(), again.lease_until), (None, None, None));
+    let failed = alerts::get(&mut conn, mine[2].id).unwrap();
+    assert_eq!((failed.status.as_str(), failed.last_error.as_deref(), failed.sent_at), ("failed", Some("554 refused"), None));
+    let untouched = alerts::get(&mut conn, theirs[0].id).unwrap();
+    assert_eq!(untouched, theirs[0], "left as w2 claimed it");
+    // The one due again is claimed at its retry time, with w1's error kept until then.
+    let retried = alerts::claim(&mut conn, "w1", retry_at, lease, 10).unwrap();
+    assert_eq!(retried.iter().map(|a| a.id).collect::<Vec<_>>(), vec![mine[1].id]);
+    assert_eq!(retried[0].attempts, 2);
+});
+
 both_backends!(fn failures_retry_then_fail_and_an_admin_can_retry(db) {
     let mut conn = db.conn();
     let p = owned_programme(&mut conn, "esn");
