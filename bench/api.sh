@@ -8,6 +8,8 @@
 #   ONLY=alerts bash bench/api.sh  # only the status reports with alerts off and on
 #   ALERT_ROUNDS=4 STEADY_RATE=600  # rounds of alerts off/on/on/off, and the steady rows' rate
 #                                   # (default: half of what the server takes at full load)
+#   STEADY_DURATION=30              # seconds of each steady row: at 600/s, a 10 s row's p99
+#                                   # is its 60 slowest requests, and one hiccup moves it
 #   BEACON_BIN=/path/to/beacon bash bench/api.sh  # another build, to compare two on one day
 #
 # Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth) like the tests, and wrk
@@ -22,6 +24,7 @@ SMTP_PORT=${SMTP_PORT:-18325}
 ONLY=${ONLY:-}
 ALERT_ROUNDS=${ALERT_ROUNDS:-4}
 STEADY_RATE=${STEADY_RATE:-}
+STEADY_DURATION=${STEADY_DURATION:-30}
 PG=${BEACON_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 work=$(mktemp -d)
 server=""
@@ -194,18 +197,18 @@ until_alerts_sent() {
 
 to_ms() { awk '{ v=$1; if (v ~ /us$/) { sub(/us$/,"",v); v=v/1000 } else if (v ~ /ms$/) { sub(/ms$/,"",v) } else if (v ~ /s$/) { sub(/s$/,"",v); v=v*1000 } printf "%.1f", v }'; }
 
-# run LABEL SCRIPT [CONNECTIONS] -> a table row; the raw output is kept in $work
+# run LABEL SCRIPT [CONNECTIONS] [SECONDS] -> a table row; the raw output is kept in $work
 run() {
-    local label=$1 script=$2 connections=${3:-$CONNECTIONS} out="$work/wrk.out"
-    wrk -t2 -c"$connections" -d"${DURATION}s" --timeout 10s --latency -s "$script" "http://127.0.0.1:$PORT" >"$out"
+    local label=$1 script=$2 connections=${3:-$CONNECTIONS} seconds=${4:-$DURATION} out="$work/wrk.out"
+    wrk -t2 -c"$connections" -d"${seconds}s" --timeout 10s --latency -s "$script" "http://127.0.0.1:$PORT" >"$out"
     report "$label" "$out"
 }
 
-# run_keeping_p99 KEY LABEL SCRIPT: run, and note the p99 under KEY (and the round) in
-# $work/p99
+# run_keeping_p99 KEY LABEL SCRIPT [SECONDS]: run, and note the p99 under KEY (and the
+# round) in $work/p99
 run_keeping_p99() {
     local row
-    row=$(run "$2" "$3")
+    row=$(run "$2" "$3" "$CONNECTIONS" "${4:-$DURATION}")
     echo "$row"
     echo "$1 $(echo "$row" | awk -F'|' '{ print $6 + 0 }') $round" >>"$work/p99"
 }
@@ -269,7 +272,7 @@ for backend in ${BACKENDS:-sqlite postgres}; do
             # The data's reports are years old: the first sweep writes a reminder to each
             # owner, and the worker sends them before the runs.
             if [ "$alerts" = on ]; then until_alerts_sent "$copy"; fi
-            run_keeping_p99 "steady $alerts" "POST …/status-reports, red or amber, $rate/s, alerts $alerts ($round)" "$(red_or_amber "$rate")"
+            run_keeping_p99 "steady $alerts" "POST …/status-reports, red or amber, $rate/s, alerts $alerts ($round)" "$(red_or_amber "$rate")" "$STEADY_DURATION"
             run_keeping_p99 "full $alerts" "POST …/status-reports, red or amber, alerts $alerts ($round)" "$(red_or_amber)"
             if [ "$alerts" = on ]; then
                 echo "$(($(count "$copy" "SELECT COUNT(*) FROM alerts") + $(count "$copy" "SELECT COUNT(*) FROM alert_outbox" 2>/dev/null || echo 0))) $(count "$copy" "SELECT COUNT(*) FROM alerts WHERE status = 'sent'")" >>"$work/written"
