@@ -269,8 +269,8 @@ for backend in ${BACKENDS:-sqlite postgres}; do
             copy=$(fresh_copy "$url")
             BEACON_ALERTS=$alerts start_server "$copy"
             TOKEN=$(token)
-            # The data's reports are years old: the first sweep writes a reminder to each
-            # owner, and the worker sends them before the runs.
+            # Every programme has a report from the day before, so the first sweep
+            # writes no reminders; should it write any, they are sent before the runs.
             if [ "$alerts" = on ]; then until_alerts_sent "$copy"; fi
             run_keeping_p99 "steady $alerts" "POST …/status-reports, red or amber, $rate/s, alerts $alerts ($round)" "$(red_or_amber "$rate")" "$STEADY_DURATION"
             run_keeping_p99 "full $alerts" "POST …/status-reports, red or amber, alerts $alerts ($round)" "$(red_or_amber)"
