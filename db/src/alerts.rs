@@ -181,40 +181,76 @@ enum Occasion {
     Sweep,
 }
 
-/// Writes one alert per recipient of the event `event` (a key naming it, unique among
-/// events of this kind) on a programme to the outbox. The key is the event and the
-/// lowercased address: an alert written twice (an extra recipient who is also an
-/// owner) is filed once. Returns how many rows it wrote.
+/// An event's alerts, ready to write: the event's key prefix (its kind and a key
+/// naming it, unique among events of this kind), the programme, and the details every
+/// recipient's alert carries.
+#[derive(Debug)]
+pub(crate) struct Queued {
+    pub kind: Kind,
+    pub key_prefix: String,
+    pub programme_id: i64,
+    pub details: String,
+    pub at: NaiveDateTime,
+}
+
+impl Queued {
+    fn new(kind: Kind, event: &str, programme_id: i64, details: &Details) -> Result<Self, DbError> {
+        Ok(Queued {
+            kind,
+            key_prefix: format!("{}:{event}:", kind.as_str()),
+            programme_id,
+            details: serde_json::to_string(details)?,
+            at: crate::now(),
+        })
+    }
+}
+
+/// Writes one alert per recipient of `alert` to the outbox: the programme's active
+/// owners, then (for an event being recorded) the policy's extra recipients. The key is
+/// the event and the lowercased address: an alert written twice (an extra recipient who
+/// is also an owner) is filed once. Returns how many rows it wrote.
 fn queue(
     conn: &mut DbConnection,
     policy: &Policy,
     occasion: Occasion,
-    kind: Kind,
-    event: &str,
-    programme_id: i64,
-    details: &Details,
+    alert: &Queued,
+) -> Result<usize, DbError> {
+    let mut written = queue_owners(conn, occasion, alert)?;
+    if occasion == Occasion::Recorded {
+        written += queue_extra_recipients(conn, policy, alert)?;
+    }
+    Ok(written)
+}
+
+/// The owners' alerts, in one fixed statement, kept prepared: it runs inside the
+/// event's transaction, where every round trip holds the programme's lock (and on
+/// SQLite the one write lock). Owners' emails are stored lowercased. On PostgreSQL a
+/// status report writes its owners' alerts with its rating instead, in one statement
+/// (`rating_statements`).
+fn queue_owners(
+    conn: &mut DbConnection,
+    occasion: Occasion,
+    alert: &Queued,
 ) -> Result<usize, DbError> {
     use diesel::sql_types::{BigInt, Text, Timestamp};
 
-    let details = serde_json::to_string(details)?;
-    let now = crate::now();
-    let key_prefix = format!("{}:{event}:", kind.as_str());
-    // The owners' alerts in one fixed statement, kept prepared: it runs inside the
-    // report's transaction, where every round trip holds the programme's lock (and on
-    // SQLite the one write lock). Owners' emails are stored lowercased.
     // In the owners' key order, which SQLite reads them in: no sort.
     let owners = programme_owners::table
         .inner_join(users::table)
-        .filter(programme_owners::programme_id.eq(programme_id))
+        .filter(programme_owners::programme_id.eq(alert.programme_id))
         .filter(users::active.eq(true))
         .order(programme_owners::user_id.asc());
     let row = (
-        key_prefix.as_str().into_sql::<Text>().concat(users::email),
-        kind.as_str().into_sql::<Text>(),
-        programme_id.into_sql::<BigInt>(),
+        alert
+            .key_prefix
+            .as_str()
+            .into_sql::<Text>()
+            .concat(users::email),
+        alert.kind.as_str().into_sql::<Text>(),
+        alert.programme_id.into_sql::<BigInt>(),
         users::email,
-        details.as_str().into_sql::<Text>(),
-        now.into_sql::<Timestamp>(),
+        alert.details.as_str().into_sql::<Text>(),
+        alert.at.into_sql::<Timestamp>(),
     );
     let columns = (
         alert_outbox::unique_key,
@@ -224,7 +260,7 @@ fn queue(
         alert_outbox::details,
         alert_outbox::created_at,
     );
-    let mut written = match occasion {
+    let written = match occasion {
         Occasion::Recorded => {
             let insert = diesel::insert_into(alert_outbox::table)
                 .values(owners.select(row))
@@ -235,7 +271,11 @@ fn queue(
         // but each sweep would write them all again.
         Occasion::Sweep => {
             let filed = alerts::table.filter(
-                alerts::unique_key.eq(key_prefix.as_str().into_sql::<Text>().concat(users::email)),
+                alerts::unique_key.eq(alert
+                    .key_prefix
+                    .as_str()
+                    .into_sql::<Text>()
+                    .concat(users::email)),
             );
             let insert = diesel::insert_into(alert_outbox::table)
                 .values(
@@ -247,24 +287,33 @@ fn queue(
             on_backend!(conn, |c| insert.execute(c))?
         }
     };
-
-    if occasion == Occasion::Recorded && !policy.extra_recipients.is_empty() {
-        let rows: Vec<NewAlert<'_>> = policy
-            .extra_recipients
-            .iter()
-            .map(|recipient| NewAlert {
-                unique_key: format!("{key_prefix}{}", recipient.to_lowercase()),
-                kind: kind.as_str(),
-                programme_id,
-                recipient,
-                details: &details,
-                created_at: now,
-            })
-            .collect();
-        let insert = diesel::insert_into(alert_outbox::table).values(&rows);
-        written += on_backend!(conn, |c| insert.execute(c))?;
-    }
     Ok(written)
+}
+
+/// The policy's extra recipients' alerts (a portfolio office mailbox) for an event
+/// being recorded.
+pub(crate) fn queue_extra_recipients(
+    conn: &mut DbConnection,
+    policy: &Policy,
+    alert: &Queued,
+) -> Result<usize, DbError> {
+    if policy.extra_recipients.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<NewAlert<'_>> = policy
+        .extra_recipients
+        .iter()
+        .map(|recipient| NewAlert {
+            unique_key: format!("{}{}", alert.key_prefix, recipient.to_lowercase()),
+            kind: alert.kind.as_str(),
+            programme_id: alert.programme_id,
+            recipient,
+            details: &alert.details,
+            created_at: alert.at,
+        })
+        .collect();
+    let insert = diesel::insert_into(alert_outbox::table).values(&rows);
+    Ok(on_backend!(conn, |c| insert.execute(c))?)
 }
 
 /// The most outbox rows moved at once: a length `in_ids` keeps a statement for.
@@ -373,18 +422,18 @@ pub fn file_all(conn: &mut DbConnection) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Called inside a status report's transaction, when the report is the programme's
-/// latest: a turn to Red, or a way out of it, tells the owners. Returns alerts written.
-pub(crate) fn on_status_report(
-    conn: &mut DbConnection,
+/// The alerts a status report raises when it is the programme's latest: a turn to Red,
+/// or a way out of it, tells the owners. The report's transaction writes them (see
+/// `status_reports::record`, which on PostgreSQL writes the owners' with the rating).
+pub(crate) fn status_report_alert(
     policy: &Policy,
     actor: &Actor,
     programme: &ProgrammeRow,
     previous: Option<beacon_core::Rating>,
     report: &StatusReportRow,
-) -> Result<usize, DbError> {
+) -> Result<Option<Queued>, DbError> {
     if !policy.enabled {
-        return Ok(0);
+        return Ok(None);
     }
     let new: beacon_core::Rating = crate::models::stored(&report.rating, "rating")?;
     let kind = if beacon_core::rating::turns_red(previous, new) {
@@ -392,7 +441,7 @@ pub(crate) fn on_status_report(
     } else if beacon_core::rating::leaves_red(previous, new) {
         Kind::LeftRed
     } else {
-        return Ok(0);
+        return Ok(None);
     };
     let details = Details {
         previous_rating: previous.map(|r| r.as_str().to_string()),
@@ -403,15 +452,22 @@ pub(crate) fn on_status_report(
         at: Some(report.reported_at),
         ..Details::for_programme(programme)
     };
-    queue(
-        conn,
-        policy,
-        Occasion::Recorded,
+    Queued::new(
         kind,
         &format!("status_report:{}", report.id),
         programme.id,
         &details,
     )
+    .map(Some)
+}
+
+/// Writes a status report's alerts (see [`status_report_alert`]) to the outbox.
+pub(crate) fn queue_status_report_alert(
+    conn: &mut DbConnection,
+    policy: &Policy,
+    alert: &Queued,
+) -> Result<usize, DbError> {
+    queue(conn, policy, Occasion::Recorded, alert)
 }
 
 /// Called inside a ledger entry's transaction: a withdrawal, or an adjustment that takes
@@ -443,15 +499,13 @@ pub(crate) fn on_ledger_entry(
         at: Some(entry.recorded_at),
         ..Details::for_programme(&programme)
     };
-    queue(
-        conn,
-        policy,
-        Occasion::Recorded,
+    let alert = Queued::new(
         Kind::FundingReduced,
         &format!("ledger_entry:{}", entry.id),
         programme.id,
         &details,
-    )
+    )?;
+    queue(conn, policy, Occasion::Recorded, &alert)
 }
 
 /// Writes a reminder to the owners of each programme that is not closed and has had no
@@ -516,15 +570,8 @@ pub fn queue_overdue_reminders(
         written += write_transaction(conn, |conn| {
             let mut written = 0;
             for (programme_id, event, details) in chunk {
-                written += queue(
-                    conn,
-                    policy,
-                    Occasion::Sweep,
-                    Kind::ReportOverdue,
-                    event,
-                    *programme_id,
-                    details,
-                )?;
+                let alert = Queued::new(Kind::ReportOverdue, event, *programme_id, details)?;
+                written += queue(conn, policy, Occasion::Sweep, &alert)?;
             }
             Ok::<_, DbError>(written)
         })?;

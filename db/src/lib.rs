@@ -19,6 +19,7 @@ pub mod pool;
 pub mod portfolio;
 pub mod programmes;
 pub mod query;
+mod rating_statements;
 pub mod schema;
 pub mod seed;
 pub mod spend;

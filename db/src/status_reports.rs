@@ -9,6 +9,7 @@ use crate::connection::{DbConnection, write_transaction};
 use crate::error::DbError;
 use crate::models::{ProgrammeRow, StatusReportRow};
 use crate::query::LimitLiteral;
+use crate::rating_statements::{SetRating, SetRatingAndAlertOwners};
 use crate::schema::{programmes, status_reports};
 
 /// Who reported and when, and where a published rating came from.
@@ -115,24 +116,41 @@ pub fn record<'a>(
                 (Some(previous), Some(since)) if previous == report.rating => since,
                 _ => reported_at,
             };
-            diesel::update(programmes::table.find(programme_id))
-                .set((
-                    programmes::current_rating.eq(Some(report.rating.as_str())),
-                    programmes::rating_since.eq(Some(since)),
-                    programmes::version.eq(programmes::version + 1),
-                    programmes::updated_at.eq(crate::now()),
-                ))
-                .execute(conn)?;
-        }
-        if is_latest {
-            crate::alerts::on_status_report(
-                conn,
+            let alert = crate::alerts::status_report_alert(
                 alerts,
                 actor,
                 &programme,
                 previous_rating,
                 &row,
             )?;
+            let rating = SetRating {
+                programme_id,
+                rating: report.rating.as_str(),
+                since,
+                at: crate::now(),
+            };
+            if let DbConnection::Postgres(pg) = conn {
+                // One round trip: the rating and the owners' alerts in one statement.
+                match &alert {
+                    Some(alert) => SetRatingAndAlertOwners { rating, alert }.execute(pg)?,
+                    None => rating.execute(pg)?,
+                };
+                if let Some(alert) = &alert {
+                    crate::alerts::queue_extra_recipients(conn, alerts, alert)?;
+                }
+            } else {
+                diesel::update(programmes::table.find(programme_id))
+                    .set((
+                        programmes::current_rating.eq(Some(rating.rating)),
+                        programmes::rating_since.eq(Some(rating.since)),
+                        programmes::version.eq(programmes::version + 1),
+                        programmes::updated_at.eq(rating.at),
+                    ))
+                    .execute(conn)?;
+                if let Some(alert) = &alert {
+                    crate::alerts::queue_status_report_alert(conn, alerts, alert)?;
+                }
+            }
         }
         audit::record(
             conn,

@@ -101,6 +101,20 @@ both_backends!(fn inactive_owners_are_not_alerted(db) {
     assert_eq!(to, vec!["active@met.police.uk"], "one alert per address, whatever its case");
 });
 
+both_backends!(fn a_turn_to_red_with_no_owner_to_tell_still_sets_the_rating(db) {
+    // On PostgreSQL the rating and the owners' alerts are one statement: with no owner
+    // to alert, the rating must still be set, and the portfolio office still told.
+    let mut conn = db.conn();
+    let p = programme(&mut conn, "esn");
+    let before = programmes::get_by_id(&mut conn, p.id).unwrap();
+    report_with(&mut conn, p.id, Rating::Red, &on());
+    let after = programmes::get_by_id(&mut conn, p.id).unwrap();
+    assert_eq!(after.current_rating.as_deref(), Some("red"));
+    assert_eq!(after.version, before.version + 1);
+    assert!(after.rating_since.is_some());
+    assert_eq!(written(&mut conn), vec![("turned_red".to_string(), "pmo@beacon.police.uk".to_string())]);
+});
+
 both_backends!(fn funding_reductions_alert_the_owners(db) {
     let mut conn = db.conn();
     let p = owned_programme(&mut conn, "esn");
