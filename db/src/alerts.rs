@@ -260,7 +260,7 @@ fn queue_owners(
         alert_outbox::details,
         alert_outbox::created_at,
     );
-    let written = match occasion {
+    Ok(match occasion {
         Occasion::Recorded => {
             let insert = diesel::insert_into(alert_outbox::table)
                 .values(owners.select(row))
@@ -286,8 +286,7 @@ fn queue_owners(
                 .into_columns(columns);
             on_backend!(conn, |c| insert.execute(c))?
         }
-    };
-    Ok(written)
+    })
 }
 
 /// The policy's extra recipients' alerts (a portfolio office mailbox) for an event

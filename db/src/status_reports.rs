@@ -132,11 +132,13 @@ pub fn record<'a>(
             if let DbConnection::Postgres(pg) = conn {
                 // One round trip: the rating and the owners' alerts in one statement.
                 match &alert {
-                    Some(alert) => SetRatingAndAlertOwners { rating, alert }.execute(pg)?,
-                    None => rating.execute(pg)?,
-                };
-                if let Some(alert) = &alert {
-                    crate::alerts::queue_extra_recipients(conn, alerts, alert)?;
+                    Some(alert) => {
+                        SetRatingAndAlertOwners { rating, alert }.execute(pg)?;
+                        crate::alerts::queue_extra_recipients(conn, alerts, alert)?;
+                    }
+                    None => {
+                        rating.execute(pg)?;
+                    }
                 }
             } else {
                 diesel::update(programmes::table.find(programme_id))
