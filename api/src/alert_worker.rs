@@ -21,15 +21,6 @@ use crate::mail::Mailer;
 /// the folder's lock).
 pub const SENDERS: usize = 4;
 
-/// The pause between groups of sends while the server is serving (a request in hand,
-/// or one in the last 100 ms: see `InFlight::serving`): at most [`SENDERS`] messages
-/// per pause (100 a second) while users are being served, and full speed (thousands a
-/// second) once they are not. Sending an alert costs a
-/// few hundred microseconds of CPU and a write, so a worker sending flat out beside a
-/// steady stream of status reports doubled their p99 (README, "Alerts and the status
-/// report"); a Red alert waits this long for each group of sends ahead of it.
-const PACE: Duration = Duration::from_millis(40);
-
 /// How often a worker sweeps for programmes whose report is overdue. Reminders are
 /// days apart; the unique key makes a sweep by several workers harmless.
 const REMINDER_SWEEP: Duration = Duration::from_secs(15 * 60);
@@ -100,14 +91,22 @@ impl Worker {
         self
     }
 
-    /// Pauses for [`PACE`] while the server is serving.
+    /// Pauses after a group of sends while the server is serving (a request in hand, or
+    /// one in the last 100 ms: see `InFlight::serving`), so that the worker sends at most
+    /// `serving_rate` alerts a second while users are being served, and at full speed
+    /// (thousands a second) once they are not. Sending an alert costs the better part
+    /// of a millisecond of CPU across Beacon, the database and a local mail relay, on
+    /// the cores the requests need (README, "Alerts and the status report"). A Red
+    /// alert with none ahead of it goes at once; one behind others waits a pause for
+    /// each group ahead of it.
     fn pace(&self) {
         if self
             .requests
             .as_ref()
             .is_some_and(|requests| requests.serving())
         {
-            std::thread::sleep(PACE);
+            let rate = f64::from(self.settings.serving_rate.max(1));
+            std::thread::sleep(Duration::from_secs_f64(self.senders.width() as f64 / rate));
         }
     }
 
@@ -160,7 +159,6 @@ impl Worker {
         let mut settled = 0;
         let width = self.senders.width();
         for (done, group) in claimed.chunks(width).enumerate() {
-            self.pace();
             let nearly_over = group.iter().any(|alert| {
                 alert
                     .lease_until
@@ -177,6 +175,7 @@ impl Worker {
             let outcomes = self.senders.send(group);
             let mut conn = self.pool.get()?;
             settled += self.record(&mut conn, group, &outcomes)?;
+            self.pace();
         }
         Ok(settled)
     }
