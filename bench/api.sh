@@ -204,13 +204,31 @@ run() {
     report "$label" "$out"
 }
 
+# server_cpu: the server's CPU time so far, in jiffies (1/100 s): the whole process
+# (threads that have ended included), then its HTTP threads, SQLite's checkpointer, and
+# the alert worker with its senders. The HTTP threads parse, route and answer the same
+# requests whether alerts are on or off, so their CPU per request shows how fast the
+# machine was during a run.
+server_cpu() {
+    local all
+    all=$(sed 's/.*) //' "/proc/$server/stat" | awk '{ print $12 + $13 }')
+    for task in /proc/"$server"/task/*; do
+        echo "$(tr -d ' ' <"$task/comm") $(sed 's/.*) //' "$task/stat" | awk '{ print $12 + $13 }')"
+    done | awk -v all="$all" '
+        $1 ~ /^actix-rt/ { http += $2 } $1 ~ /checkpoi/ { checkpointer += $2 } $1 ~ /^beacon-alert/ { alerts += $2 }
+        END { print all, http + 0, checkpointer + 0, alerts + 0 }'
+}
+
 # run_keeping_p99 KEY LABEL SCRIPT [SECONDS]: run, and note the p99 under KEY (and the
-# round) in $work/p99
+# round) in $work/p99, and the server's CPU per request in $work/cpu
 run_keeping_p99() {
-    local row
+    local row before after
+    before=$(server_cpu)
     row=$(run "$2" "$3" "$CONNECTIONS" "${4:-$DURATION}")
+    after=$(server_cpu)
     echo "$row"
     echo "$1 $(echo "$row" | awk -F'|' '{ print $6 + 0 }') $round" >>"$work/p99"
+    echo "$1 $(awk '/requests in/ { print $1 }' "$work/wrk.out") $before $after" >>"$work/cpu"
 }
 
 report() {
@@ -245,6 +263,7 @@ for backend in ${BACKENDS:-sqlite postgres}; do
     : >"$work/p99"
     : >"$work/drain"
     : >"$work/written"
+    : >"$work/cpu"
     stop_server
     # The steady rate is half of what this server takes at full load on this day, so
     # the steady rows measure a server with room to spare, as users meet it: this
@@ -290,6 +309,14 @@ for backend in ${BACKENDS:-sqlite postgres}; do
         # spell of the machine moves both sides of a round.
         ratios=$(awk -v want="$load" '$1 == want { sum[$2, $4] += $3; rounds[$4] = 1 } END { for (r in rounds) if (sum["off", r] > 0) printf "%d %.1f\n", r, (sum["on", r] / sum["off", r] - 1) * 100 }' "$work/p99" | sort -n)
         echo "| $backend | each round's $load p99, alerts on / off | $(echo "$ratios" | awk '{ printf "%s%+.1f%%", (NR > 1 ? ", " : ""), $2 }'); median $(echo "$ratios" | awk '{ print $2 }' | median | awk '{ printf "%+.1f%%", $1 }') | | | |"
+    done
+    # The server's CPU per report (ms) in each steady run, in the order run: the whole
+    # server, the HTTP threads alone (the machine's speed), and the alert worker's share.
+    for alerts in off on; do
+        awk -v want="steady $alerts" '$1 " " $2 == want {
+                n = $3; all = ($8 - $4) * 10 / n; http = ($9 - $5) * 10 / n; worker = ($11 - $7) / ($8 - $4) * 100
+                printf "%s%.2f (HTTP %.2f, worker %.1f%%)", (seen++ ? ", " : ""), all, http, worker }' "$work/cpu" |
+            awk -v backend="$backend" -v alerts="$alerts" '{ print "| " backend " | the server'"'"'s CPU per report in each steady run, alerts " alerts ", ms | " $0 " | | | |" }'
     done
     echo "| $backend | each full-load run's backlog, sent once the load stops | $(awk '{ printf "%s", (NR > 1 ? ", " : ""); if ($2 == "unsent") printf "%d not sent in 2 min", $1; else printf "%d in %.1f s (%.0f/s)", $1, $2, $1 / ($2 > 0 ? $2 : 1) }' "$work/drain") | | | |"
     echo "| $backend | alerts written / sent over SMTP when each full-load run ends | $(awk '{ printf "%s%d / %d", (NR > 1 ? ", " : ""), $1, $2 }' "$work/written") | | | |"
