@@ -205,18 +205,17 @@ run() {
 }
 
 # server_cpu: the server's CPU time so far, in jiffies (1/100 s): the whole process
-# (threads that have ended included), then its HTTP threads, SQLite's checkpointer, and
-# the alert worker with its senders. The HTTP threads parse, route and answer the same
-# requests whether alerts are on or off, so their CPU per request shows how fast the
-# machine was during a run.
+# (threads that have ended included), then its HTTP threads, and the alert worker with
+# its senders. The HTTP threads parse, route and answer the same requests whether alerts
+# are on or off, so their CPU per request shows how fast the machine was during a run.
 server_cpu() {
     local all
     all=$(sed 's/.*) //' "/proc/$server/stat" | awk '{ print $12 + $13 }')
     for task in /proc/"$server"/task/*; do
         echo "$(tr -d ' ' <"$task/comm") $(sed 's/.*) //' "$task/stat" | awk '{ print $12 + $13 }')"
     done | awk -v all="$all" '
-        $1 ~ /^actix-rt/ { http += $2 } $1 ~ /checkpoi/ { checkpointer += $2 } $1 ~ /^beacon-alert/ { alerts += $2 }
-        END { print all, http + 0, checkpointer + 0, alerts + 0 }'
+        $1 ~ /^actix-rt/ { http += $2 } $1 ~ /^beacon-alert/ { alerts += $2 }
+        END { print all, http + 0, alerts + 0 }'
 }
 
 # run_keeping_p99 KEY LABEL SCRIPT [SECONDS]: run, and note the p99 under KEY (and the
@@ -313,10 +312,9 @@ for backend in ${BACKENDS:-sqlite postgres}; do
     # The server's CPU per report (ms) in each steady run, in the order run: the whole
     # server, the HTTP threads alone (the machine's speed), and the alert worker's share.
     for alerts in off on; do
-        awk -v want="steady $alerts" '$1 " " $2 == want {
-                n = $3; all = ($8 - $4) * 10 / n; http = ($9 - $5) * 10 / n; worker = ($11 - $7) / ($8 - $4) * 100
-                printf "%s%.2f (HTTP %.2f, worker %.1f%%)", (seen++ ? ", " : ""), all, http, worker }' "$work/cpu" |
-            awk -v backend="$backend" -v alerts="$alerts" '{ print "| " backend " | the server'"'"'s CPU per report in each steady run, alerts " alerts ", ms | " $0 " | | | |" }'
+        echo "| $backend | the server's CPU per report in each steady run, alerts $alerts, ms | $(awk -v want="steady $alerts" '$1 " " $2 == want {
+                n = $3; all = ($7 - $4) * 10 / n; http = ($8 - $5) * 10 / n; worker = ($9 - $6) / ($7 - $4) * 100
+                printf "%s%.2f (HTTP %.2f, worker %.1f%%)", (seen++ ? ", " : ""), all, http, worker }' "$work/cpu") | | | |"
     done
     echo "| $backend | each full-load run's backlog, sent once the load stops | $(awk '{ printf "%s", (NR > 1 ? ", " : ""); if ($2 == "unsent") printf "%d not sent in 2 min", $1; else printf "%d in %.1f s (%.0f/s)", $1, $2, $1 / ($2 > 0 ? $2 : 1) }' "$work/drain") | | | |"
     echo "| $backend | alerts written / sent over SMTP when each full-load run ends | $(awk '{ printf "%s%d / %d", (NR > 1 ? ", " : ""), $1, $2 }' "$work/written") | | | |"
