@@ -100,22 +100,26 @@ postgres_ticks() { for pid in $(pgrep -x postgres || true); do echo "$pid $(tick
 # per_alert TICKS: microseconds per alert
 per_alert() { awk -v t="$1" -v hz="$hz" -v n="$ALERTS" 'BEGIN { printf "%.0f", t * 1e6 / hz / n }'; }
 
-# The backlog: ALERTS "turned Red" alerts, two per programme per event, as reports write them.
+# The backlog: ALERTS "turned Red" alerts, as reports write them: an outbox row per event
+# naming the programme's two owners.
 backlog_sql() {
-    local events=$((ALERTS / 2000 + 1)) series
+    local events=$((ALERTS / 2000 + 1)) series gather
     if [[ $1 == postgres* ]]; then
         series="generate_series(1, $events) AS e(n)"
+        gather="json_agg(u.email)::text"
     else
         series="(WITH RECURSIVE e(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM e WHERE n < $events) SELECT n FROM e) AS e"
+        gather="json_group_array(u.email)"
     fi
     cat <<SQL
-INSERT INTO alert_outbox (unique_key, kind, programme_id, recipient, details, created_at)
-SELECT 'turned_red:alert_cost:' || e.n || ':' || p.id || ':' || u.email, 'turned_red', p.id, u.email,
+INSERT INTO alert_outbox (key_prefix, kind, programme_id, recipients, details, created_at)
+SELECT 'turned_red:alert_cost:' || e.n || ':' || p.id || ':', 'turned_red', p.id, $gather,
        '{"programme_code":"' || p.code || '","programme_name":"' || p.name || '","previous_rating":"amber","rating":"red","rationale":"Benchmark report","period_end":"2026-09-30","by":"bench@beacon.test","at":"2026-12-02T07:00:00"}',
        '2026-12-02 07:00:00'
 FROM $series, programme_owners o JOIN users u ON u.id = o.user_id JOIN programmes p ON p.id = o.programme_id
-ORDER BY e.n, p.id, u.id
-LIMIT $ALERTS
+GROUP BY e.n, p.id, p.code, p.name
+ORDER BY e.n, p.id
+LIMIT $((ALERTS / 2))
 SQL
 }
 

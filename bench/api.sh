@@ -167,12 +167,20 @@ count() {
     if [[ $1 == postgres* ]]; then psql "$1" -Atqc "$2"; else python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0])" "$1" "$2"; fi
 }
 
-# unsent URL: alerts not yet sent, in the outbox (if this build has one) or filed
+# waiting URL: alerts written to the outbox and not yet filed: a row per event naming
+# its recipients, or in builds before that a row per alert, or none before the outbox
+waiting() {
+    local recipients="json_array_length(recipients)"
+    if [[ $1 == postgres* ]]; then recipients="json_array_length(recipients::json)"; fi
+    count "$1" "SELECT COALESCE(SUM($recipients), 0) FROM alert_outbox" 2>/dev/null ||
+        count "$1" "SELECT COUNT(*) FROM alert_outbox" 2>/dev/null || echo 0
+}
+
+# unsent URL: alerts not yet sent, in the outbox or filed
 unsent() {
-    local filed waiting
+    local filed
     filed=$(count "$1" "SELECT COUNT(*) FROM alerts WHERE status = 'pending'")
-    waiting=$(count "$1" "SELECT COUNT(*) FROM alert_outbox" 2>/dev/null || echo 0)
-    echo $((filed + waiting))
+    echo $((filed + $(waiting "$1")))
 }
 
 # until_alerts_sent URL [NOTE]: waits (up to two minutes) until the worker has sent
@@ -293,7 +301,7 @@ for backend in ${BACKENDS:-sqlite postgres}; do
             run_keeping_p99 "steady $alerts" "POST …/status-reports, red or amber, $rate/s, alerts $alerts ($round)" "$(red_or_amber "$rate")" "$STEADY_DURATION"
             run_keeping_p99 "full $alerts" "POST …/status-reports, red or amber, alerts $alerts ($round)" "$(red_or_amber)"
             if [ "$alerts" = on ]; then
-                echo "$(($(count "$copy" "SELECT COUNT(*) FROM alerts") + $(count "$copy" "SELECT COUNT(*) FROM alert_outbox" 2>/dev/null || echo 0))) $(count "$copy" "SELECT COUNT(*) FROM alerts WHERE status = 'sent'")" >>"$work/written"
+                echo "$(($(count "$copy" "SELECT COUNT(*) FROM alerts") + $(waiting "$copy"))) $(count "$copy" "SELECT COUNT(*) FROM alerts WHERE status = 'sent'")" >>"$work/written"
                 until_alerts_sent "$copy" note
             fi
             stop_server

@@ -1,12 +1,13 @@
 //! The alert outbox: what owners are told, written in the transaction of the event it
 //! tells of, and claimed, sent and settled by the alert workers.
 //!
-//! An event's alerts are written to `alert_outbox`, a table with no index but its key:
-//! inside a status report's transaction (on SQLite, inside the one write lock) every
-//! index is another page to write, and the three that `alerts` needs cost reports a
-//! tenth of their throughput. A worker claims new alerts by filing outbox rows into
-//! `alerts` as its claims, keeping their ids; whoever reads the alerts files what is
-//! waiting first ([`file_all`]), so a reader sees the alerts of every committed event.
+//! An event's alerts are written to `alert_outbox` as one row naming the event and its
+//! recipients, in a table with no index but its key: inside a status report's
+//! transaction (on SQLite, inside the one write lock) every row and index is more to
+//! write, and the three indexes `alerts` needs cost reports a tenth of their
+//! throughput. A worker claims new alerts by filing outbox rows into `alerts`, one
+//! alert per recipient, as its claims; whoever reads the alerts files what is waiting
+//! first ([`file_all`]), so a reader sees the alerts of every committed event.
 //!
 //! Exactly once rests on two things. Each alert has a unique key (the event and the
 //! recipient), so an alert written twice is filed once. And a worker claims alerts
@@ -22,9 +23,10 @@ use crate::audit::{self, Actor};
 use crate::connection::{DbConnection, on_backend, write_transaction};
 use crate::error::DbError;
 use crate::models::{AlertRow, LedgerRow, ProgrammeRow, StatusReportRow};
+use crate::outbox_statements::QueueOwners;
 use crate::outcome_statements::{MarkFailed, MarkSent, SettleGroup};
 use crate::query::{LimitLiteral, in_ids};
-use crate::schema::{alert_outbox, alerts, programme_owners, programmes, users};
+use crate::schema::{alert_outbox, alerts, programme_owners, programmes};
 
 /// What happened, as stored in `alerts.kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,14 +159,45 @@ impl AlertRow {
     }
 }
 
+/// An event's outbox row for recipients named here rather than read from the owners.
 #[derive(Insertable)]
 #[diesel(table_name = alert_outbox)]
-struct NewAlert<'a> {
+struct NewEvent<'a> {
+    key_prefix: &'a str,
+    kind: &'a str,
+    programme_id: i64,
+    /// A JSON array of addresses.
+    recipients: String,
+    details: &'a str,
+    created_at: NaiveDateTime,
+}
+
+/// An outbox row as a worker reads it to file it.
+#[derive(Queryable)]
+struct WaitingEvent {
+    id: i64,
+    key_prefix: String,
+    kind: String,
+    programme_id: i64,
+    recipients: String,
+    details: String,
+    created_at: NaiveDateTime,
+}
+
+/// One recipient's alert, filed from an outbox row.
+#[derive(Insertable)]
+#[diesel(table_name = alerts, treat_none_as_default_value = false)]
+struct FiledAlert<'a> {
     unique_key: String,
     kind: &'a str,
     programme_id: i64,
     recipient: &'a str,
     details: &'a str,
+    status: &'a str,
+    attempts: i32,
+    next_attempt_at: NaiveDateTime,
+    lease_until: Option<NaiveDateTime>,
+    claimed_by: Option<&'a str>,
     created_at: NaiveDateTime,
 }
 
@@ -205,10 +238,11 @@ impl Queued {
     }
 }
 
-/// Writes one alert per recipient of `alert` to the outbox: the programme's active
-/// owners, then (for an event being recorded) the policy's extra recipients. The key is
-/// the event and the lowercased address: an alert written twice (an extra recipient who
-/// is also an owner) is filed once. Returns how many rows it wrote.
+/// Writes `alert` to the outbox for its recipients: the programme's active owners, then
+/// (for an event being recorded) the policy's extra recipients. Each recipient's alert
+/// is filed under the event and the lowercased address: an alert written twice (an
+/// extra recipient who is also an owner) is filed once. Returns how many recipients it
+/// wrote.
 fn queue(
     conn: &mut DbConnection,
     policy: &Policy,
@@ -222,74 +256,33 @@ fn queue(
     Ok(written)
 }
 
-/// The owners' alerts, in one fixed statement, kept prepared: it runs inside the
-/// event's transaction, where every round trip holds the programme's lock (and on
-/// SQLite the one write lock). Owners' emails are stored lowercased. On PostgreSQL a
-/// status report writes its owners' alerts with its rating instead, in one statement
-/// (`rating_statements`).
+/// The owners' outbox row, in one fixed statement, kept prepared (`outbox_statements`).
+/// On PostgreSQL a status report writes its owners' row with its rating instead, in one
+/// statement (`rating_statements`). A recorded event's row is counted as one
+/// recipient: only a sweep's count is read.
 fn queue_owners(
     conn: &mut DbConnection,
     occasion: Occasion,
     alert: &Queued,
 ) -> Result<usize, DbError> {
-    use diesel::sql_types::{BigInt, Text, Timestamp};
-
-    // In the owners' key order, which SQLite reads them in: no sort.
-    let owners = programme_owners::table
-        .inner_join(users::table)
-        .filter(programme_owners::programme_id.eq(alert.programme_id))
-        .filter(users::active.eq(true))
-        .order(programme_owners::user_id.asc());
-    let row = (
-        alert
-            .key_prefix
-            .as_str()
-            .into_sql::<Text>()
-            .concat(users::email),
-        alert.kind.as_str().into_sql::<Text>(),
-        alert.programme_id.into_sql::<BigInt>(),
-        users::email,
-        alert.details.as_str().into_sql::<Text>(),
-        alert.at.into_sql::<Timestamp>(),
-    );
-    let columns = (
-        alert_outbox::unique_key,
-        alert_outbox::kind,
-        alert_outbox::programme_id,
-        alert_outbox::recipient,
-        alert_outbox::details,
-        alert_outbox::created_at,
-    );
-    Ok(match occasion {
+    match occasion {
         Occasion::Recorded => {
-            let insert = diesel::insert_into(alert_outbox::table)
-                .values(owners.select(row))
-                .into_columns(columns);
-            on_backend!(conn, |c| insert.execute(c))?
+            let statement = QueueOwners::<false> { alert };
+            Ok(on_backend!(conn, |c| statement.execute(c))?)
         }
-        // A sweep leaves out owners already filed: the filing would drop their rows,
+        // A sweep leaves out owners already filed: the filing would drop their alerts,
         // but each sweep would write them all again.
         Occasion::Sweep => {
-            let filed = alerts::table.filter(
-                alerts::unique_key.eq(alert
-                    .key_prefix
-                    .as_str()
-                    .into_sql::<Text>()
-                    .concat(users::email)),
-            );
-            let insert = diesel::insert_into(alert_outbox::table)
-                .values(
-                    owners
-                        .filter(diesel::dsl::not(diesel::dsl::exists(filed)))
-                        .select(row),
-                )
-                .into_columns(columns);
-            on_backend!(conn, |c| insert.execute(c))?
+            let statement = QueueOwners::<true> { alert };
+            let written: Vec<String> = on_backend!(conn, |c| statement.load(c))?;
+            written.iter().try_fold(0, |sum, recipients| {
+                Ok(sum + serde_json::from_str::<Vec<String>>(recipients)?.len())
+            })
         }
-    })
+    }
 }
 
-/// The policy's extra recipients' alerts (a portfolio office mailbox) for an event
+/// The policy's extra recipients' outbox row (a portfolio office mailbox) for an event
 /// being recorded.
 pub(crate) fn queue_extra_recipients(
     conn: &mut DbConnection,
@@ -299,44 +292,40 @@ pub(crate) fn queue_extra_recipients(
     if policy.extra_recipients.is_empty() {
         return Ok(0);
     }
-    let rows: Vec<NewAlert<'_>> = policy
-        .extra_recipients
-        .iter()
-        .map(|recipient| NewAlert {
-            unique_key: format!("{}{}", alert.key_prefix, recipient.to_lowercase()),
-            kind: alert.kind.as_str(),
-            programme_id: alert.programme_id,
-            recipient,
-            details: &alert.details,
-            created_at: alert.at,
-        })
-        .collect();
-    let insert = diesel::insert_into(alert_outbox::table).values(&rows);
-    Ok(on_backend!(conn, |c| insert.execute(c))?)
+    let row = NewEvent {
+        key_prefix: &alert.key_prefix,
+        kind: alert.kind.as_str(),
+        programme_id: alert.programme_id,
+        recipients: serde_json::to_string(&policy.extra_recipients)?,
+        details: &alert.details,
+        created_at: alert.at,
+    };
+    let insert = diesel::insert_into(alert_outbox::table).values(&row);
+    on_backend!(conn, |c| insert.execute(c))?;
+    Ok(policy.extra_recipients.len())
 }
 
-/// The most outbox rows moved at once: a length `in_ids` keeps a statement for.
+/// The most outbox rows moved at once.
 const FILE_AT_ONCE: i64 = 250;
 
-diesel::define_sql_function!(
-    fn coalesce(
-        x: diesel::sql_types::Nullable<diesel::sql_types::Timestamp>,
-        y: diesel::sql_types::Timestamp,
-    ) -> diesel::sql_types::Timestamp
-);
+/// The most alerts one statement files: 11 values each, well inside both backends'
+/// limit on a statement's bound values.
+const ALERTS_PER_INSERT: usize = 500;
 
 /// What one [`move_waiting`] did.
 struct Moved {
     /// Rows that left the outbox.
     rows: usize,
-    /// The alerts filed from them: all but any already filed under the same key.
+    /// The alerts filed from them (for a claim, those claimed): all but any already
+    /// filed under the same key.
     filed: Vec<AlertRow>,
 }
 
 /// Moves up to `limit` (at most [`FILE_AT_ONCE`]) of the oldest outbox rows into
-/// `alerts`, each under its outbox id; an alert already filed under the same unique key
-/// is dropped. Filed for `claim`, they are that worker's until the lease ends, with
-/// their first attempt counted; otherwise due at once. On PostgreSQL rows another
+/// `alerts`, as an alert per recipient; an alert already filed under the same unique
+/// key is dropped. Filed for `claim`, the first `limit` alerts are that worker's until
+/// the lease ends, with their first attempt counted, and are what [`Moved::filed`]
+/// returns; the others are due at once. On PostgreSQL rows another
 /// worker is moving are skipped, not waited for. Runs inside the caller's write
 /// transaction (a claim's own, with no savepoint: two round trips fewer per claim).
 fn move_waiting(
@@ -344,71 +333,70 @@ fn move_waiting(
     limit: i64,
     claim: Option<(&str, NaiveDateTime)>,
 ) -> Result<Moved, DbError> {
-    use diesel::sql_types::{Integer, Nullable, Text, Timestamp};
-
     let oldest = alert_outbox::table
         .order(alert_outbox::id.asc())
-        .select(alert_outbox::id)
         .limit(limit.clamp(1, FILE_AT_ONCE));
-    let ids: Vec<i64> = match conn {
+    let events: Vec<WaitingEvent> = match conn {
         DbConnection::Postgres(pg) => oldest.for_update().skip_locked().load(pg)?,
         // The write transaction holds SQLite's only write lock.
         DbConnection::Sqlite(_) => oldest.load(conn)?,
     };
-    if ids.is_empty() {
+    if events.is_empty() {
         return Ok(Moved {
             rows: 0,
             filed: Vec::new(),
         });
     }
-    // Claimed, an alert is next due when the lease ends; otherwise from when it
-    // was written.
-    let (attempts, lease_until, claimed_by) = match claim {
-        Some((worker, until)) => (1, Some(until), Some(worker)),
-        None => (0, None, None),
-    };
-    let rows = alert_outbox::table
-        .filter(in_ids(alert_outbox::id, &ids))
-        .select((
-            alert_outbox::id,
-            alert_outbox::unique_key,
-            alert_outbox::kind,
-            alert_outbox::programme_id,
-            alert_outbox::recipient,
-            alert_outbox::details,
-            PENDING.into_sql::<Text>(),
-            attempts.into_sql::<Integer>(),
-            coalesce(
-                lease_until.into_sql::<Nullable<Timestamp>>(),
-                alert_outbox::created_at,
-            ),
-            lease_until.into_sql::<Nullable<Timestamp>>(),
-            claimed_by.into_sql::<Nullable<Text>>(),
-            alert_outbox::created_at,
-        ));
-    let insert = diesel::insert_into(alerts::table)
-        .values(rows)
-        .into_columns((
-            alerts::id,
-            alerts::unique_key,
-            alerts::kind,
-            alerts::programme_id,
-            alerts::recipient,
-            alerts::details,
-            alerts::status,
-            alerts::attempts,
-            alerts::next_attempt_at,
-            alerts::lease_until,
-            alerts::claimed_by,
-            alerts::created_at,
-        ))
-        .on_conflict(alerts::unique_key)
-        .do_nothing()
-        .returning(alerts::all_columns);
-    let filed: Vec<AlertRow> = on_backend!(conn, |c| insert.get_results(c))?;
+    let recipients = events
+        .iter()
+        .map(|event| {
+            serde_json::from_str::<Vec<String>>(&event.recipients)
+                .map_err(|_| DbError::corrupt(format!("recipients of outbox row {}", event.id)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // The first `limit` alerts are the claim's, next due when the lease ends; the rest
+    // of their events' alerts (and all of them, filed for no claim) are due from when
+    // they were written.
+    let claimed = if claim.is_some() { limit } else { 0 };
+    let rows: Vec<FiledAlert<'_>> = events
+        .iter()
+        .zip(&recipients)
+        .flat_map(|(event, recipients)| recipients.iter().map(move |recipient| (event, recipient)))
+        .enumerate()
+        .map(|(n, (event, recipient))| {
+            let (attempts, lease_until, claimed_by) = match claim {
+                Some((worker, until)) if (n as i64) < claimed => (1, Some(until), Some(worker)),
+                _ => (0, None, None),
+            };
+            FiledAlert {
+                unique_key: format!("{}{}", event.key_prefix, recipient.to_lowercase()),
+                kind: &event.kind,
+                programme_id: event.programme_id,
+                recipient,
+                details: &event.details,
+                status: PENDING,
+                attempts,
+                next_attempt_at: lease_until.unwrap_or(event.created_at),
+                lease_until,
+                claimed_by,
+                created_at: event.created_at,
+            }
+        })
+        .collect();
+    let mut filed = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(ALERTS_PER_INSERT) {
+        let insert = diesel::insert_into(alerts::table)
+            .values(chunk)
+            .on_conflict(alerts::unique_key)
+            .do_nothing()
+            .returning(alerts::all_columns);
+        filed.extend(on_backend!(conn, |c| insert.get_results::<AlertRow>(c))?);
+    }
+    filed.retain(|alert| alert.claimed_by.as_deref() == claim.map(|(worker, _)| worker));
+    let ids: Vec<i64> = events.iter().map(|event| event.id).collect();
     diesel::delete(alert_outbox::table.filter(in_ids(alert_outbox::id, &ids))).execute(conn)?;
     Ok(Moved {
-        rows: ids.len(),
+        rows: events.len(),
         filed,
     })
 }

@@ -14,6 +14,7 @@ pub mod funding;
 pub mod history;
 pub mod migrate;
 pub mod models;
+mod outbox_statements;
 mod outcome_statements;
 pub mod pool;
 pub mod portfolio;

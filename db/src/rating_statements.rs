@@ -2,11 +2,11 @@
 //! PostgreSQL, written out with fixed text so it is prepared once per connection
 //! (Diesel prepares every UPDATE it builds again on each run).
 //!
-//! When the report turns the programme Red or out of it, the owners' alerts are written
+//! When the report turns the programme Red or out of it, the owners' outbox row is written
 //! by the same statement, a data-modifying `WITH`: on PostgreSQL every statement is a
 //! round trip to the server inside the report's transaction, which holds the
 //! programme's lock. SQLite runs its statements in-process, so there the update and the
-//! outbox rows stay two statements. (Measured in the README: a report costs about a
+//! outbox row stay two statements. (Measured in the README: a report costs about a
 //! tenth less CPU; what alerts add to it did not change.)
 
 use chrono::NaiveDateTime;
@@ -16,6 +16,7 @@ use diesel::sql_types::{BigInt, Text, Timestamp};
 use diesel::{QueryResult, RunQueryDsl};
 
 use crate::alerts::Queued;
+use crate::outbox_statements::{POSTGRES_GATHER, owners_row};
 
 /// `UPDATE programmes …`: the rating, since when, and a new version.
 #[derive(Debug)]
@@ -26,7 +27,7 @@ pub(crate) struct SetRating<'a> {
     pub at: NaiveDateTime,
 }
 
-/// [`SetRating`], and the owners' outbox rows for `alert`, in one statement.
+/// [`SetRating`], and the owners' outbox row for `alert`, in one statement.
 #[derive(Debug)]
 pub(crate) struct SetRatingAndAlertOwners<'a> {
     pub rating: SetRating<'a>,
@@ -49,29 +50,18 @@ impl QueryFragment<Pg> for SetRating<'_> {
 impl QueryFragment<Pg> for SetRatingAndAlertOwners<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         // A data-modifying WITH runs to the end whether or not any owner reads it, so the
-        // rating is set on a programme without active owners too. Owners' emails are
-        // stored lowercased, as the unique key wants them; in the owners' key order, as
-        // on SQLite.
+        // rating is set on a programme without active owners too; grouped, the owners'
+        // row is written only when there are some (see `outbox_statements`).
         out.push_sql("WITH rated AS (");
         self.rating.walk_ast(out.reborrow())?;
-        out.push_sql(
-            " RETURNING id) \
-             INSERT INTO alert_outbox (unique_key, kind, programme_id, recipient, details, created_at) \
-             SELECT ",
-        );
-        out.push_bind_param::<Text, _>(&self.alert.key_prefix)?;
-        out.push_sql(" || users.email, ");
-        out.push_bind_param::<Text, _>(self.alert.kind.as_str())?;
-        out.push_sql(", rated.id, users.email, ");
-        out.push_bind_param::<Text, _>(&self.alert.details)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Timestamp, _>(&self.alert.at)?;
+        out.push_sql(" RETURNING id) ");
+        owners_row(self.alert, POSTGRES_GATHER, out.reborrow())?;
         out.push_sql(
             " FROM rated \
              JOIN programme_owners ON programme_owners.programme_id = rated.id \
              JOIN users ON users.id = programme_owners.user_id \
              WHERE users.active \
-             ORDER BY programme_owners.user_id",
+             GROUP BY programme_owners.programme_id",
         );
         Ok(())
     }

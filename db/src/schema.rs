@@ -197,10 +197,10 @@ diesel::table! {
 diesel::table! {
     alert_outbox (id) {
         id -> BigInt,
-        unique_key -> Text,
+        key_prefix -> Text,
         kind -> Text,
         programme_id -> BigInt,
-        recipient -> Text,
+        recipients -> Text,
         details -> Text,
         created_at -> Timestamp,
     }

@@ -17,6 +17,17 @@ fn written(conn: &mut beacon_db::DbConnection) -> Vec<(String, String)> {
     rows.into_iter().map(|a| (a.kind, a.recipient)).collect()
 }
 
+/// Rows waiting in the outbox, counted by SQL.
+fn outbox_rows(conn: &mut beacon_db::DbConnection) -> i64 {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query("SELECT COUNT(*) AS n FROM alert_outbox").get_result::<Count>(conn).unwrap().n
+}
+
 fn owned_programme(
     conn: &mut beacon_db::DbConnection,
     code: &str,
@@ -322,7 +333,7 @@ both_backends!(fn alerts_written_before_the_outbox_keep_their_ids_and_new_ones_n
     let p = owned_programme(&mut conn, "esn");
     // The database as the release before the outbox left it, with an alert written
     // straight into `alerts`.
-    db.execute("DROP TABLE alert_outbox; DELETE FROM __diesel_schema_migrations WHERE version = '20261201000007'");
+    db.execute("DROP TABLE alert_outbox; DELETE FROM __diesel_schema_migrations WHERE version >= '20261201000007'");
     db.execute(&format!(
         "INSERT INTO alerts (id, unique_key, kind, programme_id, recipient, details, status, attempts, next_attempt_at, created_at, sent_at) \
          VALUES (500, 'turned_red:status_report:0:old@met.police.uk', 'turned_red', {}, 'old@met.police.uk', '{{\"programme_code\":\"esn\",\"programme_name\":\"ESN\"}}', 'sent', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00', '2026-01-01 00:00:01')",
@@ -338,41 +349,45 @@ both_backends!(fn alerts_written_before_the_outbox_keep_their_ids_and_new_ones_n
     assert_eq!(alerts::get(&mut conn, 500).unwrap().recipient, "old@met.police.uk");
 });
 
-both_backends!(fn the_outbox_refuses_an_unknown_kind_and_its_rebuild_keeps_waiting_alerts_and_numbering(db) {
+both_backends!(fn the_outbox_refuses_an_unknown_kind_and_its_migrations_keep_waiting_alerts_and_numbering(db) {
     use diesel::connection::SimpleConnection;
     let mut conn = db.conn();
     let p = owned_programme(&mut conn, "drones");
     report_with(&mut conn, p.id, Rating::Red, &on());
     alerts::file_all(&mut conn).unwrap();
     let filed: Vec<i64> = alerts::page(&mut conn, &alerts::Filter::default(), None, 100).unwrap().iter().map(|a| a.id).collect();
+    // Left waiting: a row for the owners and one for the portfolio office.
     report_with(&mut conn, p.id, Rating::Amber, &on());
+    assert_eq!(outbox_rows(&mut conn), 2);
 
     let unknown = format!(
-        "INSERT INTO alert_outbox (unique_key, kind, programme_id, recipient, details, created_at) \
-         VALUES ('turned_blue:x:a@b', 'turned_blue', {}, 'a@b', '{{}}', '2026-01-01 00:00:00')",
+        "INSERT INTO alert_outbox (key_prefix, kind, programme_id, recipients, details, created_at) \
+         VALUES ('turned_blue:x:', 'turned_blue', {}, '[\"a@b\"]', '{{}}', '2026-01-01 00:00:00')",
         p.id
     );
     let refused = conn.batch_execute(&unknown).unwrap_err().to_string();
     assert!(refused.to_lowercase().contains("check"), "{refused}");
 
-    if !db.is_postgres() {
-        // SQLite's outbox is rebuilt with its check written out (migration 8): run it
-        // again over the alerts waiting now, then over an empty outbox, whose numbering
-        // is then only in SQLite's sequence.
-        for _ in 0..2 {
-            db.execute("DELETE FROM __diesel_schema_migrations WHERE version = '20261202000008'");
-            beacon_db::migrate::run_pending(&mut conn).unwrap();
-            assert!(conn.batch_execute(&unknown).is_err(), "the rebuilt outbox checks the kind");
-            alerts::file_all(&mut conn).unwrap();
-        }
+    // Migration 10 (a row per event) undone and done again, twice: the waiting alerts
+    // go back to a row per recipient and return as events of one recipient each.
+    for _ in 0..2 {
+        assert_eq!(beacon_db::migrate::revert_last(&mut conn).unwrap(), "20261202000010");
+        assert_eq!(outbox_rows(&mut conn), 3, "a row per recipient");
+        beacon_db::migrate::run_pending(&mut conn).unwrap();
+        assert_eq!(outbox_rows(&mut conn), 3);
+        assert!(conn.batch_execute(&unknown).is_err(), "the outbox still checks the kind");
     }
     report_with(&mut conn, p.id, Rating::Red, &on());
     let all = alerts::page(&mut conn, &alerts::Filter::default(), None, 100).unwrap();
-    assert_eq!(all.len(), 9, "the three waiting before the rebuild are filed too");
-    assert_eq!(all.iter().filter(|a| a.kind == "left_red").count(), 3);
+    assert_eq!(all.len(), 9, "the three waiting before the migrations are filed too");
+    let left: Vec<&str> = all.iter().filter(|a| a.kind == "left_red").map(|a| a.recipient.as_str()).collect();
+    assert_eq!(left.len(), 3);
+    assert!(left.contains(&"pmo@beacon.police.uk") && left.contains(&"sro-drones@met.police.uk"), "{left:?}");
     let newest = all.iter().filter(|a| !filed.contains(&a.id));
-    assert!(newest.clone().all(|a| a.id > *filed.iter().max().unwrap()), "new alerts number on after the rebuild");
+    assert!(newest.clone().all(|a| a.id > *filed.iter().max().unwrap()), "new alerts number on after the migrations");
     assert_eq!(newest.count(), 6);
+    // Each alert's key is its event and its recipient, whichever way it was written.
+    assert!(all.iter().all(|a| a.unique_key.ends_with(&format!(":{}", a.recipient.to_lowercase()))));
 });
 
 /// On PostgreSQL a report locks its programme `FOR NO KEY UPDATE`: the worker filing
