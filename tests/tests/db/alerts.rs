@@ -25,7 +25,10 @@ fn outbox_rows(conn: &mut beacon_db::DbConnection) -> i64 {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
-    diesel::sql_query("SELECT COUNT(*) AS n FROM alert_outbox").get_result::<Count>(conn).unwrap().n
+    diesel::sql_query("SELECT COUNT(*) AS n FROM alert_outbox")
+        .get_result::<Count>(conn)
+        .unwrap()
+        .n
 }
 
 fn owned_programme(
