@@ -357,7 +357,6 @@ fn move_waiting(
     // The first `limit` alerts are the claim's, next due when the lease ends; the rest
     // of their events' alerts (and all of them, filed for no claim) are due from when
     // they were written.
-    let claimed = if claim.is_some() { limit } else { 0 };
     let rows: Vec<FiledAlert<'_>> = events
         .iter()
         .zip(&recipients)
@@ -365,7 +364,7 @@ fn move_waiting(
         .enumerate()
         .map(|(n, (event, recipient))| {
             let (attempts, lease_until, claimed_by) = match claim {
-                Some((worker, until)) if (n as i64) < claimed => (1, Some(until), Some(worker)),
+                Some((worker, until)) if (n as i64) < limit => (1, Some(until), Some(worker)),
                 _ => (0, None, None),
             };
             FiledAlert {

@@ -26,9 +26,8 @@ pub(crate) struct QueueOwners<'a, const SWEEP: bool> {
     pub alert: &'a Queued,
 }
 
-/// `SELECT …` the owners' row: the columns of `INSERT INTO alert_outbox (key_prefix,
-/// kind, programme_id, recipients, details, created_at)`, from `from` (which joins
-/// `programme_owners` and `users`), gathering the recipients with `gather`.
+/// `INSERT INTO alert_outbox (…) SELECT …` the owners' row, gathering the recipients
+/// with `gather`; the caller adds the `FROM`, which joins `programme_owners` and `users`.
 pub(crate) fn owners_row<'b, DB>(
     alert: &'b Queued,
     gather: &'static str,
@@ -55,7 +54,7 @@ where
 }
 
 /// SQLite's and PostgreSQL's ways of gathering the owners' emails into a JSON array.
-pub(crate) const SQLITE_GATHER: &str = "json_group_array(users.email)";
+const SQLITE_GATHER: &str = "json_group_array(users.email)";
 pub(crate) const POSTGRES_GATHER: &str =
     "json_agg(users.email ORDER BY programme_owners.user_id)::text";
 
