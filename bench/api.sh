@@ -332,10 +332,17 @@ for backend in ${BACKENDS:-sqlite postgres}; do
                 n = $3; all = ($7 - $4) * 10 / n; http = ($8 - $5) * 10 / n; worker = ($9 - $6) / ($7 - $4) * 100
                 printf "%s%.2f (HTTP %.2f, worker %.1f%%)", (seen++ ? ", " : ""), all, http, worker }' "$work/cpu") | | | |"
     done
-    # A run's p99 follows the machine: the host's share of it (steal) in each steady run.
+    # A run's p99 follows the machine: the host's share of it (steal) in each steady run,
+    # and the steady p99s of the quiet runs alone (the host took under 1%).
     for alerts in off on; do
         echo "| $backend | the machine's CPU taken by the host in each steady run, alerts $alerts | $(awk -v want="steady $alerts" '$1 " " $2 == want { printf "%s%s%%", (seen++ ? ", " : ""), $3 }' "$work/steal") | | | |"
     done
+    quiet() { paste -d' ' "$work/p99" "$work/steal" | awk -v want="steady $1" '$1 " " $2 == want && $7 < 1 { print $3 }'; }
+    off=$(quiet off | median)
+    on=$(quiet on | median)
+    if [ -n "$off" ] && [ -n "$on" ]; then
+        echo "| $backend | median p99 of the steady runs where the host took under 1%, alerts on / off | $on / $off ms ($(quiet on | wc -l) and $(quiet off | wc -l) runs): $(awk -v on="$on" -v off="$off" 'BEGIN { printf "%+.1f%%", (on / off - 1) * 100 }') | | | |"
+    fi
     echo "| $backend | each full-load run's backlog, sent once the load stops | $(awk '{ printf "%s", (NR > 1 ? ", " : ""); if ($2 == "unsent") printf "%d not sent in 2 min", $1; else printf "%d in %.1f s (%.0f/s)", $1, $2, $1 / ($2 > 0 ? $2 : 1) }' "$work/drain") | | | |"
     echo "| $backend | alerts written / sent over SMTP when each full-load run ends | $(awk '{ printf "%s%d / %d", (NR > 1 ? ", " : ""), $1, $2 }' "$work/written") | | | |"
     if [ "$ONLY" = alerts ]; then continue; fi
