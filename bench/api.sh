@@ -230,20 +230,23 @@ server_cpu() {
 # jiffies of 1/100 s, all cores): a virtual machine's slow spells, which no build causes
 stolen() { awk '$1 == "cpu" { print $9 }' /proc/stat; }
 
-# run_keeping_p99 KEY LABEL SCRIPT [SECONDS]: run, and note the p99 under KEY (and the
-# round) in $work/p99, the server's CPU per request in $work/cpu, and the share of the
-# machine the host took during the run in $work/steal
+# run_keeping_p99 KEY LABEL SCRIPT [SECONDS]: run, and note the p99 under KEY with the
+# round and the share of the machine (%) the host took during the run in $work/p99, and
+# the server's CPU per request in $work/cpu
 run_keeping_p99() {
-    local row before after steal_before seconds=${4:-$DURATION}
+    local row before after stolen_before steal seconds=${4:-$DURATION}
     before=$(server_cpu)
-    steal_before=$(stolen)
+    stolen_before=$(stolen)
     row=$(run "$2" "$3" "$CONNECTIONS" "$seconds")
     after=$(server_cpu)
+    steal=$(awk -v s="$(($(stolen) - stolen_before))" -v t="$seconds" -v c="$(nproc)" 'BEGIN { printf "%.1f", s / (t * c) }')
     echo "$row"
-    echo "$1 $(echo "$row" | awk -F'|' '{ print $6 + 0 }') $round" >>"$work/p99"
+    echo "$1 $(echo "$row" | awk -F'|' '{ print $6 + 0 }') $round $steal" >>"$work/p99"
     echo "$1 $(awk '/requests in/ { print $1 }' "$work/wrk.out") $before $after" >>"$work/cpu"
-    echo "$1 $(awk -v s="$(($(stolen) - steal_before))" -v t="$seconds" -v c="$(nproc)" 'BEGIN { printf "%.1f", s / (t * c) }')" >>"$work/steal"
 }
+
+# change ON OFF: ON against OFF, as a signed percentage
+change() { awk -v on="$1" -v off="$2" 'BEGIN { printf "%+.1f%%", (on / off - 1) * 100 }'; }
 
 report() {
     local label=$1 out=$2 rps p50 p99 errors
@@ -278,7 +281,6 @@ for backend in ${BACKENDS:-sqlite postgres}; do
     : >"$work/drain"
     : >"$work/written"
     : >"$work/cpu"
-    : >"$work/steal"
     stop_server
     # The steady rate is half of what this server takes at full load on this day, so
     # the steady rows measure a server with room to spare, as users meet it: this
@@ -318,7 +320,7 @@ for backend in ${BACKENDS:-sqlite postgres}; do
     for load in steady full; do
         off=$(awk -v key="$load off" '$1 " " $2 == key { print $3 }' "$work/p99" | median)
         on=$(awk -v key="$load on" '$1 " " $2 == key { print $3 }' "$work/p99" | median)
-        echo "| $backend | median p99 of the $load rows, alerts on / off | $on / $off ms: $(awk -v on="$on" -v off="$off" 'BEGIN { printf "%+.1f%%", (on / off - 1) * 100 }') | | | |"
+        echo "| $backend | median p99 of the $load rows, alerts on / off | $on / $off ms: $(change "$on" "$off") | | | |"
         # Each round's on/off (the sum of its two p99s with alerts on over the sum of
         # its two with alerts off), and their median: a paired comparison, so a slow
         # spell of the machine moves both sides of a round.
@@ -335,13 +337,14 @@ for backend in ${BACKENDS:-sqlite postgres}; do
     # A run's p99 follows the machine: the host's share of it (steal) in each steady run,
     # and the steady p99s of the quiet runs alone (the host took under 1%).
     for alerts in off on; do
-        echo "| $backend | the machine's CPU taken by the host in each steady run, alerts $alerts | $(awk -v want="steady $alerts" '$1 " " $2 == want { printf "%s%s%%", (seen++ ? ", " : ""), $3 }' "$work/steal") | | | |"
+        echo "| $backend | the machine's CPU taken by the host in each steady run, alerts $alerts | $(awk -v want="steady $alerts" '$1 " " $2 == want { printf "%s%s%%", (seen++ ? ", " : ""), $5 }' "$work/p99") | | | |"
     done
-    quiet() { paste -d' ' "$work/p99" "$work/steal" | awk -v want="steady $1" '$1 " " $2 == want && $7 < 1 { print $3 }'; }
-    off=$(quiet off | median)
-    on=$(quiet on | median)
-    if [ -n "$off" ] && [ -n "$on" ]; then
-        echo "| $backend | median p99 of the steady runs where the host took under 1%, alerts on / off | $on / $off ms ($(quiet on | wc -l) and $(quiet off | wc -l) runs): $(awk -v on="$on" -v off="$off" 'BEGIN { printf "%+.1f%%", (on / off - 1) * 100 }') | | | |"
+    quiet_off=$(awk '$1 == "steady" && $2 == "off" && $5 < 1 { print $3 }' "$work/p99")
+    quiet_on=$(awk '$1 == "steady" && $2 == "on" && $5 < 1 { print $3 }' "$work/p99")
+    if [ -n "$quiet_off" ] && [ -n "$quiet_on" ]; then
+        off=$(echo "$quiet_off" | median)
+        on=$(echo "$quiet_on" | median)
+        echo "| $backend | median p99 of the steady runs where the host took under 1%, alerts on / off | $on / $off ms ($(echo "$quiet_on" | wc -l) and $(echo "$quiet_off" | wc -l) runs): $(change "$on" "$off") | | | |"
     fi
     echo "| $backend | each full-load run's backlog, sent once the load stops | $(awk '{ printf "%s", (NR > 1 ? ", " : ""); if ($2 == "unsent") printf "%d not sent in 2 min", $1; else printf "%d in %.1f s (%.0f/s)", $1, $2, $1 / ($2 > 0 ? $2 : 1) }' "$work/drain") | | | |"
     echo "| $backend | alerts written / sent over SMTP when each full-load run ends | $(awk '{ printf "%s%d / %d", (NR > 1 ? ", " : ""), $1, $2 }' "$work/written") | | | |"
