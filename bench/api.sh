@@ -10,6 +10,9 @@
 #                                   # (default: half of what the server takes at full load)
 #   STEADY_DURATION=30              # seconds of each steady row: at 600/s, a 10 s row's p99
 #                                   # is its 60 slowest requests, and one hiccup moves it
+#   INTERLEAVED_ROUNDS=2 CYCLES=24 SLICE=5  # the interleaved steady comparison: rounds, and
+#                                   # per round the turns each of its three servers gets, of
+#                                   # SLICE seconds each (0 rounds to skip it)
 #   BEACON_BIN=/path/to/beacon bash bench/api.sh  # another build, to compare two on one day
 #
 # Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth) like the tests, and wrk
@@ -25,15 +28,23 @@ ONLY=${ONLY:-}
 ALERT_ROUNDS=${ALERT_ROUNDS:-4}
 STEADY_RATE=${STEADY_RATE:-}
 STEADY_DURATION=${STEADY_DURATION:-30}
+INTERLEAVED_ROUNDS=${INTERLEAVED_ROUNDS:-2}
+CYCLES=${CYCLES:-24}
+SLICE=${SLICE:-5}
 PG=${BEACON_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}
+# psql, saying nothing of databases that were not there to drop
+psql() { PGOPTIONS="-c client_min_messages=warning" command psql "$@"; }
 work=$(mktemp -d)
 server=""
 sink=""
+# the interleaved comparison's servers, paused (SIGSTOP) between their turns
+sides=""
 cleanup() {
     [ -n "$server" ] && kill "$server" 2>/dev/null
+    for pid in $sides; do kill -TERM "$pid" 2>/dev/null && kill -CONT "$pid" 2>/dev/null; done
     [ -n "$sink" ] && kill "$sink" 2>/dev/null
     rm -rf "$work"
-    for name in beacon_bench_50000 beacon_bench_500000 beacon_bench_5000000 beacon_bench_alerts; do
+    for name in $(psql "$PG/postgres" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'beacon_bench_%'" 2>/dev/null); do
         psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null 2>&1 || true
     done
 }
@@ -71,16 +82,19 @@ make_db() {
     echo "$url"
 }
 
+# start_server URL [PORT]: a server on that database, on $PORT unless told, ready; its
+# process id is in $server
 start_server() {
-    DATABASE_URL=$1 BEACON_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT BEACON_BIND=127.0.0.1:$PORT BEACON_JWT_SECRET=$secret BEACON_LOG=warn \
+    local port=${2:-$PORT}
+    DATABASE_URL=$1 BEACON_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT BEACON_BIND=127.0.0.1:$port BEACON_JWT_SECRET=$secret BEACON_LOG=warn \
         BEACON_ADMIN_EMAIL=bench@beacon.test BEACON_ADMIN_PASSWORD=$admin_password \
-        "$beacon" serve >"$work/server.log" 2>&1 &
+        "$beacon" serve >"$work/server-$port.log" 2>&1 &
     server=$!
     for _ in $(seq 1 100); do
-        curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && return
+        curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return
         sleep 0.1
     done
-    cat "$work/server.log" >&2
+    cat "$work/server-$port.log" >&2
     echo "the server did not start" >&2
     exit 1
 }
@@ -91,8 +105,9 @@ stop_server() {
     server=""
 }
 
+# token [PORT]: an admin's access token, from the server on $PORT unless told
 token() {
-    curl -fs -X POST "http://127.0.0.1:$PORT/api/v1/auth/token" -H 'content-type: application/json' \
+    curl -fs -X POST "http://127.0.0.1:${1:-$PORT}/api/v1/auth/token" -H 'content-type: application/json' \
         -d "{\"email\":\"bench@beacon.test\",\"password\":\"$admin_password\"}" |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
 }
@@ -140,22 +155,23 @@ LUA
     echo "$file"
 }
 
-# fresh_copy URL -> prints the URL of a new copy of that (stopped) database, so that
-# every alerts run starts from the same data, with no outbox backlog, log or dead rows
-# left by the run before it. The copy is on disk before it is used: otherwise the
+# fresh_copy URL [NAME] -> prints the URL of a new copy of that (stopped) database, so
+# that every alerts run starts from the same data, with no outbox backlog, log or dead
+# rows left by the run before it. The copy is on disk before it is used: otherwise the
 # kernel (or PostgreSQL's next checkpoint) writes its few hundred megabytes out during
 # whichever run comes next.
 fresh_copy() {
+    local name=${2:-alerts}
     if [[ $1 == postgres* ]]; then
-        psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS beacon_bench_alerts WITH (FORCE)" \
-            -c "CREATE DATABASE beacon_bench_alerts TEMPLATE ${1##*/}" -c "CHECKPOINT" >/dev/null
+        psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS beacon_bench_$name WITH (FORCE)" \
+            -c "CREATE DATABASE beacon_bench_$name TEMPLATE ${1##*/}" -c "CHECKPOINT" >/dev/null
         sync
-        echo "$PG/beacon_bench_alerts"
+        echo "$PG/beacon_bench_$name"
     else
-        rm -f "$work/alerts.db"*
-        cp "$1" "$work/alerts.db"
+        rm -f "$work/$name.db"*
+        cp "$1" "$work/$name.db"
         sync
-        echo "$work/alerts.db"
+        echo "$work/$name.db"
     fi
 }
 
@@ -248,6 +264,83 @@ run_keeping_p99() {
 # change ON OFF: ON against OFF, as a signed percentage
 change() { awk -v on="$1" -v off="$2" 'BEGIN { printf "%+.1f%%", (on / off - 1) * 100 }'; }
 
+# with_spectrum SCRIPT OUT -> a copy of the wrk script that, when its run ends, appends
+# the run's latency spectrum to OUT: the latency (µs) at every 0.05th percentile, a line
+# "weight latency" each, weighing a 2,000th of the run's requests. The spectra of many
+# runs together give the percentiles of all their requests (see `merged`), which wrk's
+# own per-run figures cannot.
+with_spectrum() {
+    local file="${1%.lua}-${2##*/}.lua"
+    cp "$1" "$file"
+    cat >>"$file" <<LUA
+done = function(summary, latency, requests)
+  local out = assert(io.open("$2", "a"))
+  local weight = summary.requests / 2000
+  for i = 1, 2000 do
+    out:write(string.format("%.4f %d\\n", weight, latency:percentile(i / 20)))
+  end
+  out:close()
+end
+LUA
+    echo "$file"
+}
+
+# merged PERCENTILE: that percentile (ms) of all the requests whose spectra are on
+# standard input
+merged() {
+    sort -k2,2nr | awk -v p="$1" '{ w[NR] = $1; v[NR] = $2; total += $1 }
+        END { for (i = 1; i <= NR; i++) { above += w[i]; if (above >= total * (100 - p) / 100) { printf "%.1f", v[i] / 1000; exit } } }'
+}
+
+# interleaved_round URL RATE ROUND: three servers, each on a fresh copy of the same data
+# and on a port of its own: alerts off, alerts off again (the control: what this method
+# reads as a change between two identical servers), and alerts on. They take turns of
+# SLICE seconds at RATE reports a second, CYCLES turns each, the three in every order
+# in rotation; between its turns a server is paused (SIGSTOP), so that it takes no CPU.
+# The machine's slow spells (the host's steal, minutes long) then fall on all three
+# alike, where runs a minute apart each meet their own. Each turn appends its latency
+# spectrum to $work/spectrum-SIDE-ROUND and a line "SIDE ROUND STEAL% NON2XX TIMEOUTS"
+# to $work/slices.
+interleaved_round() {
+    local url=$1 rate=$2 round=$3 i cycle copy stolen_before steal
+    local -a names=(off control on) pids=() copies=() scripts=()
+    local orders=("0 1 2" "1 2 0" "2 0 1" "2 1 0" "1 0 2" "0 2 1")
+    for i in 0 1 2; do
+        copies[i]=$(fresh_copy "$url" "side_${names[i]}")
+        if [ "${names[i]}" = on ]; then alerts=on; else alerts=off; fi
+        BEACON_ALERTS=$alerts start_server "${copies[i]}" $((PORT + 1 + i))
+        pids[i]=$server
+        sides="$sides $server"
+        server=""
+    done
+    until_alerts_sent "${copies[2]}"
+    for i in 0 1 2; do
+        TOKEN=$(token $((PORT + 1 + i)))
+        scripts[i]=$(with_spectrum "$(red_or_amber "$rate")" "$work/spectrum-${names[i]}-$round")
+        kill -STOP "${pids[i]}"
+    done
+    for cycle in $(seq 0 $((CYCLES - 1))); do
+        for i in ${orders[cycle % 6]}; do
+            kill -CONT "${pids[i]}"
+            stolen_before=$(stolen)
+            wrk -t2 -c"$CONNECTIONS" -d"${SLICE}s" --timeout 10s -s "${scripts[i]}" "http://127.0.0.1:$((PORT + 1 + i))" >"$work/slice.out"
+            kill -STOP "${pids[i]}"
+            steal=$(awk -v s="$(($(stolen) - stolen_before))" -v t="$SLICE" -v c="$(nproc)" 'BEGIN { printf "%.1f", s / (t * c) }')
+            echo "${names[i]} $round $steal $(awk '/Non-2xx/ { n = $NF } /Socket errors/ { t = $NF } END { print n + 0, t + 0 }' "$work/slice.out")" >>"$work/slices"
+        done
+    done
+    # Counted while the worker is paused too, so that it moves nothing between counts.
+    echo "$(($(count "${copies[2]}" "SELECT COUNT(*) FROM alerts") + $(waiting "${copies[2]}"))) $(count "${copies[2]}" "SELECT COUNT(*) FROM alerts WHERE status = 'sent'")" >>"$work/interleaved-written"
+    for i in 0 1 2; do kill -CONT "${pids[i]}"; done
+    until_alerts_sent "${copies[2]}"
+    echo "$(unsent "${copies[2]}")" >>"$work/interleaved-unsent"
+    for i in 0 1 2; do
+        kill -TERM "${pids[i]}" 2>/dev/null || true
+        wait "${pids[i]}" 2>/dev/null || true
+    done
+    sides=""
+}
+
 report() {
     local label=$1 out=$2 rps p50 p99 errors
     rps=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' "$out")
@@ -296,58 +389,92 @@ for backend in ${BACKENDS:-sqlite postgres}; do
         stop_server
         rate=$(echo "$full" | awk -F'|' '{ printf "%d", $4 / 2 }')
     fi
-    for round in $(seq 1 "$ALERT_ROUNDS"); do
-        # Off, on, on, off (then on, off, off, on): the machine's drift over a round
-        # falls on both halves alike.
-        order="off on on off"
-        if [ $((round % 2)) = 0 ]; then order="on off off on"; fi
-        for alerts in $order; do
-            copy=$(fresh_copy "$url")
-            BEACON_ALERTS=$alerts start_server "$copy"
-            TOKEN=$(token)
-            # Every programme has a report from the day before, so the first sweep
-            # writes no reminders; should it write any, they are sent before the runs.
-            if [ "$alerts" = on ]; then until_alerts_sent "$copy"; fi
-            run_keeping_p99 "steady $alerts" "POST …/status-reports, red or amber, $rate/s, alerts $alerts ($round)" "$(red_or_amber "$rate")" "$STEADY_DURATION"
-            run_keeping_p99 "full $alerts" "POST …/status-reports, red or amber, alerts $alerts ($round)" "$(red_or_amber)"
-            if [ "$alerts" = on ]; then
-                echo "$(($(count "$copy" "SELECT COUNT(*) FROM alerts") + $(waiting "$copy"))) $(count "$copy" "SELECT COUNT(*) FROM alerts WHERE status = 'sent'")" >>"$work/written"
-                until_alerts_sent "$copy" note
-            fi
-            stop_server
+    if [ "$ALERT_ROUNDS" -gt 0 ]; then
+        for round in $(seq 1 "$ALERT_ROUNDS"); do
+            # Off, on, on, off (then on, off, off, on): the machine's drift over a round
+            # falls on both halves alike.
+            order="off on on off"
+            if [ $((round % 2)) = 0 ]; then order="on off off on"; fi
+            for alerts in $order; do
+                copy=$(fresh_copy "$url")
+                BEACON_ALERTS=$alerts start_server "$copy"
+                TOKEN=$(token)
+                # Every programme has a report from the day before, so the first sweep
+                # writes no reminders; should it write any, they are sent before the runs.
+                if [ "$alerts" = on ]; then until_alerts_sent "$copy"; fi
+                run_keeping_p99 "steady $alerts" "POST …/status-reports, red or amber, $rate/s, alerts $alerts ($round)" "$(red_or_amber "$rate")" "$STEADY_DURATION"
+                run_keeping_p99 "full $alerts" "POST …/status-reports, red or amber, alerts $alerts ($round)" "$(red_or_amber)"
+                if [ "$alerts" = on ]; then
+                    echo "$(($(count "$copy" "SELECT COUNT(*) FROM alerts") + $(waiting "$copy"))) $(count "$copy" "SELECT COUNT(*) FROM alerts WHERE status = 'sent'")" >>"$work/written"
+                    until_alerts_sent "$copy" note
+                fi
+                stop_server
+            done
         done
-    done
-    for load in steady full; do
-        off=$(awk -v key="$load off" '$1 " " $2 == key { print $3 }' "$work/p99" | median)
-        on=$(awk -v key="$load on" '$1 " " $2 == key { print $3 }' "$work/p99" | median)
-        echo "| $backend | median p99 of the $load rows, alerts on / off | $on / $off ms: $(change "$on" "$off") | | | |"
-        # Each round's on/off (the sum of its two p99s with alerts on over the sum of
-        # its two with alerts off), and their median: a paired comparison, so a slow
-        # spell of the machine moves both sides of a round.
-        ratios=$(awk -v want="$load" '$1 == want { sum[$2, $4] += $3; rounds[$4] = 1 } END { for (r in rounds) if (sum["off", r] > 0) printf "%d %.1f\n", r, (sum["on", r] / sum["off", r] - 1) * 100 }' "$work/p99" | sort -n)
-        echo "| $backend | each round's $load p99, alerts on / off | $(echo "$ratios" | awk '{ printf "%s%+.1f%%", (NR > 1 ? ", " : ""), $2 }'); median $(echo "$ratios" | awk '{ print $2 }' | median | awk '{ printf "%+.1f%%", $1 }') | | | |"
-    done
-    # The server's CPU per report (ms) in each steady run, in the order run: the whole
-    # server, the HTTP threads alone (the machine's speed), and the alert worker's share.
-    for alerts in off on; do
-        echo "| $backend | the server's CPU per report in each steady run, alerts $alerts, ms | $(awk -v want="steady $alerts" '$1 " " $2 == want {
-                n = $3; all = ($7 - $4) * 10 / n; http = ($8 - $5) * 10 / n; worker = ($9 - $6) / ($7 - $4) * 100
-                printf "%s%.2f (HTTP %.2f, worker %.1f%%)", (seen++ ? ", " : ""), all, http, worker }' "$work/cpu") | | | |"
-    done
-    # A run's p99 follows the machine: the host's share of it (steal) in each steady run,
-    # and the steady p99s of the quiet runs alone (the host took under 1%).
-    for alerts in off on; do
-        echo "| $backend | the machine's CPU taken by the host in each steady run, alerts $alerts | $(awk -v want="steady $alerts" '$1 " " $2 == want { printf "%s%s%%", (seen++ ? ", " : ""), $5 }' "$work/p99") | | | |"
-    done
-    quiet_off=$(awk '$1 == "steady" && $2 == "off" && $5 < 1 { print $3 }' "$work/p99")
-    quiet_on=$(awk '$1 == "steady" && $2 == "on" && $5 < 1 { print $3 }' "$work/p99")
-    if [ -n "$quiet_off" ] && [ -n "$quiet_on" ]; then
-        off=$(echo "$quiet_off" | median)
-        on=$(echo "$quiet_on" | median)
-        echo "| $backend | median p99 of the steady runs where the host took under 1%, alerts on / off | $on / $off ms ($(echo "$quiet_on" | wc -l) and $(echo "$quiet_off" | wc -l) runs): $(change "$on" "$off") | | | |"
+        for load in steady full; do
+            off=$(awk -v key="$load off" '$1 " " $2 == key { print $3 }' "$work/p99" | median)
+            on=$(awk -v key="$load on" '$1 " " $2 == key { print $3 }' "$work/p99" | median)
+            echo "| $backend | median p99 of the $load rows, alerts on / off | $on / $off ms: $(change "$on" "$off") | | | |"
+            # Each round's on/off (the sum of its two p99s with alerts on over the sum of
+            # its two with alerts off), and their median: a paired comparison, so a slow
+            # spell of the machine moves both sides of a round.
+            ratios=$(awk -v want="$load" '$1 == want { sum[$2, $4] += $3; rounds[$4] = 1 } END { for (r in rounds) if (sum["off", r] > 0) printf "%d %.1f\n", r, (sum["on", r] / sum["off", r] - 1) * 100 }' "$work/p99" | sort -n)
+            echo "| $backend | each round's $load p99, alerts on / off | $(echo "$ratios" | awk '{ printf "%s%+.1f%%", (NR > 1 ? ", " : ""), $2 }'); median $(echo "$ratios" | awk '{ print $2 }' | median | awk '{ printf "%+.1f%%", $1 }') | | | |"
+        done
+        # The server's CPU per report (ms) in each steady run, in the order run: the whole
+        # server, the HTTP threads alone (the machine's speed), and the alert worker's share.
+        for alerts in off on; do
+            echo "| $backend | the server's CPU per report in each steady run, alerts $alerts, ms | $(awk -v want="steady $alerts" '$1 " " $2 == want {
+                    n = $3; all = ($7 - $4) * 10 / n; http = ($8 - $5) * 10 / n; worker = ($9 - $6) / ($7 - $4) * 100
+                    printf "%s%.2f (HTTP %.2f, worker %.1f%%)", (seen++ ? ", " : ""), all, http, worker }' "$work/cpu") | | | |"
+        done
+        # A run's p99 follows the machine: the host's share of it (steal) in each steady run,
+        # and the steady p99s of the quiet runs alone (the host took under 1%).
+        for alerts in off on; do
+            echo "| $backend | the machine's CPU taken by the host in each steady run, alerts $alerts | $(awk -v want="steady $alerts" '$1 " " $2 == want { printf "%s%s%%", (seen++ ? ", " : ""), $5 }' "$work/p99") | | | |"
+        done
+        quiet_off=$(awk '$1 == "steady" && $2 == "off" && $5 < 1 { print $3 }' "$work/p99")
+        quiet_on=$(awk '$1 == "steady" && $2 == "on" && $5 < 1 { print $3 }' "$work/p99")
+        if [ -n "$quiet_off" ] && [ -n "$quiet_on" ]; then
+            off=$(echo "$quiet_off" | median)
+            on=$(echo "$quiet_on" | median)
+            echo "| $backend | median p99 of the steady runs where the host took under 1%, alerts on / off | $on / $off ms ($(echo "$quiet_on" | wc -l) and $(echo "$quiet_off" | wc -l) runs): $(change "$on" "$off") | | | |"
+        fi
+        echo "| $backend | each full-load run's backlog, sent once the load stops | $(awk '{ printf "%s", (NR > 1 ? ", " : ""); if ($2 == "unsent") printf "%d not sent in 2 min", $1; else printf "%d in %.1f s (%.0f/s)", $1, $2, $1 / ($2 > 0 ? $2 : 1) }' "$work/drain") | | | |"
+        echo "| $backend | alerts written / sent over SMTP when each full-load run ends | $(awk '{ printf "%s%d / %d", (NR > 1 ? ", " : ""), $1, $2 }' "$work/written") | | | |"
     fi
-    echo "| $backend | each full-load run's backlog, sent once the load stops | $(awk '{ printf "%s", (NR > 1 ? ", " : ""); if ($2 == "unsent") printf "%d not sent in 2 min", $1; else printf "%d in %.1f s (%.0f/s)", $1, $2, $1 / ($2 > 0 ? $2 : 1) }' "$work/drain") | | | |"
-    echo "| $backend | alerts written / sent over SMTP when each full-load run ends | $(awk '{ printf "%s%d / %d", (NR > 1 ? ", " : ""), $1, $2 }' "$work/written") | | | |"
+    # The steady comparison again, interleaved (see interleaved_round): the p99 of all
+    # the reports each server answered, alerts on against the two servers with alerts
+    # off together, and the two alerts-off servers against each other, which is how far
+    # this method can tell identical servers apart.
+    if [ "$INTERLEAVED_ROUNDS" -gt 0 ]; then
+        : >"$work/slices"
+        : >"$work/interleaved-written"
+        : >"$work/interleaved-unsent"
+        for round in $(seq 1 "$INTERLEAVED_ROUNDS"); do
+            interleaved_round "$url" "$rate" "$round"
+        done
+        what="steady $rate/s, interleaved: $INTERLEAVED_ROUNDS rounds of $CYCLES ${SLICE} s turns per server"
+        for pct in 50 99; do
+            off=$(cat "$work"/spectrum-off-* | merged $pct)
+            control=$(cat "$work"/spectrum-control-* | merged $pct)
+            both=$(cat "$work"/spectrum-off-* "$work"/spectrum-control-* | merged $pct)
+            on=$(cat "$work"/spectrum-on-* | merged $pct)
+            echo "| $backend | $what, p$pct of all reports: alerts off / off again / on | $off / $control / $on ms: on against both off $(change "$on" "$both") ($on / $both ms); off again against off $(change "$control" "$off") | | | |"
+        done
+        echo "| $backend | $what, each round's p99: off / off again / on | $(for round in $(seq 1 "$INTERLEAVED_ROUNDS"); do
+            printf '%s%s / %s / %s ms' "$([ "$round" -gt 1 ] && echo '; ')" "$(merged 99 <"$work/spectrum-off-$round")" "$(merged 99 <"$work/spectrum-control-$round")" "$(merged 99 <"$work/spectrum-on-$round")"
+        done) | | | |"
+        echo "| $backend | $what, the machine's CPU the host took during each server's turns, mean (highest turn) | $(for side in off control on; do
+            awk -v side="$side" '$1 == side { sum += $3; n++; if ($3 > top) top = $3 } END { printf "%s %.1f%% (%.1f%%)", side, sum / n, top }' "$work/slices"
+            [ "$side" != on ] && printf ', '
+        done) | | | |"
+        echo "| $backend | $what, non-2xx answers / timeouts | $(for side in off control on; do
+            awk -v side="$side" '$1 == side { n += $4; t += $5 } END { printf "%s %d / %d", side, n, t }' "$work/slices"
+            [ "$side" != on ] && printf ', '
+        done) | | | |"
+        echo "| $backend | $what, alerts written / sent when each round's turns end, and left unsent once the worker has had two minutes alone | $(paste -d' ' "$work/interleaved-written" "$work/interleaved-unsent" | awk '{ printf "%s%d / %d, %d unsent", (NR > 1 ? "; " : ""), $1, $2, $3 }') | | | |"
+    fi
     if [ "$ONLY" = alerts ]; then continue; fi
     start_server "$url"
     TOKEN=$(token)
