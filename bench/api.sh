@@ -31,6 +31,8 @@ STEADY_DURATION=${STEADY_DURATION:-30}
 INTERLEAVED_ROUNDS=${INTERLEAVED_ROUNDS:-2}
 CYCLES=${CYCLES:-24}
 SLICE=${SLICE:-5}
+# every order of the three servers as often as any other
+if [ $((CYCLES % 6)) != 0 ]; then echo "CYCLES must be a multiple of 6, not $CYCLES" >&2; exit 2; fi
 PG=${BEACON_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}
 # psql, saying nothing of databases that were not there to drop
 psql() { PGOPTIONS="-c client_min_messages=warning" command psql "$@"; }
@@ -44,7 +46,7 @@ cleanup() {
     for pid in $sides; do kill -TERM "$pid" 2>/dev/null && kill -CONT "$pid" 2>/dev/null; done
     [ -n "$sink" ] && kill "$sink" 2>/dev/null
     rm -rf "$work"
-    for name in $(psql "$PG/postgres" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'beacon_bench_%'" 2>/dev/null); do
+    for name in $(psql "$PG/postgres" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'beacon\\_bench\\_%'" 2>/dev/null); do
         psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null 2>&1 || true
     done
 }
@@ -264,20 +266,20 @@ run_keeping_p99() {
 # change ON OFF: ON against OFF, as a signed percentage
 change() { awk -v on="$1" -v off="$2" 'BEGIN { printf "%+.1f%%", (on / off - 1) * 100 }'; }
 
-# with_spectrum SCRIPT OUT -> a copy of the wrk script that, when its run ends, appends
-# the run's latency spectrum to OUT: the latency (µs) at every 0.05th percentile, a line
-# "weight latency" each, weighing a 2,000th of the run's requests. The spectra of many
-# runs together give the percentiles of all their requests (see `merged`), which wrk's
-# own per-run figures cannot.
-with_spectrum() {
-    local file="${1%.lua}-${2##*/}.lua"
+# with_histogram SCRIPT OUT -> a copy of the wrk script that writes its run's latency
+# histogram to OUT when the run ends: a line "latency_µs count" for each latency seen
+# (wrk's own counts, as its percentiles use them). Histograms of many runs added
+# together give the percentiles of all their requests, which wrk's per-run figures
+# cannot (bench/interleaved.py).
+with_histogram() {
+    local file="$work/histogram.lua"
     cp "$1" "$file"
     cat >>"$file" <<LUA
 done = function(summary, latency, requests)
-  local out = assert(io.open("$2", "a"))
-  local weight = summary.requests / 2000
-  for i = 1, 2000 do
-    out:write(string.format("%.4f %d\\n", weight, latency:percentile(i / 20)))
+  local out = assert(io.open("$2", "w"))
+  for i = 1, #latency do
+    local value, count = latency(i)
+    out:write(string.format("%d %d\\n", value, count))
   end
   out:close()
 end
@@ -285,55 +287,55 @@ LUA
     echo "$file"
 }
 
-# merged PERCENTILE: that percentile (ms) of all the requests whose spectra are on
-# standard input
-merged() {
-    sort -k2,2nr | awk -v p="$1" '{ w[NR] = $1; v[NR] = $2; total += $1 }
-        END { for (i = 1; i <= NR; i++) { above += w[i]; if (above >= total * (100 - p) / 100) { printf "%.1f", v[i] / 1000; exit } } }'
-}
-
 # interleaved_round URL RATE ROUND: three servers, each on a fresh copy of the same data
 # and on a port of its own: alerts off, alerts off again (the control: what this method
 # reads as a change between two identical servers), and alerts on. They take turns of
-# SLICE seconds at RATE reports a second, CYCLES turns each, the three in every order
-# in rotation; between its turns a server is paused (SIGSTOP), so that it takes no CPU.
-# The machine's slow spells (the host's steal, minutes long) then fall on all three
-# alike, where runs a minute apart each meet their own. Each turn appends its latency
-# spectrum to $work/spectrum-SIDE-ROUND and a line "SIDE ROUND STEAL% NON2XX TIMEOUTS"
-# to $work/slices.
+# SLICE seconds at RATE reports a second, CYCLES turns each, the three in every order in
+# rotation; between its turns a server is paused (SIGSTOP), so that it takes no CPU. The
+# machine's slow spells (the host's steal, minutes long) then fall on all three alike,
+# where runs a minute apart each meet their own. Each turn starts with a second of the
+# same load, not measured, so that what a server does on waking (requests the last turn
+# left, timers) is not counted. A turn writes its histogram to
+# $work/turns/BACKEND/SIDE/ROUND-CYCLE and a line "SIDE ROUND CYCLE STEAL% NON2XX
+# SOCKET_ERRORS" to $work/turns/BACKEND/slices. (A paused server outlives a run killed
+# with SIGKILL: `pkill -CONT -f 'beacon serve'` then ends it.)
 interleaved_round() {
-    local url=$1 rate=$2 round=$3 i cycle copy stolen_before steal
-    local -a names=(off control on) pids=() copies=() scripts=()
+    local url=$1 rate=$2 round=$3 i cycle alerts stolen_before steal written sent dir="$work/turns/$backend"
+    local -a names=(off control on) pids=() copies=() ports=() tokens=()
     local orders=("0 1 2" "1 2 0" "2 0 1" "2 1 0" "1 0 2" "0 2 1")
     for i in 0 1 2; do
+        mkdir -p "$dir/${names[i]}"
         copies[i]=$(fresh_copy "$url" "side_${names[i]}")
+        ports[i]=$((PORT + 1 + i))
         if [ "${names[i]}" = on ]; then alerts=on; else alerts=off; fi
-        BEACON_ALERTS=$alerts start_server "${copies[i]}" $((PORT + 1 + i))
+        BEACON_ALERTS=$alerts start_server "${copies[i]}" "${ports[i]}"
         pids[i]=$server
         sides="$sides $server"
         server=""
+        tokens[i]=$(token "${ports[i]}")
     done
     until_alerts_sent "${copies[2]}"
-    for i in 0 1 2; do
-        TOKEN=$(token $((PORT + 1 + i)))
-        scripts[i]=$(with_spectrum "$(red_or_amber "$rate")" "$work/spectrum-${names[i]}-$round")
-        kill -STOP "${pids[i]}"
-    done
-    for cycle in $(seq 0 $((CYCLES - 1))); do
-        for i in ${orders[cycle % 6]}; do
+    for i in 0 1 2; do kill -STOP "${pids[i]}"; done
+    for cycle in $(seq 1 "$CYCLES"); do
+        for i in ${orders[(cycle + 3 * round) % 6]}; do
+            TOKEN=${tokens[i]}
             kill -CONT "${pids[i]}"
+            wrk -t2 -c"$CONNECTIONS" -d1s --timeout 10s -s "$(red_or_amber "$rate")" "http://127.0.0.1:${ports[i]}" >/dev/null
             stolen_before=$(stolen)
-            wrk -t2 -c"$CONNECTIONS" -d"${SLICE}s" --timeout 10s -s "${scripts[i]}" "http://127.0.0.1:$((PORT + 1 + i))" >"$work/slice.out"
-            kill -STOP "${pids[i]}"
+            wrk -t2 -c"$CONNECTIONS" -d"${SLICE}s" --timeout 10s -s "$(with_histogram "$(red_or_amber "$rate")" "$dir/${names[i]}/$round-$cycle")" \
+                "http://127.0.0.1:${ports[i]}" >"$work/turn.out"
             steal=$(awk -v s="$(($(stolen) - stolen_before))" -v t="$SLICE" -v c="$(nproc)" 'BEGIN { printf "%.1f", s / (t * c) }')
-            echo "${names[i]} $round $steal $(awk '/Non-2xx/ { n = $NF } /Socket errors/ { t = $NF } END { print n + 0, t + 0 }' "$work/slice.out")" >>"$work/slices"
+            kill -STOP "${pids[i]}"
+            echo "${names[i]} $round $cycle $steal $(awk '/Non-2xx/ { n = $NF } /Socket errors/ { gsub(/[^0-9 ]/, ""); for (f = 1; f <= NF; f++) e += $f } END { print n + 0, e + 0 }' "$work/turn.out")" >>"$dir/slices"
         done
     done
-    # Counted while the worker is paused too, so that it moves nothing between counts.
-    echo "$(($(count "${copies[2]}" "SELECT COUNT(*) FROM alerts") + $(waiting "${copies[2]}"))) $(count "${copies[2]}" "SELECT COUNT(*) FROM alerts WHERE status = 'sent'")" >>"$work/interleaved-written"
+    # Counted while the worker is paused, so that it moves nothing between the counts.
+    written=$(count "${copies[2]}" "SELECT COUNT(*) FROM alerts")
+    written=$((written + $(waiting "${copies[2]}")))
+    sent=$(count "${copies[2]}" "SELECT COUNT(*) FROM alerts WHERE status = 'sent'")
     for i in 0 1 2; do kill -CONT "${pids[i]}"; done
     until_alerts_sent "${copies[2]}"
-    echo "$(unsent "${copies[2]}")" >>"$work/interleaved-unsent"
+    echo "$written $sent $(unsent "${copies[2]}")" >>"$dir/alerts"
     for i in 0 1 2; do
         kill -TERM "${pids[i]}" 2>/dev/null || true
         wait "${pids[i]}" 2>/dev/null || true
@@ -443,37 +445,15 @@ for backend in ${BACKENDS:-sqlite postgres}; do
         echo "| $backend | each full-load run's backlog, sent once the load stops | $(awk '{ printf "%s", (NR > 1 ? ", " : ""); if ($2 == "unsent") printf "%d not sent in 2 min", $1; else printf "%d in %.1f s (%.0f/s)", $1, $2, $1 / ($2 > 0 ? $2 : 1) }' "$work/drain") | | | |"
         echo "| $backend | alerts written / sent over SMTP when each full-load run ends | $(awk '{ printf "%s%d / %d", (NR > 1 ? ", " : ""), $1, $2 }' "$work/written") | | | |"
     fi
-    # The steady comparison again, interleaved (see interleaved_round): the p99 of all
-    # the reports each server answered, alerts on against the two servers with alerts
-    # off together, and the two alerts-off servers against each other, which is how far
-    # this method can tell identical servers apart.
+    # The steady comparison again, interleaved (see interleaved_round and
+    # bench/interleaved.py): the p99 of all the reports each server answered, alerts on
+    # against the two servers with alerts off together, and the two alerts-off servers
+    # against each other, which is how far this method tells identical servers apart.
     if [ "$INTERLEAVED_ROUNDS" -gt 0 ]; then
-        : >"$work/slices"
-        : >"$work/interleaved-written"
-        : >"$work/interleaved-unsent"
         for round in $(seq 1 "$INTERLEAVED_ROUNDS"); do
             interleaved_round "$url" "$rate" "$round"
         done
-        what="steady $rate/s, interleaved: $INTERLEAVED_ROUNDS rounds of $CYCLES ${SLICE} s turns per server"
-        for pct in 50 99; do
-            off=$(cat "$work"/spectrum-off-* | merged $pct)
-            control=$(cat "$work"/spectrum-control-* | merged $pct)
-            both=$(cat "$work"/spectrum-off-* "$work"/spectrum-control-* | merged $pct)
-            on=$(cat "$work"/spectrum-on-* | merged $pct)
-            echo "| $backend | $what, p$pct of all reports: alerts off / off again / on | $off / $control / $on ms: on against both off $(change "$on" "$both") ($on / $both ms); off again against off $(change "$control" "$off") | | | |"
-        done
-        echo "| $backend | $what, each round's p99: off / off again / on | $(for round in $(seq 1 "$INTERLEAVED_ROUNDS"); do
-            printf '%s%s / %s / %s ms' "$([ "$round" -gt 1 ] && echo '; ')" "$(merged 99 <"$work/spectrum-off-$round")" "$(merged 99 <"$work/spectrum-control-$round")" "$(merged 99 <"$work/spectrum-on-$round")"
-        done) | | | |"
-        echo "| $backend | $what, the machine's CPU the host took during each server's turns, mean (highest turn) | $(for side in off control on; do
-            awk -v side="$side" '$1 == side { sum += $3; n++; if ($3 > top) top = $3 } END { printf "%s %.1f%% (%.1f%%)", side, sum / n, top }' "$work/slices"
-            [ "$side" != on ] && printf ', '
-        done) | | | |"
-        echo "| $backend | $what, non-2xx answers / timeouts | $(for side in off control on; do
-            awk -v side="$side" '$1 == side { n += $4; t += $5 } END { printf "%s %d / %d", side, n, t }' "$work/slices"
-            [ "$side" != on ] && printf ', '
-        done) | | | |"
-        echo "| $backend | $what, alerts written / sent when each round's turns end, and left unsent once the worker has had two minutes alone | $(paste -d' ' "$work/interleaved-written" "$work/interleaved-unsent" | awk '{ printf "%s%d / %d, %d unsent", (NR > 1 ? "; " : ""), $1, $2, $3 }') | | | |"
+        python3 bench/interleaved.py "$work/turns/$backend" "$backend" "steady $rate/s, interleaved: $INTERLEAVED_ROUNDS rounds of $CYCLES turns of $SLICE s per server"
     fi
     if [ "$ONLY" = alerts ]; then continue; fi
     start_server "$url"
