@@ -94,8 +94,8 @@ impl CsvRecord for HistoryRow {
                 .envelope_pence
                 .map(|p| p.to_string())
                 .unwrap_or_default(),
-            &self.reason,
-            self.recorded_by.as_deref().unwrap_or_default(),
+            &csv_export::typed_text(&self.reason),
+            &csv_export::typed_text(self.recorded_by.as_deref().unwrap_or_default()),
         ])
     }
 
@@ -129,7 +129,9 @@ pub struct HistoryQuery {
     pub limit: Option<i64>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,
-    /// `csv` for the same rows as CSV (or send `Accept: text/csv`).
+    /// `csv` for the same rows as CSV (or send `Accept: text/csv`). A reason or name
+    /// that starts like a spreadsheet formula (`=`, `+`, `-`, `@`, tab, carriage
+    /// return) starts with an apostrophe in CSV, so that it opens as text.
     pub format: Option<String>,
 }
 

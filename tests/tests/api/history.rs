@@ -147,6 +147,25 @@ api_test!(fn history_csv_carries_the_same_rows_as_json(app) {
     }
 });
 
+api_test!(fn a_reason_typed_as_a_formula_opens_as_text_in_csv(app) {
+    let (_, finance) = app.user("pmo@beacon.police.uk", "finance");
+    record_some_money(app, &finance);
+    let formula = r#"=HYPERLINK("http://example.com","Open")"#;
+    let reply = app.post(
+        "/api/v1/funding-streams/hmt-police-technology-2024-28/allocations",
+        &finance,
+        json!({"programme": "eagle-x", "financial_year": "2026-27", "amount_pence": -1_000_000_i64, "kind": "withdrawal", "reason": formula}),
+    );
+    assert_eq!(reply.status, 201, "{}", reply.text);
+    let json_rows = walk(app, &finance, "programme=eagle-x&kind=withdrawal", 50);
+    assert_eq!(json_rows.last().unwrap()["reason"], formula, "JSON carries the reason as typed");
+    let csv = app.get("/api/v1/funding/history?programme=eagle-x&kind=withdrawal&format=csv", &finance);
+    let rows = csv_rows(&csv.text);
+    let last = rows.last().unwrap();
+    assert_eq!(last[8], format!("'{formula}"));
+    assert_eq!(last[5], "-1000000", "a negative amount stays a number");
+});
+
 api_test!(fn bad_history_queries_name_the_parameter(app) {
     let (_, viewer) = app.user("viewer@force.police.uk", "viewer");
     for (query, field) in [
