@@ -100,6 +100,22 @@ def main():
     row(f"p99 in each block of {BLOCK} turns per server, off again against off", listed(control_changes))
 
     slices = [line.split() for line in (turns_dir / "slices").read_text().split("\n") if line.strip()]
+    # The same, from the turns where the host took under 1% of the machine: a turn's
+    # p99 follows the host's steal, by up to tenfold in a few seconds.
+    quiet = {
+        side: [turns[side][(int(s[1]), int(s[2]))] for s in slices if s[0] == side and float(s[3]) < 1]
+        for side in SIDES
+    }
+    if all(quiet.values()):
+        p = {side: percentile(added(quiet[side]), 99) for side in SIDES}
+        both = percentile(added(quiet["off"] + quiet["control"]), 99)
+        row(
+            "p99 of the turns where the host took under 1%: alerts off / off again / on",
+            f"{ms(p['off'])} / {ms(p['control'])} / {ms(p['on'])} ms "
+            f"({len(quiet['off'])}, {len(quiet['control'])} and {len(quiet['on'])} turns): "
+            f"on against both off {change(p['on'], both)} ({ms(p['on'])} / {ms(both)} ms); "
+            f"off again against off {change(p['control'], p['off'])}",
+        )
     steal = []
     errors = []
     for side in SIDES:
