@@ -292,13 +292,14 @@ LUA
 # reads as a change between two identical servers), and alerts on. They take turns of
 # SLICE seconds at RATE reports a second, CYCLES turns each, the three in every order in
 # rotation; between its turns a server is paused (SIGSTOP), so that it takes no CPU. The
-# machine's slow spells (the host's steal, minutes long) then fall on all three alike,
-# where runs a minute apart each meet their own. Each turn starts with a second of the
+# machine's drift over minutes then falls on all three alike, where runs a minute apart
+# each meet their own; the host's spells of steal, seconds long, still land on whichever
+# server holds the turn, which the control shows. Each turn starts with a second of the
 # same load, not measured, so that what a server does on waking (requests the last turn
 # left, timers) is not counted. A turn writes its histogram to
 # $work/turns/BACKEND/SIDE/ROUND-CYCLE and a line "SIDE ROUND CYCLE STEAL% NON2XX
 # SOCKET_ERRORS" to $work/turns/BACKEND/slices. (A paused server outlives a run killed
-# with SIGKILL: `pkill -CONT -f 'beacon serve'` then ends it.)
+# with SIGKILL: `pkill -TERM -f 'beacon serve'; pkill -CONT -f 'beacon serve'` ends it.)
 interleaved_round() {
     local url=$1 rate=$2 round=$3 i cycle alerts stolen_before steal written sent dir="$work/turns/$backend"
     local -a names=(off control on) pids=() copies=() ports=() tokens=()
