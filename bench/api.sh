@@ -201,6 +201,13 @@ unsent() {
     echo $((filed + $(waiting "$1")))
 }
 
+# written_and_sent URL: alerts written so far (filed or waiting in the outbox), and sent
+written_and_sent() {
+    local filed
+    filed=$(count "$1" "SELECT COUNT(*) FROM alerts")
+    echo "$((filed + $(waiting "$1"))) $(count "$1" "SELECT COUNT(*) FROM alerts WHERE status = 'sent'")"
+}
+
 # until_alerts_sent URL [NOTE]: waits (up to two minutes) until the worker has sent
 # every alert written so far. With NOTE, the backlog and the seconds it took (or
 # "unsent" if it took longer) go to $work/drain: with no requests to pace it, the
@@ -301,7 +308,7 @@ LUA
 # SOCKET_ERRORS" to $work/turns/BACKEND/slices. (A paused server outlives a run killed
 # with SIGKILL: `pkill -TERM -f 'beacon serve'; pkill -CONT -f 'beacon serve'` ends it.)
 interleaved_round() {
-    local url=$1 rate=$2 round=$3 i cycle alerts stolen_before steal written sent dir="$work/turns/$backend"
+    local url=$1 rate=$2 round=$3 i cycle alerts script stolen_before steal counted dir="$work/turns/$backend"
     local -a names=(off control on) pids=() copies=() ports=() tokens=()
     local orders=("0 1 2" "1 2 0" "2 0 1" "2 1 0" "1 0 2" "0 2 1")
     for i in 0 1 2; do
@@ -320,10 +327,11 @@ interleaved_round() {
     for cycle in $(seq 1 "$CYCLES"); do
         for i in ${orders[(cycle + 3 * round) % 6]}; do
             TOKEN=${tokens[i]}
+            script=$(red_or_amber "$rate")
             kill -CONT "${pids[i]}"
-            wrk -t2 -c"$CONNECTIONS" -d1s --timeout 10s -s "$(red_or_amber "$rate")" "http://127.0.0.1:${ports[i]}" >/dev/null
+            wrk -t2 -c"$CONNECTIONS" -d1s --timeout 10s -s "$script" "http://127.0.0.1:${ports[i]}" >/dev/null
             stolen_before=$(stolen)
-            wrk -t2 -c"$CONNECTIONS" -d"${SLICE}s" --timeout 10s -s "$(with_histogram "$(red_or_amber "$rate")" "$dir/${names[i]}/$round-$cycle")" \
+            wrk -t2 -c"$CONNECTIONS" -d"${SLICE}s" --timeout 10s -s "$(with_histogram "$script" "$dir/${names[i]}/$round-$cycle")" \
                 "http://127.0.0.1:${ports[i]}" >"$work/turn.out"
             steal=$(awk -v s="$(($(stolen) - stolen_before))" -v t="$SLICE" -v c="$(nproc)" 'BEGIN { printf "%.1f", s / (t * c) }')
             kill -STOP "${pids[i]}"
@@ -331,12 +339,10 @@ interleaved_round() {
         done
     done
     # Counted while the worker is paused, so that it moves nothing between the counts.
-    written=$(count "${copies[2]}" "SELECT COUNT(*) FROM alerts")
-    written=$((written + $(waiting "${copies[2]}")))
-    sent=$(count "${copies[2]}" "SELECT COUNT(*) FROM alerts WHERE status = 'sent'")
+    counted=$(written_and_sent "${copies[2]}")
     for i in 0 1 2; do kill -CONT "${pids[i]}"; done
     until_alerts_sent "${copies[2]}"
-    echo "$written $sent $(unsent "${copies[2]}")" >>"$dir/alerts"
+    echo "$counted $(unsent "${copies[2]}")" >>"$dir/alerts"
     for i in 0 1 2; do
         kill -TERM "${pids[i]}" 2>/dev/null || true
         wait "${pids[i]}" 2>/dev/null || true
@@ -408,7 +414,7 @@ for backend in ${BACKENDS:-sqlite postgres}; do
                 run_keeping_p99 "steady $alerts" "POST …/status-reports, red or amber, $rate/s, alerts $alerts ($round)" "$(red_or_amber "$rate")" "$STEADY_DURATION"
                 run_keeping_p99 "full $alerts" "POST …/status-reports, red or amber, alerts $alerts ($round)" "$(red_or_amber)"
                 if [ "$alerts" = on ]; then
-                    echo "$(($(count "$copy" "SELECT COUNT(*) FROM alerts") + $(waiting "$copy"))) $(count "$copy" "SELECT COUNT(*) FROM alerts WHERE status = 'sent'")" >>"$work/written"
+                    written_and_sent "$copy" >>"$work/written"
                     until_alerts_sent "$copy" note
                 fi
                 stop_server

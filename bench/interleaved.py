@@ -19,12 +19,15 @@ SIDES = ("off", "control", "on")
 BLOCK = 6
 
 
+def lines(path):
+    """The file's lines, split into fields; blank lines left out."""
+    return [line.split() for line in path.read_text().split("\n") if line.strip()]
+
+
 def histogram(path):
     counts = Counter()
-    for line in path.read_text().split("\n"):
-        if line.strip():
-            value, count = line.split()
-            counts[int(value)] += int(count)
+    for value, count in lines(path):
+        counts[int(value)] += int(count)
     return counts
 
 
@@ -45,6 +48,12 @@ def added(histograms):
     for counts in histograms:
         total.update(counts)
     return total
+
+
+def compared(by_side, pct):
+    """That percentile of each side's turns added up, and of both alerts-off servers'."""
+    p = {side: percentile(added(by_side[side]), pct) for side in SIDES}
+    return p, percentile(added([*by_side["off"], *by_side["control"]]), pct)
 
 
 def change(on, off):
@@ -70,8 +79,7 @@ def main():
         print(f"| {backend} | {what}, {request} | {figures} | | | |")
 
     for pct in (50, 99):
-        p = {side: percentile(added(turns[side].values()), pct) for side in SIDES}
-        both = percentile(added([*turns["off"].values(), *turns["control"].values()]), pct)
+        p, both = compared({side: turns[side].values() for side in SIDES}, pct)
         row(
             f"p{pct} of all reports: alerts off / off again / on",
             f"{ms(p['off'])} / {ms(p['control'])} / {ms(p['on'])} ms: "
@@ -85,13 +93,9 @@ def main():
     blocks = [keys[i : i + BLOCK] for i in range(0, len(keys), BLOCK)]
     on_changes, control_changes = [], []
     for block in blocks:
-        pick = lambda side: [turns[side][key] for key in block if key in turns[side]]
-        on = percentile(added(pick("on")), 99)
-        off = percentile(added(pick("off")), 99)
-        control = percentile(added(pick("control")), 99)
-        both = percentile(added(pick("off") + pick("control")), 99)
-        on_changes.append((on / both - 1) * 100)
-        control_changes.append((control / off - 1) * 100)
+        p, both = compared({side: [turns[side][key] for key in block if key in turns[side]] for side in SIDES}, 99)
+        on_changes.append((p["on"] / both - 1) * 100)
+        control_changes.append((p["control"] / p["off"] - 1) * 100)
 
     def listed(changes):
         return ", ".join(f"{c:+.1f}%" for c in changes) + f"; median {statistics.median(changes):+.1f}%"
@@ -99,7 +103,7 @@ def main():
     row(f"p99 in each block of {BLOCK} turns per server, on against both off", listed(on_changes))
     row(f"p99 in each block of {BLOCK} turns per server, off again against off", listed(control_changes))
 
-    slices = [line.split() for line in (turns_dir / "slices").read_text().split("\n") if line.strip()]
+    slices = lines(turns_dir / "slices")
     # The same, from the turns where the host took under 1% of the machine: a turn's
     # p99 follows the host's steal, by up to tenfold in a few seconds.
     quiet = {
@@ -107,8 +111,7 @@ def main():
         for side in SIDES
     }
     if all(quiet.values()):
-        p = {side: percentile(added(quiet[side]), 99) for side in SIDES}
-        both = percentile(added(quiet["off"] + quiet["control"]), 99)
+        p, both = compared(quiet, 99)
         row(
             "p99 of the turns where the host took under 1%: alerts off / off again / on",
             f"{ms(p['off'])} / {ms(p['control'])} / {ms(p['on'])} ms "
@@ -125,7 +128,7 @@ def main():
         errors.append(f"{side} {sum(int(s[4]) for s in mine)} / {sum(int(s[5]) for s in mine)}")
     row("the machine's CPU the host took during each server's turns, mean (highest turn)", ", ".join(steal))
     row("non-2xx answers / socket errors", ", ".join(errors))
-    alerts = [line.split() for line in (turns_dir / "alerts").read_text().split("\n") if line.strip()]
+    alerts = lines(turns_dir / "alerts")
     row(
         "alerts written / sent over SMTP when each round's turns end; left unsent once the worker had up to two minutes alone",
         "; ".join(f"{w} / {s}, {u} unsent" for w, s, u in alerts),
