@@ -42,7 +42,7 @@ sink=""
 # the interleaved comparison's servers, paused (SIGSTOP) between their turns
 sides=""
 cleanup() {
-    [ -n "$server" ] && kill "$server" 2>/dev/null
+    [ -n "$server" ] && kill "$server" 2>/dev/null && kill -CONT "$server" 2>/dev/null
     for pid in $sides; do kill -TERM "$pid" 2>/dev/null && kill -CONT "$pid" 2>/dev/null; done
     [ -n "$sink" ] && kill "$sink" 2>/dev/null
     rm -rf "$work"
@@ -414,7 +414,11 @@ for backend in ${BACKENDS:-sqlite postgres}; do
                 run_keeping_p99 "steady $alerts" "POST …/status-reports, red or amber, $rate/s, alerts $alerts ($round)" "$(red_or_amber "$rate")" "$STEADY_DURATION"
                 run_keeping_p99 "full $alerts" "POST …/status-reports, red or amber, alerts $alerts ($round)" "$(red_or_amber)"
                 if [ "$alerts" = on ]; then
+                    # Counted while the server is paused, so that its worker sends
+                    # nothing between the two counts (sent read above written before).
+                    kill -STOP "$server"
                     written_and_sent "$copy" >>"$work/written"
+                    kill -CONT "$server"
                     until_alerts_sent "$copy" note
                 fi
                 stop_server
