@@ -125,28 +125,46 @@ impl DbConnection {
 ///
 /// On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken up front, so two writers
 /// that both read before they write queue instead of one failing with a stale snapshot.
-/// They queue on this process's turn first (`sqlite_writes::take_turn`), and on SQLite's
-/// `busy_timeout` only against other processes. PostgreSQL writers lock the rows they
+/// They queue for the database's one write connection first, and `f` runs on that
+/// connection rather than on `conn` (see `sqlite_writes`): SQLite's `busy_timeout`
+/// orders them only against other processes. PostgreSQL writers lock the rows they
 /// check (`FOR UPDATE`).
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    let DbConnection::Sqlite(sqlite) = conn else {
+        return transaction(conn, Begin::Usual, f);
+    };
     // Only the outermost SQLite transaction takes the lock; a nested one is a savepoint.
-    let outermost_sqlite = match conn {
-        DbConnection::Sqlite(sqlite) => !in_transaction(sqlite),
-        DbConnection::Postgres(_) => false,
+    if crate::sqlite_writes::in_transaction(sqlite) {
+        return transaction(conn, Begin::Usual, f);
+    }
+    let Some(writer) = crate::sqlite_writes::Writer::of(sqlite)? else {
+        return transaction(conn, Begin::Immediate, f);
     };
-    // This process's writers take turns before they ask SQLite for its lock: see
-    // `sqlite_writes`. The turn is let go when this function returns.
-    let turn = if outermost_sqlite {
-        Some(crate::sqlite_writes::take_turn()?)
-    } else {
-        None
-    };
+    let mut turn = writer.take_turn()?;
+    let value = transaction(turn.connection()?, Begin::Immediate, f)?;
+    turn.committed();
+    Ok(value)
+}
+
+/// How a transaction begins: as the connection's transaction manager begins it (a
+/// transaction, or a savepoint inside one), or with SQLite's `BEGIN IMMEDIATE`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Begin {
+    Usual,
+    Immediate,
+}
+
+fn transaction<T, E, F>(conn: &mut DbConnection, begin: Begin, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
     match conn {
-        DbConnection::Sqlite(sqlite) if outermost_sqlite => {
+        DbConnection::Sqlite(sqlite) if begin == Begin::Immediate => {
             AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
         }
         _ => <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?,
@@ -154,9 +172,6 @@ where
     match f(conn) {
         Ok(value) => {
             <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
-            if let Some(turn) = &turn {
-                turn.committed();
-            }
             Ok(value)
         }
         Err(error) => {
@@ -164,13 +179,6 @@ where
             Err(error)
         }
     }
-}
-
-fn in_transaction(sqlite: &mut SqliteConnection) -> bool {
-    matches!(
-        AnsiTransactionManager::transaction_manager_status_mut(sqlite).transaction_depth(),
-        Ok(Some(_))
-    )
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use diesel::connection::{SimpleConnection, TransactionManager};
 
 use crate::connection::{DatabaseUrl, DbConnection};
 use crate::error::DbError;
-use crate::sqlite_writes::Checkpointer;
+use crate::sqlite_writes::Writer;
 
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConnection = r2d2::PooledConnection<Manager>;
@@ -17,9 +17,10 @@ pub type PooledConnection = r2d2::PooledConnection<Manager>;
 #[derive(Debug)]
 pub struct Manager {
     url: DatabaseUrl,
-    /// On SQLite, the thread that copies the log into the database, shared by every
-    /// pool of this process on the file (its connections never checkpoint).
-    _checkpointer: Option<Arc<Checkpointer>>,
+    /// On SQLite, the connection every write runs on and the thread that copies the log
+    /// into the database, shared by every pool of this process on the file (see
+    /// `sqlite_writes`).
+    _writer: Option<Arc<Writer>>,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -77,11 +78,18 @@ impl PoolOptions {
 pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> Result<Pool, DbError> {
     let mut manager = Manager {
         url: url.clone(),
-        _checkpointer: None,
+        _writer: None,
     };
     // Fail fast on an unreachable database: try one connection before building the pool.
     manager_check(&manager)?;
-    manager._checkpointer = Checkpointer::for_database(url);
+    manager._writer = Writer::for_database(url).map_err(|e| {
+        DbError::Connect(format!(
+            "{} at {}: {}",
+            url.backend_name(),
+            url.redacted(),
+            first_line(&e.to_string())
+        ))
+    })?;
     r2d2::Pool::builder()
         .max_size(options.max_size)
         .connection_timeout(options.connection_timeout)

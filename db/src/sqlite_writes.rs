@@ -1,12 +1,18 @@
-//! How Beacon's writers share SQLite's one write lock, and who copies the write-ahead
-//! log back into the database file.
+//! How Beacon's writes to a SQLite database share its one write lock, and who copies the
+//! write-ahead log back into the database file.
 //!
-//! A writer that finds SQLite's lock taken sleeps in SQLite's busy handler, 1, 2, 5,
-//! 10 ms… at a time, however soon the lock is free again. Under steady traffic a status
-//! report's p99 sat on those steps, and any extra work inside the lock pushed it up a
-//! whole step. So the writers in one process take turns on a lock of their own
-//! ([`take_turn`]), which hands the turn on the moment a writer commits; SQLite's busy
-//! timeout still orders them against other processes (`beacon worker`, the command line).
+//! A SQLite connection that begins a transaction after another connection has committed
+//! drops every page it had cached, and its mapping of the file, and reads them again.
+//! With writes spread over a pool's connections, each status report read the top pages
+//! of every b-tree it touched afresh: about twenty reads of the log, and a new mapping of
+//! the file with a page fault for each page read from it (README, "One connection
+//! writes"). So every write of this process to a database runs on one connection kept
+//! for it, the database's [`Writer`], whose cache stays valid from one write to the next.
+//!
+//! Writers wait for that connection in turn ([`Writer::take_turn`]); it is handed on the
+//! moment the write before commits. (A writer that finds SQLite's own lock taken sleeps
+//! in SQLite's busy handler, 1, 2, 5, 10 ms… at a time, however soon the lock is free;
+//! that now only orders this process against others: `beacon worker`, the command line.)
 //!
 //! SQLite also copies the log into the database (a checkpoint, which syncs both files to
 //! disk) from inside whichever commit takes the log past 1,000 pages: a request paid for
@@ -22,7 +28,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak, mpsc};
 use std::time::{Duration, Instant};
 
-use diesel::RunQueryDsl;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sqlite::{Sqlite, SqliteConnection};
+use diesel::{ConnectionError, QueryResult, RunQueryDsl};
 
 use crate::connection::{DatabaseUrl, DbConnection};
 
@@ -42,53 +51,186 @@ const IDLE_CHECKPOINT: Duration = Duration::from_secs(1);
 /// of it the log starts again by itself whenever writes pause for a few milliseconds.
 pub const RESTART_AT: i64 = 16_384;
 
-static TURN: parking_lot::Mutex<()> = parking_lot::Mutex::new(());
-
-/// Write transactions this process has committed on SQLite: the checkpointer's cue.
+/// Write transactions this process has committed on SQLite: the checkpointers' cue.
 static COMMITS: AtomicU64 = AtomicU64::new(0);
 
 thread_local! {
-    /// Whether this thread holds the turn, so that a write transaction opened on a
-    /// second connection inside the first does not wait for itself.
+    /// Whether this thread holds a writer's turn: a write transaction opened inside it
+    /// on another connection runs on that connection, rather than wait for itself.
     static HOLDING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// A writer's turn, held until it is dropped.
-pub(crate) struct Turn {
-    guard: Option<parking_lot::MutexGuard<'static, ()>>,
+/// The writer's connection (none until it is opened again after a failure); holding
+/// its lock is a turn.
+type Seat = parking_lot::Mutex<Option<DbConnection>>;
+
+/// The connection every write of this process to one SQLite file runs on, and the
+/// thread that checkpoints the file. Every pool of the process on the file shares it;
+/// it closes, after a last checkpoint, when the last of them is dropped.
+pub struct Writer {
+    url: DatabaseUrl,
+    seat: Arc<Seat>,
+    _checkpointer: Option<Checkpointer>,
 }
 
-/// Waits for this process's other SQLite writers to finish, for up to [`TURN_TIMEOUT`].
-/// A thread that already holds the turn gets it again at once.
-pub(crate) fn take_turn() -> Result<Turn, diesel::result::Error> {
-    if HOLDING.with(Cell::get) {
-        return Ok(Turn { guard: None });
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer").field("url", &self.url).finish()
     }
-    let guard = TURN.try_lock_for(TURN_TIMEOUT).ok_or_else(|| {
-        diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::Unknown,
-            Box::new("database is locked: another write has taken too long".to_string()),
-        )
-    })?;
-    HOLDING.with(|holding| holding.set(true));
-    Ok(Turn { guard: Some(guard) })
 }
 
-impl Turn {
+/// The writers open in this process, by the file SQLite names for their database.
+static WRITERS: Mutex<Option<HashMap<String, Weak<Writer>>>> = Mutex::new(None);
+
+impl Writer {
+    /// The writer for the SQLite database at `url`, opened if none is open in this
+    /// process. None for PostgreSQL and for an in-memory database (each connection has
+    /// a database of its own).
+    pub fn for_database(url: &DatabaseUrl) -> Result<Option<Arc<Writer>>, ConnectionError> {
+        let DatabaseUrl::Sqlite(path) = url else {
+            return Ok(None);
+        };
+        if path == ":memory:" {
+            return Ok(None);
+        }
+        let mut conn = url.establish()?;
+        let DbConnection::Sqlite(sqlite) = &mut conn else {
+            return Ok(None);
+        };
+        let file = MainFile
+            .get_result::<String>(sqlite)
+            .map_err(ConnectionError::CouldntSetupConfiguration)?;
+        let mut writers = WRITERS.lock().unwrap_or_else(|e| e.into_inner());
+        let writers = writers.get_or_insert_with(HashMap::new);
+        writers.retain(|_, writer| writer.strong_count() > 0);
+        if let Some(writer) = writers.get(&file).and_then(Weak::upgrade) {
+            return Ok(Some(writer));
+        }
+        let seat = Arc::new(parking_lot::Mutex::new(Some(conn)));
+        let writer = Arc::new(Writer {
+            url: url.clone(),
+            _checkpointer: Checkpointer::spawn(url.clone(), Arc::clone(&seat)),
+            seat,
+        });
+        writers.insert(file, Arc::downgrade(&writer));
+        Ok(Some(writer))
+    }
+
+    /// The writer of the database `conn` is on, when a pool of this process opened one,
+    /// and this thread is not already writing (see [`HOLDING`]).
+    pub(crate) fn of(conn: &mut SqliteConnection) -> QueryResult<Option<Arc<Writer>>> {
+        if HOLDING.with(Cell::get) {
+            return Ok(None);
+        }
+        let file: String = MainFile.get_result(conn)?;
+        let writers = WRITERS.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(writers
+            .as_ref()
+            .and_then(|writers| writers.get(&file))
+            .and_then(Weak::upgrade))
+    }
+
+    /// Waits for this process's other writes to the database to finish, for up to
+    /// [`TURN_TIMEOUT`].
+    pub(crate) fn take_turn(&self) -> QueryResult<Turn<'_>> {
+        let seat = lock(&self.seat)?;
+        HOLDING.with(|holding| holding.set(true));
+        Ok(Turn {
+            url: &self.url,
+            seat,
+        })
+    }
+}
+
+/// A writer's turn, held until it is dropped.
+pub(crate) struct Turn<'a> {
+    url: &'a DatabaseUrl,
+    seat: parking_lot::MutexGuard<'a, Option<DbConnection>>,
+}
+
+impl Turn<'_> {
+    /// The writer's connection, opened again if the last write left it unusable (a
+    /// rollback that failed, or a panic inside a transaction).
+    pub(crate) fn connection(&mut self) -> QueryResult<&mut DbConnection> {
+        let usable = self.seat.as_mut().is_some_and(|conn| {
+            !<DbConnection as diesel::Connection>::TransactionManager::is_broken_transaction_manager(conn)
+                && match conn {
+                    DbConnection::Sqlite(sqlite) => !in_transaction(sqlite),
+                    DbConnection::Postgres(_) => false,
+                }
+        });
+        let conn = match self.seat.take() {
+            Some(conn) if usable => conn,
+            _ => self.url.establish().map_err(|error| {
+                diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UnableToSendCommand,
+                    Box::new(format!(
+                        "cannot open the database's write connection: {error}"
+                    )),
+                )
+            })?,
+        };
+        Ok(self.seat.insert(conn))
+    }
+
     /// Counts a commit, for the checkpointer.
     pub(crate) fn committed(&self) {
         COMMITS.fetch_add(1, Ordering::Relaxed);
     }
 }
 
-impl Drop for Turn {
+impl Drop for Turn<'_> {
     fn drop(&mut self) {
-        if let Some(guard) = self.guard.take() {
-            HOLDING.with(|holding| holding.set(false));
-            drop(guard);
+        // A write that panicked left its transaction open: closing the connection rolls
+        // it back and lets go of SQLite's lock at once, not at the next write.
+        if std::thread::panicking() {
+            *self.seat = None;
         }
+        HOLDING.with(|holding| holding.set(false));
     }
 }
+
+/// Whether `conn` is inside a transaction.
+pub(crate) fn in_transaction(conn: &mut SqliteConnection) -> bool {
+    matches!(
+        AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_depth(),
+        Ok(Some(_))
+    )
+}
+
+/// Takes the seat, for up to [`TURN_TIMEOUT`].
+fn lock(seat: &Seat) -> QueryResult<parking_lot::MutexGuard<'_, Option<DbConnection>>> {
+    seat.try_lock_for(TURN_TIMEOUT).ok_or_else(|| {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::Unknown,
+            Box::new("database is locked: another write has taken too long".to_string()),
+        )
+    })
+}
+
+/// `SELECT file FROM pragma_database_list WHERE name = 'main'`: the file SQLite names
+/// for a connection's database. Fixed text, so it is prepared once per connection: a
+/// write asks it to find its writer.
+#[derive(Debug, Clone, Copy)]
+struct MainFile;
+
+impl QueryFragment<Sqlite> for MainFile {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        out.push_sql("SELECT file FROM pragma_database_list WHERE name = 'main'");
+        Ok(())
+    }
+}
+
+impl Query for MainFile {
+    type SqlType = diesel::sql_types::Text;
+}
+
+impl QueryId for MainFile {
+    type QueryId = MainFile;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl RunQueryDsl<SqliteConnection> for MainFile {}
 
 /// What `PRAGMA wal_checkpoint` answers.
 #[derive(diesel::QueryableByName)]
@@ -107,41 +249,20 @@ fn checkpoint(conn: &mut DbConnection) -> Result<Checkpointed, diesel::result::E
     diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").get_result(conn)
 }
 
-/// The thread that checkpoints one SQLite database for every pool of this process on
-/// it; it stops, after a last checkpoint, when the last of them is dropped.
+/// The thread that checkpoints one SQLite database, on a connection of its own; it
+/// stops, after a last checkpoint, when its writer is dropped.
 #[derive(Debug)]
-pub struct Checkpointer {
+struct Checkpointer {
     stop: Option<mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Checkpointer {
-    /// The checkpointer for the SQLite database at `url`, started if none runs yet.
-    /// None for PostgreSQL and for an in-memory database (it has no log).
-    pub fn for_database(url: &DatabaseUrl) -> Option<Arc<Checkpointer>> {
-        static RUNNING: Mutex<Option<HashMap<String, Weak<Checkpointer>>>> = Mutex::new(None);
-        let DatabaseUrl::Sqlite(path) = url else {
-            return None;
-        };
-        if path == ":memory:" {
-            return None;
-        }
-        let mut running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
-        let running = running.get_or_insert_with(HashMap::new);
-        running.retain(|_, checkpointer| checkpointer.strong_count() > 0);
-        if let Some(checkpointer) = running.get(path).and_then(Weak::upgrade) {
-            return Some(checkpointer);
-        }
-        let checkpointer = Arc::new(Checkpointer::spawn(url.clone())?);
-        running.insert(path.clone(), Arc::downgrade(&checkpointer));
-        Some(checkpointer)
-    }
-
-    fn spawn(url: DatabaseUrl) -> Option<Checkpointer> {
+    fn spawn(url: DatabaseUrl, seat: Arc<Seat>) -> Option<Checkpointer> {
         let (stop, stopped) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("beacon-checkpointer".to_string())
-            .spawn(move || run(&url, &stopped));
+            .spawn(move || run(&url, &seat, &stopped));
         match thread {
             Ok(thread) => Some(Checkpointer {
                 stop: Some(stop),
@@ -164,7 +285,7 @@ impl Drop for Checkpointer {
     }
 }
 
-fn run(url: &DatabaseUrl, stop: &mpsc::Receiver<()>) {
+fn run(url: &DatabaseUrl, seat: &Seat, stop: &mpsc::Receiver<()>) {
     let mut conn = None;
     let mut seen = COMMITS.load(Ordering::Relaxed);
     let mut last = Instant::now();
@@ -186,7 +307,7 @@ fn run(url: &DatabaseUrl, stop: &mpsc::Receiver<()>) {
                 .ok();
         }
         if let Some(connection) = conn.as_mut() {
-            if let Err(error) = copy_log(connection) {
+            if let Err(error) = copy_log(connection, seat) {
                 tracing::warn!(%error, "SQLite checkpoint failed; trying again");
                 conn = None;
             }
@@ -200,10 +321,10 @@ fn run(url: &DatabaseUrl, stop: &mpsc::Receiver<()>) {
 /// One round: copy what can be copied beside the writers; past [`RESTART_AT`], copy the
 /// rest holding the turn, so the log is complete in the database when the next writer
 /// comes and it starts the log again.
-fn copy_log(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
+fn copy_log(conn: &mut DbConnection, seat: &Seat) -> Result<(), diesel::result::Error> {
     let done = checkpoint(conn)?;
     if i64::from(done.log) >= RESTART_AT {
-        let turn = take_turn()?;
+        let turn = lock(seat)?;
         let started = Instant::now();
         let done = checkpoint(conn)?;
         drop(turn);

@@ -81,3 +81,28 @@ both_backends!(fn no_ledger_entry_without_its_totals_and_audit(db) {
     assert_eq!(rows(&mut conn, "audit_log"), audit_before);
     assert_eq!(funding::find_envelope(&mut conn, s.id, year("2018-19")).unwrap().unwrap().allocated_pence, 0);
 });
+
+both_backends!(fn a_write_that_panics_part_way_leaves_nothing_and_the_next_write_lands(db) {
+    let p = programme(&mut db.conn(), "pnd-transformation");
+    let audit_before = rows(&mut db.conn(), "audit_log");
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut conn = db.conn();
+        let _: Result<(), beacon_db::DbError> = beacon_db::write_transaction(&mut conn, |conn| {
+            diesel::RunQueryDsl::execute(
+                diesel::sql_query(format!("UPDATE programmes SET name = 'Half done' WHERE id = {}", p.id)),
+                conn,
+            )?;
+            panic!("a fault part-way through a write");
+        });
+    }));
+    assert!(panicked.is_err());
+    // On SQLite the write ran on the database's one write connection: the next write
+    // must not find it stuck in the transaction the panic left.
+    assert!(try_report(db, p.id), "the next write lands");
+    let mut conn = db.conn();
+    let row = programmes::get_by_code(&mut conn, "pnd-transformation").unwrap();
+    assert_eq!(row.name, p.name, "the half-done change rolled back");
+    assert_eq!(row.current_rating, Some(Rating::Red.as_str().to_string()));
+    assert_eq!(rows(&mut conn, "status_reports"), 1);
+    assert_eq!(rows(&mut conn, "audit_log"), audit_before + 1);
+});
