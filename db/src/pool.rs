@@ -82,14 +82,7 @@ pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> Result<Pool, DbError
     };
     // Fail fast on an unreachable database: try one connection before building the pool.
     manager_check(&manager)?;
-    manager._writer = Writer::for_database(url).map_err(|e| {
-        DbError::Connect(format!(
-            "{} at {}: {}",
-            url.backend_name(),
-            url.redacted(),
-            first_line(&e.to_string())
-        ))
-    })?;
+    manager._writer = Writer::for_database(url).map_err(|e| cannot_connect(url, &e))?;
     r2d2::Pool::builder()
         .max_size(options.max_size)
         .connection_timeout(options.connection_timeout)
@@ -100,14 +93,20 @@ pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> Result<Pool, DbError
 
 fn manager_check(manager: &Manager) -> Result<(), DbError> {
     use r2d2::ManageConnection;
-    manager.connect().map(drop).map_err(|e| {
-        DbError::Connect(format!(
-            "{} at {}: {}",
-            manager.url.backend_name(),
-            manager.url.redacted(),
-            first_line(&e.to_string())
-        ))
-    })
+    manager
+        .connect()
+        .map(drop)
+        .map_err(|e| cannot_connect(&manager.url, &e))
+}
+
+/// The one-line message for a database that cannot be reached, without its password.
+fn cannot_connect(url: &DatabaseUrl, error: &diesel::ConnectionError) -> DbError {
+    DbError::Connect(format!(
+        "{} at {}: {}",
+        url.backend_name(),
+        url.redacted(),
+        first_line(&error.to_string())
+    ))
 }
 
 fn first_line(text: &str) -> &str {
