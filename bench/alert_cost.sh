@@ -16,6 +16,7 @@
 # Needs PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth) like the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 RUNS=${RUNS:-3}
 ALERTS=${ALERTS:-4000}
 PORT=${PORT:-18182}
@@ -41,6 +42,7 @@ target/release/beacon-smtp-sink "$SMTP_PORT" >"$work/smtp.log" 2>&1 &
 sink=$!
 hz=$(getconf CLK_TCK)
 secret=alert-cost-secret-that-is-at-least-32-bytes-long
+admin_password="benchmark admin password"
 
 # sql URL SQL: runs SQL on either backend, printing what it selects
 sql() {
@@ -129,13 +131,7 @@ for backend in ${BACKENDS:-sqlite postgres}; do
     base=$(make_db "$backend")
     for run in $(seq 1 "$RUNS"); do
         copy=$(fresh_copy "$base")
-        DATABASE_URL=$copy BEACON_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT BEACON_BIND=127.0.0.1:$PORT \
-            BEACON_JWT_SECRET=$secret BEACON_LOG=warn "$beacon" serve >"$work/server.log" 2>&1 &
-        server=$!
-        for _ in $(seq 1 100); do
-            curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
-            sleep 0.1
-        done
+        serve "$copy" "$PORT" BEACON_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT"
         # Warm: the pools' connections open and the worker has looked once.
         for _ in $(seq 1 20); do curl -fs -o /dev/null "http://127.0.0.1:$PORT/readyz" || true; done
         sleep 1.5

@@ -20,6 +20,7 @@
 # go over SMTP to a real SMTP server that keeps nothing (beacon-smtp-sink, built here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-64}
 PORT=${PORT:-18181}
@@ -84,22 +85,9 @@ make_db() {
     echo "$url"
 }
 
-# start_server URL [PORT]: a server on that database, on $PORT unless told, ready; its
-# process id is in $server
-start_server() {
-    local port=${2:-$PORT}
-    DATABASE_URL=$1 BEACON_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT BEACON_BIND=127.0.0.1:$port BEACON_JWT_SECRET=$secret BEACON_LOG=warn \
-        BEACON_ADMIN_EMAIL=bench@beacon.test BEACON_ADMIN_PASSWORD=$admin_password \
-        "$beacon" serve >"$work/server-$port.log" 2>&1 &
-    server=$!
-    for _ in $(seq 1 100); do
-        curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return
-        sleep 0.1
-    done
-    cat "$work/server-$port.log" >&2
-    echo "the server did not start" >&2
-    exit 1
-}
+# start_server URL [PORT]: a server on that database, sending to the benchmark's SMTP
+# server, on $PORT unless told, ready; its process id is in $server
+start_server() { serve "$1" "${2:-$PORT}" BEACON_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT"; }
 
 stop_server() {
     kill -TERM "$server" 2>/dev/null || true
@@ -108,11 +96,7 @@ stop_server() {
 }
 
 # token [PORT]: an admin's access token, from the server on $PORT unless told
-token() {
-    curl -fs -X POST "http://127.0.0.1:${1:-$PORT}/api/v1/auth/token" -H 'content-type: application/json' \
-        -d "{\"email\":\"bench@beacon.test\",\"password\":\"$admin_password\"}" |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
-}
+token() { admin_token "${1:-$PORT}"; }
 
 # lua NAME METHOD PATH BODY: a wrk script; PATH may contain {n} for a random programme.
 lua() {
@@ -131,29 +115,12 @@ LUA
     echo "$file"
 }
 
-# A wrk script reporting red or amber, at random, on a random programme. With a rate,
-# each connection waits a random (exponential) time before each request, so reports
-# arrive at about that rate in all, as users' reports do, instead of as fast as the
-# server answers.
+# red_or_amber [RATE]: a wrk script reporting red or amber at random on a random
+# programme, as fast as the server answers or at about RATE a second in all
+# (`red_or_amber_script` in bench/common.sh)
 red_or_amber() {
-    local rate=${1:-} file="$work/red-or-amber${1:-}.lua"
-    cat >"$file" <<LUA
-wrk.headers["Authorization"] = "Bearer $TOKEN"
-wrk.headers["Content-Type"] = "application/json"
-request = function()
-  local path = string.format("/api/v1/programmes/bench-%05d/status-reports", math.random(1, 1000))
-  local rating = (math.random(2) == 1) and "red" or "amber"
-  return wrk.format("POST", path, nil, '{"rating":"' .. rating .. '","rationale":"Benchmark report","period_end":"2026-09-30"}')
-end
-LUA
-    if [ -n "$rate" ]; then
-        cat >>"$file" <<LUA
-local mean_ms = 1000 * $CONNECTIONS / $rate
-delay = function()
-  return math.floor(-math.log(1 - math.random()) * mean_ms)
-end
-LUA
-    fi
+    local file="$work/red-or-amber${1:-}.lua"
+    red_or_amber_script "$file" "$TOKEN" "${1:-}" "$CONNECTIONS"
     echo "$file"
 }
 

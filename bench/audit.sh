@@ -13,6 +13,7 @@
 # from Debian's packages if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 LEDGER=${LEDGER:-5000000}
 AUDIT=${AUDIT:-1000000}
 BACKENDS=${BACKENDS:-sqlite postgres}
@@ -73,17 +74,8 @@ for backend in $BACKENDS; do
     checked=$(awk '/^checked:/ {print $2}' "$work/verify.out")
     printf '| %s | `beacon audit verify`, %s entries | %.1f s | ≤ 10 s |\n' "$backend" "$checked" "$verify"
 
-    DATABASE_URL=$url BEACON_BIND=127.0.0.1:$PORT BEACON_JWT_SECRET=$secret BEACON_LOG=warn \
-        BEACON_ADMIN_EMAIL=bench@beacon.test BEACON_ADMIN_PASSWORD=$admin_password \
-        "$beacon" serve >"$work/server.log" 2>&1 &
-    server=$!
-    for _ in $(seq 1 100); do
-        curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
-        sleep 0.1
-    done
-    token=$(curl -fs -X POST "http://127.0.0.1:$PORT/api/v1/auth/token" -H 'content-type: application/json' \
-        -d "{\"email\":\"bench@beacon.test\",\"password\":\"$admin_password\"}" |
-        python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+    serve "$url" "$PORT"
+    token=$(admin_token "$PORT")
 
     cat >"$work/history.lua" <<LUA
 wrk.headers["Authorization"] = "Bearer $token"

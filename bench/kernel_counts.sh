@@ -16,6 +16,7 @@
 # from Debian's packages if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 ROUNDS=${ROUNDS:-3}
 MODES=${MODES:-"off on"}
 DURATION=${DURATION:-10}
@@ -45,12 +46,12 @@ secret=benchmark-secret-that-is-at-least-32-bytes-long
 admin_password="benchmark admin password"
 
 # The data, made once with the first build.
-first=${BUILDS%% *}
-first=${first#*=}
-"$first" --database-url "$work/base.db" migrate >/dev/null
+beacon=${BUILDS%% *}
+beacon=${beacon#*=}
+"$beacon" --database-url "$work/base.db" migrate >/dev/null
 bash bench/data.sql.sh sqlite 1000 200000 500000 0 2 1 |
     python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.stdin.read())" "$work/base.db"
-BEACON_PASSWORD=$admin_password "$first" --database-url "$work/base.db" user add \
+BEACON_PASSWORD=$admin_password "$beacon" --database-url "$work/base.db" user add \
     --email bench@beacon.test --role admin >/dev/null
 
 events="raw_syscalls:sys_enter,syscalls:sys_enter_pwrite64,syscalls:sys_enter_pread64,syscalls:sys_enter_futex,syscalls:sys_enter_fcntl,syscalls:sys_enter_mmap,syscalls:sys_enter_munmap,syscalls:sys_enter_fsync,context-switches,page-faults"
@@ -68,27 +69,10 @@ for round in $(seq 1 "$ROUNDS"); do
                 on) alerts=on poll=500 ;;
                 *) echo "unknown mode $mode (off, outbox, on)" >&2; exit 2 ;;
             esac
-            DATABASE_URL=$work/run.db BEACON_SMTP_URL=smtp://127.0.0.1:$SMTP_PORT BEACON_BIND=127.0.0.1:$PORT \
-                BEACON_JWT_SECRET=$secret BEACON_LOG=warn BEACON_ADMIN_EMAIL=bench@beacon.test \
-                BEACON_ADMIN_PASSWORD=$admin_password BEACON_ALERTS=$alerts BEACON_ALERT_POLL_MS=$poll \
-                "${build#*=}" serve >"$work/server.log" 2>&1 &
-            server=$!
-            for _ in $(seq 1 100); do
-                curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
-                sleep 0.1
-            done
-            token=$(curl -fs -X POST "http://127.0.0.1:$PORT/api/v1/auth/token" -H 'content-type: application/json' \
-                -d "{\"email\":\"bench@beacon.test\",\"password\":\"$admin_password\"}" |
-                python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-            cat >"$work/report.lua" <<LUA
-wrk.headers["Authorization"] = "Bearer $token"
-wrk.headers["Content-Type"] = "application/json"
-request = function()
-  local path = string.format("/api/v1/programmes/bench-%05d/status-reports", math.random(1, 1000))
-  local rating = (math.random(2) == 1) and "red" or "amber"
-  return wrk.format("POST", path, nil, '{"rating":"' .. rating .. '","rationale":"Benchmark report","period_end":"2026-09-30"}')
-end
-LUA
+            beacon=${build#*=}
+            serve "$work/run.db" "$PORT" BEACON_SMTP_URL="smtp://127.0.0.1:$SMTP_PORT" \
+                BEACON_ALERTS="$alerts" BEACON_ALERT_POLL_MS="$poll"
+            red_or_amber_script "$work/report.lua" "$(admin_token "$PORT")"
             cpu_before=$(sed 's/.*) //' "/proc/$server/stat" | awk '{ print $12, $13 }')
             perf stat -x, -p "$server" -e "$events" -o "$work/perf.out" -- sleep "$DURATION" &
             perf=$!
