@@ -26,9 +26,7 @@ work=$(mktemp -d)
 server=""
 sink=""
 cleanup() {
-    [ -n "$server" ] && kill "$server" 2>/dev/null
-    [ -n "$sink" ] && kill "$sink" 2>/dev/null
-    rm -rf "$work"
+    stop_all
     for name in beacon_alert_cost beacon_alert_cost_run; do
         psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null 2>&1 || true
     done

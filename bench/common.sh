@@ -53,3 +53,11 @@ end
 LUA
     fi
 }
+
+# stop_all: ends the server and the SMTP server a script started ($server, $sink), if
+# they run, and removes $work
+stop_all() {
+    if [ -n "${server:-}" ]; then kill "$server" 2>/dev/null || true; fi
+    if [ -n "${sink:-}" ]; then kill "$sink" 2>/dev/null || true; fi
+    rm -rf "$work"
+}

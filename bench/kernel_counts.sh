@@ -26,12 +26,7 @@ SMTP_PORT=${SMTP_PORT:-18335}
 work=$(mktemp -d)
 server=""
 sink=""
-cleanup() {
-    [ -n "$server" ] && kill "$server" 2>/dev/null
-    [ -n "$sink" ] && kill "$sink" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
+trap stop_all EXIT
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 command -v perf >/dev/null || { apt-get update -qq && apt-get install -y -qq linux-perf >/dev/null; }
