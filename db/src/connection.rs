@@ -138,7 +138,7 @@ where
         return transaction(conn, Begin::Usual, f);
     };
     // Only the outermost SQLite transaction takes the lock; a nested one is a savepoint.
-    if crate::sqlite_writes::in_transaction(sqlite) {
+    if in_transaction(sqlite) {
         return transaction(conn, Begin::Usual, f);
     }
     let Some(writer) = crate::sqlite_writes::Writer::of(sqlite)? else {
@@ -179,6 +179,13 @@ where
             Err(error)
         }
     }
+}
+
+fn in_transaction(sqlite: &mut SqliteConnection) -> bool {
+    matches!(
+        AnsiTransactionManager::transaction_manager_status_mut(sqlite).transaction_depth(),
+        Ok(Some(_))
+    )
 }
 
 #[cfg(test)]

@@ -76,27 +76,19 @@ impl PoolOptions {
 /// Builds a pool and checks that the database answers, so that a wrong URL fails here
 /// with one clear message rather than on the first request.
 pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> Result<Pool, DbError> {
-    let mut manager = Manager {
+    // Fail fast on an unreachable database: open one connection before building the
+    // pool. On SQLite it becomes the writer's, unless this process has one already.
+    let first = url.establish().map_err(|e| cannot_connect(url, &e))?;
+    let manager = Manager {
         url: url.clone(),
-        _writer: None,
+        _writer: Writer::for_database(url, first).map_err(|e| cannot_connect(url, &e))?,
     };
-    // Fail fast on an unreachable database: try one connection before building the pool.
-    manager_check(&manager)?;
-    manager._writer = Writer::for_database(url).map_err(|e| cannot_connect(url, &e))?;
     r2d2::Pool::builder()
         .max_size(options.max_size)
         .connection_timeout(options.connection_timeout)
         .test_on_check_out(false)
         .build(manager)
         .map_err(|e| DbError::Connect(format!("{} at {}: {e}", url.backend_name(), url.redacted())))
-}
-
-fn manager_check(manager: &Manager) -> Result<(), DbError> {
-    use r2d2::ManageConnection;
-    manager
-        .connect()
-        .map(drop)
-        .map_err(|e| cannot_connect(&manager.url, &e))
 }
 
 /// The one-line message for a database that cannot be reached, without its password.

@@ -28,7 +28,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak, mpsc};
 use std::time::{Duration, Instant};
 
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::connection::TransactionManager;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sqlite::{Sqlite, SqliteConnection};
 use diesel::{ConnectionError, QueryResult, RunQueryDsl};
@@ -83,17 +83,16 @@ impl std::fmt::Debug for Writer {
 static WRITERS: Mutex<Option<HashMap<String, Weak<Writer>>>> = Mutex::new(None);
 
 impl Writer {
-    /// The writer for the SQLite database at `url`, opened if none is open in this
-    /// process. None for PostgreSQL and for an in-memory database (each connection has
-    /// a database of its own).
-    pub fn for_database(url: &DatabaseUrl) -> Result<Option<Arc<Writer>>, ConnectionError> {
-        let DatabaseUrl::Sqlite(path) = url else {
-            return Ok(None);
-        };
-        if path == ":memory:" {
+    /// The writer for the SQLite database at `url`, opened with `conn` (a new connection
+    /// to it) if none is open in this process. None for PostgreSQL and for an in-memory
+    /// database (each connection has a database of its own).
+    pub fn for_database(
+        url: &DatabaseUrl,
+        mut conn: DbConnection,
+    ) -> Result<Option<Arc<Writer>>, ConnectionError> {
+        if matches!(url, DatabaseUrl::Sqlite(path) if path == ":memory:") {
             return Ok(None);
         }
-        let mut conn = url.establish()?;
         let DbConnection::Sqlite(sqlite) = &mut conn else {
             return Ok(None);
         };
@@ -152,12 +151,9 @@ impl Turn<'_> {
     /// The writer's connection, opened again if the last write left it unusable (a
     /// rollback that failed, or a panic inside a transaction).
     pub(crate) fn connection(&mut self) -> QueryResult<&mut DbConnection> {
+        // Diesel counts a connection left inside a transaction as broken.
         let usable = self.seat.as_mut().is_some_and(|conn| {
             !<DbConnection as diesel::Connection>::TransactionManager::is_broken_transaction_manager(conn)
-                && match conn {
-                    DbConnection::Sqlite(sqlite) => !in_transaction(sqlite),
-                    DbConnection::Postgres(_) => false,
-                }
         });
         let conn = match self.seat.take() {
             Some(conn) if usable => conn,
@@ -188,14 +184,6 @@ impl Drop for Turn<'_> {
         }
         HOLDING.with(|holding| holding.set(false));
     }
-}
-
-/// Whether `conn` is inside a transaction.
-pub(crate) fn in_transaction(conn: &mut SqliteConnection) -> bool {
-    matches!(
-        AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_depth(),
-        Ok(Some(_))
-    )
 }
 
 /// Takes the seat, for up to [`TURN_TIMEOUT`].
