@@ -1,16 +1,11 @@
 //! The alert outbox: what owners are told, written in the transaction of the event it
 //! tells of, and claimed, sent and settled by the alert workers.
 //!
-//! An event's alerts are written to `alert_outbox` as one row naming the event and its
-//! recipients, in a table with no index but its key: inside a status report's
-//! transaction (on SQLite, inside the one write lock) every row and index is more to
-//! write, and the three indexes `alerts` needs cost reports a tenth of their
-//! throughput. A worker claims new alerts by filing outbox rows into `alerts`, one
-//! alert per recipient, as its claims; whoever reads the alerts files what is waiting
-//! first ([`file_all`]), so a reader sees the alerts of every committed event.
+//! An event writes one alert per recipient, in its own transaction, so an alert is
+//! never lost and never sent for a change that rolled back.
 //!
 //! Exactly once rests on two things. Each alert has a unique key (the event and the
-//! recipient), so an alert written twice is filed once. And a worker claims alerts
+//! recipient), so an alert written twice is stored once. And a worker claims alerts
 //! before it sends them: `FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock of
 //! `BEGIN IMMEDIATE` on SQLite, with a lease. A claimed alert is not due again until its
 //! lease ends, so a worker that dies holding it delays it by one lease and no more.
@@ -23,10 +18,7 @@ use crate::audit::{self, Actor};
 use crate::connection::{DbConnection, on_backend, write_transaction};
 use crate::error::DbError;
 use crate::models::{AlertRow, LedgerRow, ProgrammeRow, StatusReportRow};
-use crate::outbox_statements::QueueOwners;
-use crate::outcome_statements::{MarkFailed, MarkSent, SettleGroup};
-use crate::query::{LimitLiteral, in_ids};
-use crate::schema::{alert_outbox, alerts, programme_owners, programmes};
+use crate::schema::{alerts, programme_owners, programmes, users};
 
 /// What happened, as stored in `alerts.kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,35 +151,10 @@ impl AlertRow {
     }
 }
 
-/// An event's outbox row for recipients named here rather than read from the owners.
-#[derive(Insertable)]
-#[diesel(table_name = alert_outbox)]
-struct NewEvent<'a> {
-    key_prefix: &'a str,
-    kind: &'a str,
-    programme_id: i64,
-    /// A JSON array of addresses.
-    recipients: String,
-    details: &'a str,
-    created_at: NaiveDateTime,
-}
-
-/// An outbox row as a worker reads it to file it.
-#[derive(Queryable)]
-struct WaitingEvent {
-    id: i64,
-    key_prefix: String,
-    kind: String,
-    programme_id: i64,
-    recipients: String,
-    details: String,
-    created_at: NaiveDateTime,
-}
-
-/// One recipient's alert, filed from an outbox row.
+/// One recipient's alert, as written.
 #[derive(Insertable)]
 #[diesel(table_name = alerts, treat_none_as_default_value = false)]
-struct FiledAlert<'a> {
+struct NewAlert<'a> {
     unique_key: String,
     kind: &'a str,
     programme_id: i64,
@@ -196,21 +163,16 @@ struct FiledAlert<'a> {
     status: &'a str,
     attempts: i32,
     next_attempt_at: NaiveDateTime,
-    lease_until: Option<NaiveDateTime>,
-    claimed_by: Option<&'a str>,
     created_at: NaiveDateTime,
 }
 
-/// What kind of event an alert is for, which says who hears of it and whether its
-/// alerts may have been written before.
+/// What kind of event an alert is for, which says who hears of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Occasion {
-    /// A report or ledger entry being recorded: its key names a row written in this
-    /// transaction, so nothing is filed under it yet. The programme's active owners
-    /// hear of it, then the policy's extra recipients.
+    /// A report or ledger entry being recorded: the programme's active owners hear of
+    /// it, then the policy's extra recipients.
     Recorded,
-    /// An overdue report, which every reminder sweep finds again until the programme
-    /// reports: the programme's active owners alone, less those already filed.
+    /// An overdue report: the programme's active owners alone.
     Sweep,
 }
 
@@ -238,174 +200,50 @@ impl Queued {
     }
 }
 
-/// Writes `alert` to the outbox for its recipients: the programme's active owners, then
-/// (for an event being recorded) the policy's extra recipients. Each recipient's alert
-/// is filed under the event and the lowercased address: an alert written twice (an
-/// extra recipient who is also an owner) is filed once. Returns how many recipients it
-/// wrote.
+/// Writes `alert` for its recipients: the programme's active owners, then (for an event
+/// being recorded) the policy's extra recipients. Each recipient's alert is stored
+/// under the event and the lowercased address, so an alert written twice (an extra
+/// recipient who is also an owner, a reminder found again by the next sweep) is stored
+/// once. Returns how many alerts it stored.
 fn queue(
     conn: &mut DbConnection,
     policy: &Policy,
     occasion: Occasion,
     alert: &Queued,
 ) -> Result<usize, DbError> {
-    let mut written = queue_owners(conn, occasion, alert)?;
+    let mut recipients: Vec<String> = programme_owners::table
+        .inner_join(users::table)
+        .filter(programme_owners::programme_id.eq(alert.programme_id))
+        .filter(users::active.eq(true))
+        .order(users::id.asc())
+        .select(users::email)
+        .load(conn)?;
     if occasion == Occasion::Recorded {
-        written += queue_extra_recipients(conn, policy, alert)?;
+        recipients.extend(policy.extra_recipients.iter().cloned());
     }
-    Ok(written)
-}
-
-/// The owners' outbox row, in one fixed statement, kept prepared (`outbox_statements`).
-/// On PostgreSQL a status report writes its owners' row with its rating instead, in one
-/// statement (`rating_statements`). A recorded event's row is counted as one
-/// recipient: only a sweep's count is read.
-fn queue_owners(
-    conn: &mut DbConnection,
-    occasion: Occasion,
-    alert: &Queued,
-) -> Result<usize, DbError> {
-    match occasion {
-        Occasion::Recorded => {
-            let statement = QueueOwners::<false> { alert };
-            Ok(on_backend!(conn, |c| statement.execute(c))?)
-        }
-        // A sweep leaves out owners already filed: the filing would drop their alerts,
-        // but each sweep would write them all again.
-        Occasion::Sweep => {
-            let statement = QueueOwners::<true> { alert };
-            let written: Vec<String> = on_backend!(conn, |c| statement.load(c))?;
-            written.iter().try_fold(0, |sum, recipients| {
-                Ok(sum + serde_json::from_str::<Vec<String>>(recipients)?.len())
-            })
-        }
-    }
-}
-
-/// The policy's extra recipients' outbox row (a portfolio office mailbox) for an event
-/// being recorded.
-pub(crate) fn queue_extra_recipients(
-    conn: &mut DbConnection,
-    policy: &Policy,
-    alert: &Queued,
-) -> Result<usize, DbError> {
-    if policy.extra_recipients.is_empty() {
-        return Ok(0);
-    }
-    let row = NewEvent {
-        key_prefix: &alert.key_prefix,
-        kind: alert.kind.as_str(),
-        programme_id: alert.programme_id,
-        recipients: serde_json::to_string(&policy.extra_recipients)?,
-        details: &alert.details,
-        created_at: alert.at,
-    };
-    let insert = diesel::insert_into(alert_outbox::table).values(&row);
-    on_backend!(conn, |c| insert.execute(c))?;
-    Ok(policy.extra_recipients.len())
-}
-
-/// The most outbox rows moved at once.
-const FILE_AT_ONCE: i64 = 250;
-
-/// The most alerts one statement files: 11 values each, well inside both backends'
-/// limit on a statement's bound values.
-const ALERTS_PER_INSERT: usize = 500;
-
-/// What one [`move_waiting`] did.
-struct Moved {
-    /// Rows that left the outbox.
-    rows: usize,
-    /// The alerts filed from them (for a claim, those claimed): all but any already
-    /// filed under the same key.
-    filed: Vec<AlertRow>,
-}
-
-/// Moves up to `limit` (at most [`FILE_AT_ONCE`]) of the oldest outbox rows into
-/// `alerts`, as an alert per recipient; an alert already filed under the same unique
-/// key is dropped. Filed for `claim`, the first `limit` alerts are that worker's until
-/// the lease ends, with their first attempt counted, and are what [`Moved::filed`]
-/// returns; the others are due at once. On PostgreSQL rows another
-/// worker is moving are skipped, not waited for. Runs inside the caller's write
-/// transaction (a claim's own, with no savepoint: two round trips fewer per claim).
-fn move_waiting(
-    conn: &mut DbConnection,
-    limit: i64,
-    claim: Option<(&str, NaiveDateTime)>,
-) -> Result<Moved, DbError> {
-    let oldest = alert_outbox::table
-        .order(alert_outbox::id.asc())
-        .limit(limit.clamp(1, FILE_AT_ONCE));
-    let events: Vec<WaitingEvent> = match conn {
-        DbConnection::Postgres(pg) => oldest.for_update().skip_locked().load(pg)?,
-        // The write transaction holds SQLite's only write lock.
-        DbConnection::Sqlite(_) => oldest.load(conn)?,
-    };
-    if events.is_empty() {
-        return Ok(Moved {
-            rows: 0,
-            filed: Vec::new(),
-        });
-    }
-    let recipients = events
+    let rows: Vec<NewAlert<'_>> = recipients
         .iter()
-        .map(|event| {
-            serde_json::from_str::<Vec<String>>(&event.recipients)
-                .map_err(|_| DbError::corrupt(format!("recipients of outbox row {}", event.id)))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    // The first `limit` alerts are the claim's, next due when the lease ends; the rest
-    // of their events' alerts (and all of them, filed for no claim) are due from when
-    // they were written.
-    let rows: Vec<FiledAlert<'_>> = events
-        .iter()
-        .zip(&recipients)
-        .flat_map(|(event, recipients)| recipients.iter().map(move |recipient| (event, recipient)))
-        .enumerate()
-        .map(|(n, (event, recipient))| {
-            let (attempts, lease_until, claimed_by) = match claim {
-                Some((worker, until)) if (n as i64) < limit => (1, Some(until), Some(worker)),
-                _ => (0, None, None),
-            };
-            FiledAlert {
-                unique_key: format!("{}{}", event.key_prefix, recipient.to_lowercase()),
-                kind: &event.kind,
-                programme_id: event.programme_id,
-                recipient,
-                details: &event.details,
-                status: PENDING,
-                attempts,
-                next_attempt_at: lease_until.unwrap_or(event.created_at),
-                lease_until,
-                claimed_by,
-                created_at: event.created_at,
-            }
+        .map(|recipient| NewAlert {
+            unique_key: format!("{}{}", alert.key_prefix, recipient.to_lowercase()),
+            kind: alert.kind.as_str(),
+            programme_id: alert.programme_id,
+            recipient,
+            details: &alert.details,
+            status: PENDING,
+            attempts: 0,
+            next_attempt_at: alert.at,
+            created_at: alert.at,
         })
         .collect();
-    let mut filed = Vec::with_capacity(rows.len());
-    for chunk in rows.chunks(ALERTS_PER_INSERT) {
+    let mut written = 0;
+    for row in &rows {
         let insert = diesel::insert_into(alerts::table)
-            .values(chunk)
+            .values(row)
             .on_conflict(alerts::unique_key)
-            .do_nothing()
-            .returning(alerts::all_columns);
-        filed.extend(on_backend!(conn, |c| insert.get_results::<AlertRow>(c))?);
+            .do_nothing();
+        written += on_backend!(conn, |c| insert.execute(c))?;
     }
-    filed.retain(|alert| alert.claimed_by.as_deref() == claim.map(|(worker, _)| worker));
-    let ids: Vec<i64> = events.iter().map(|event| event.id).collect();
-    diesel::delete(alert_outbox::table.filter(in_ids(alert_outbox::id, &ids))).execute(conn)?;
-    Ok(Moved {
-        rows: events.len(),
-        filed,
-    })
-}
-
-/// Files every alert waiting in the outbox, a few hundred per transaction, so that
-/// what follows reads every alert written so far (on PostgreSQL, but those a worker is
-/// filing at that moment, which are its claims).
-pub fn file_all(conn: &mut DbConnection) -> Result<(), DbError> {
-    while write_transaction(conn, |conn| move_waiting(conn, FILE_AT_ONCE, None))?.rows > 0 {}
-    Ok(())
+    Ok(written)
 }
 
 /// The alerts a status report raises when it is the programme's latest: a turn to Red,
@@ -447,8 +285,8 @@ pub(crate) fn status_report_alert(
     .map(Some)
 }
 
-/// Writes a status report's alerts (see [`status_report_alert`]) to the outbox.
-pub(crate) fn queue_status_report_alert(
+/// Writes a status report's alerts (see [`status_report_alert`]).
+pub(crate) fn queue_recorded(
     conn: &mut DbConnection,
     policy: &Policy,
     alert: &Queued,
@@ -509,8 +347,6 @@ pub fn queue_overdue_reminders(
     if !policy.enabled {
         return Ok(0);
     }
-    // Reminders already written are then in `alerts`, where `queue` looks for them.
-    file_all(conn)?;
     let cadence = TimeDelta::days(cadence_days);
     // One read finds the open programmes someone owns, each with its last report: only
     // they can remind anyone.
@@ -576,62 +412,39 @@ pub fn claim(
     batch: i64,
 ) -> Result<Vec<AlertRow>, DbError> {
     let until = now + lease;
-    // An idle worker asks first with plain reads: on SQLite a claim takes the only
-    // write lock, which status reports should not queue behind once a second for
-    // nothing.
-    let waiting = alert_outbox::table
-        .select(alert_outbox::id)
-        .limit_literal(1)
-        .get_result::<i64>(conn)
-        .optional()?
-        .is_some();
-    if !waiting {
-        let due_again: Option<i64> = alerts::table
+    // An idle worker asks first with a plain read: on SQLite a claim takes the only
+    // write lock, which status reports should not queue behind for nothing.
+    let due = || {
+        alerts::table
             .filter(alerts::status.eq(PENDING))
             .filter(alerts::next_attempt_at.le(now))
-            .select(alerts::id)
-            .limit_literal(1)
-            .get_result(conn)
-            .optional()?;
-        if due_again.is_none() {
-            return Ok(Vec::new());
-        }
+    };
+    let any: Option<i64> = due().select(alerts::id).first(conn).optional()?;
+    if any.is_none() {
+        return Ok(Vec::new());
     }
     write_transaction(conn, |conn| {
-        relaxed_commit(conn)?;
-        let due = alerts::table
-            .filter(alerts::status.eq(PENDING))
-            .filter(alerts::next_attempt_at.le(now))
+        let oldest = due()
             .order((alerts::next_attempt_at.asc(), alerts::id.asc()))
             .select(alerts::id)
             .limit(batch);
         let ids: Vec<i64> = match conn {
             // Rows another worker is claiming right now are skipped, not waited for:
             // workers share the due alerts without queueing behind each other.
-            DbConnection::Postgres(pg) => due.for_update().skip_locked().load(pg)?,
+            DbConnection::Postgres(pg) => oldest.for_update().skip_locked().load(pg)?,
             // BEGIN IMMEDIATE already holds SQLite's only write lock.
-            DbConnection::Sqlite(_) => due.load(conn)?,
+            DbConnection::Sqlite(_) => oldest.load(conn)?,
         };
-        let mut claimed: Vec<AlertRow> = if ids.is_empty() {
-            Vec::new()
-        } else {
-            let update = diesel::update(alerts::table)
-                .filter(in_ids(alerts::id, &ids))
-                .set((
-                    alerts::attempts.eq(alerts::attempts + 1),
-                    alerts::next_attempt_at.eq(until),
-                    alerts::lease_until.eq(Some(until)),
-                    alerts::claimed_by.eq(Some(worker)),
-                ))
-                .returning(alerts::all_columns);
-            on_backend!(conn, |c| update.get_results(c))?
-        };
-        // Then new alerts, filed from the outbox as this worker's claims: one write
-        // each, not a filing and a claim.
-        let room = batch - claimed.len() as i64;
-        if waiting && room > 0 {
-            claimed.extend(move_waiting(conn, room, Some((worker, until)))?.filed);
-        }
+        let mut claimed: Vec<AlertRow> = diesel::update(alerts::table)
+            .filter(alerts::id.eq_any(&ids))
+            .set((
+                alerts::attempts.eq(alerts::attempts + 1),
+                alerts::next_attempt_at.eq(until),
+                alerts::lease_until.eq(Some(until)),
+                alerts::claimed_by.eq(Some(worker)),
+            ))
+            .returning(alerts::all_columns)
+            .get_results(conn)?;
         claimed.sort_by_key(|a| (a.created_at, a.id));
         Ok(claimed)
     })
@@ -650,50 +463,46 @@ pub enum Outcome<'a> {
     },
 }
 
-/// Records what became of alerts `worker` claimed, in one write: a worker settles the
-/// messages it sent together at once rather than taking the write lock per message.
-/// For each, false when the worker no longer held it (its lease ended and another
-/// worker claimed it): the caller logs that.
+/// Records what became of alerts `worker` claimed, in one transaction. Each changes an
+/// alert only while it is still pending and claimed by `worker`, so a worker whose lease
+/// ended cannot settle an alert another worker now holds: for each, false when the
+/// worker no longer held it (the caller logs that).
 pub fn record_outcomes(
     conn: &mut DbConnection,
     worker: &str,
     outcomes: &[(i64, Outcome<'_>)],
 ) -> Result<Vec<bool>, DbError> {
     let now = crate::now();
-    if let DbConnection::Postgres(pg) = conn {
-        let settled: Vec<i64> = SettleGroup::new(worker, outcomes, now).load(pg)?;
-        return Ok(outcomes
-            .iter()
-            .map(|(id, _)| settled.contains(id))
-            .collect());
-    }
     write_transaction(conn, |conn| {
         outcomes
             .iter()
             .map(|(id, outcome)| {
+                let held = alerts::table
+                    .filter(alerts::id.eq(*id))
+                    .filter(alerts::status.eq(PENDING))
+                    .filter(alerts::claimed_by.eq(worker));
                 let changed = match *outcome {
-                    Outcome::Sent { message_id } => {
-                        let sent = MarkSent {
-                            id: *id,
-                            worker,
-                            message_id,
-                            at: now,
-                        };
-                        on_backend!(conn, |c| sent.execute(c))?
-                    }
+                    Outcome::Sent { message_id } => diesel::update(held)
+                        .set((
+                            alerts::status.eq(SENT),
+                            alerts::sent_at.eq(Some(now)),
+                            alerts::message_id.eq(Some(message_id)),
+                            alerts::lease_until.eq(None::<NaiveDateTime>),
+                        ))
+                        .execute(conn)?,
                     Outcome::Failed { error, retry_at } => {
                         let (status, next_attempt_at) = match retry_at {
                             Some(at) => (PENDING, at),
                             None => (FAILED, now),
                         };
-                        let failed = MarkFailed {
-                            id: *id,
-                            worker,
-                            status,
-                            next_attempt_at,
-                            error,
-                        };
-                        on_backend!(conn, |c| failed.execute(c))?
+                        diesel::update(held)
+                            .set((
+                                alerts::status.eq(status),
+                                alerts::next_attempt_at.eq(next_attempt_at),
+                                alerts::last_error.eq(Some(error)),
+                                alerts::lease_until.eq(None::<NaiveDateTime>),
+                            ))
+                            .execute(conn)?
                     }
                 };
                 Ok(changed == 1)
@@ -723,23 +532,6 @@ pub fn mark_failed(
 ) -> Result<bool, DbError> {
     let held = record_outcomes(conn, worker, &[(id, Outcome::Failed { error, retry_at })])?;
     Ok(held.contains(&true))
-}
-
-/// Lets PostgreSQL acknowledge the worker's bookkeeping (claims here, outcomes in
-/// `SettleGroup`, which sets the same in its one statement) before it is
-/// flushed to disk, so it does not add a disk flush per alert to the ones status
-/// reports wait for. A crash could forget the last fraction of a second of it: an alert
-/// would then be claimed and sent again, which is the same window as a worker dying
-/// between the SMTP server's acceptance and the record of it. Status reports and the
-/// alerts they write keep full durability.
-fn relaxed_commit(conn: &mut DbConnection) -> Result<(), DbError> {
-    if let DbConnection::Postgres(pg) = conn {
-        diesel::connection::SimpleConnection::batch_execute(
-            pg,
-            "SET LOCAL synchronous_commit = off",
-        )?;
-    }
-    Ok(())
 }
 
 /// Puts a failed alert back in the queue with its attempts reset, for an admin who has
@@ -777,7 +569,6 @@ pub fn retry(conn: &mut DbConnection, actor: &Actor, id: i64) -> Result<AlertRow
 }
 
 pub fn get(conn: &mut DbConnection, id: i64) -> Result<AlertRow, DbError> {
-    file_all(conn)?;
     alerts::table
         .find(id)
         .select(AlertRow::as_select())
@@ -802,7 +593,6 @@ pub fn page(
     before_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<AlertRow>, DbError> {
-    file_all(conn)?;
     let mut query = alerts::table.select(AlertRow::as_select()).into_boxed();
     if let Some(status) = &filter.status {
         query = query.filter(alerts::status.eq(status.clone()));
@@ -816,15 +606,11 @@ pub fn page(
     if let Some(before) = before_id {
         query = query.filter(alerts::id.lt(before));
     }
-    Ok(query
-        .order(alerts::id.desc())
-        .limit_literal(limit)
-        .load(conn)?)
+    Ok(query.order(alerts::id.desc()).limit(limit).load(conn)?)
 }
 
 /// How many alerts are in each status, for tests and the worker's log.
 pub fn count_by_status(conn: &mut DbConnection, status: &str) -> Result<i64, DbError> {
-    file_all(conn)?;
     Ok(alerts::table
         .filter(alerts::status.eq(status))
         .count()
@@ -840,7 +626,7 @@ pub fn programme_codes(
         return Ok(Vec::new());
     }
     Ok(programmes::table
-        .filter(in_ids(programmes::id, ids))
+        .filter(programmes::id.eq_any(ids))
         .select((programmes::id, programmes::code))
         .load(conn)?)
 }

@@ -9,7 +9,6 @@ use beacon_core::audit_chain::{Break, Entry, GENESIS, Verifier};
 use crate::connection::{DbConnection, write_transaction};
 use crate::error::DbError;
 use crate::models::AuditRow;
-use crate::query::LimitLiteral;
 use crate::schema::audit_log;
 
 /// Who made a change: a signed-in user, or Beacon itself acting for an operator
@@ -131,7 +130,7 @@ fn head(conn: &mut DbConnection) -> Result<(i64, String), DbError> {
         .filter(audit_log::seq.is_not_null())
         .order(audit_log::seq.desc())
         .select((audit_log::seq, audit_log::hash))
-        .limit_literal(1)
+        .limit(1)
         .get_result(conn)
         .optional()?;
     Ok(match last {
@@ -165,7 +164,7 @@ pub fn seal(conn: &mut DbConnection) -> Result<u64, DbError> {
     let any: Option<i64> = pending()
         .select(audit_log::id)
         .order(audit_log::id.asc())
-        .limit_literal(1)
+        .limit(1)
         .get_result(conn)
         .optional()?;
     if any.is_none() {
@@ -182,7 +181,7 @@ pub fn seal(conn: &mut DbConnection) -> Result<u64, DbError> {
                 .filter(audit_log::id.gt(after_id))
                 .order(audit_log::id.asc())
                 .select(AuditRow::as_select())
-                .limit_literal(BATCH)
+                .limit(BATCH)
                 .load(conn)?;
             let Some(last) = batch.last() else {
                 return Ok(sealed);
@@ -292,7 +291,7 @@ pub fn verify(conn: &mut DbConnection) -> Result<Verification, DbError> {
             .filter(audit_log::seq.gt(after))
             .order(audit_log::seq.asc())
             .select(AuditRow::as_select())
-            .limit_literal(BATCH)
+            .limit(BATCH)
             .load(conn)?;
         for row in &batch {
             let seq = row.seq.unwrap_or_default();
@@ -348,7 +347,7 @@ pub fn latest(conn: &mut DbConnection, limit: i64) -> Result<Vec<AuditRow>, DbEr
     Ok(audit_log::table
         .order(audit_log::id.desc())
         .select(AuditRow::as_select())
-        .limit_literal(limit)
+        .limit(limit)
         .load(conn)?)
 }
 
@@ -399,8 +398,5 @@ pub fn page(
     if let Some(to) = filter.to {
         query = query.filter(audit_log::at.lt(to));
     }
-    Ok(query
-        .order(audit_log::seq.asc())
-        .limit_literal(limit)
-        .load(conn)?)
+    Ok(query.order(audit_log::seq.asc()).limit(limit).load(conn)?)
 }

@@ -15,12 +15,7 @@ pub enum DbConnection {
 }
 
 /// Runs the same Diesel expression on whichever backend `conn` holds, for SQL that
-/// both backends speak but `MultiConnection` cannot express (upserts), and for
-/// statements that run inside a status report's transaction or the alert worker's
-/// writes: through `MultiConnection` a statement's SQL is rendered again, twice or
-/// more, each time it runs, even when it is cached prepared. For a report's alert
-/// rows that was half of what they cost (callgrind, README "Alerts and the status
-/// report"), all of it inside SQLite's one write lock.
+/// both backends speak but `MultiConnection` cannot express (upserts).
 macro_rules! on_backend {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {
@@ -102,15 +97,11 @@ fn redact(url: &str) -> String {
 
 /// Set on every SQLite connection. busy_timeout first, so that switching to WAL waits
 /// for another connection instead of failing; WAL lets readers work during a write;
-/// NORMAL is durable across application crashes in WAL mode and much faster than FULL;
-/// mmap avoids contention on the shared page cache between pooled connections. No
-/// commit checkpoints: a pool's checkpointer thread does (see `sqlite_writes`).
+/// NORMAL is durable across application crashes in WAL mode and much faster than FULL.
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000;
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
-PRAGMA foreign_keys = ON;
-PRAGMA mmap_size = 268435456;
-PRAGMA wal_autocheckpoint = 0;";
+PRAGMA foreign_keys = ON;";
 
 impl DbConnection {
     pub fn backend_name(&self) -> &'static str {
@@ -124,11 +115,9 @@ impl DbConnection {
 /// Runs `f` in one transaction that commits only if `f` succeeds.
 ///
 /// On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken up front, so two writers
-/// that both read before they write queue instead of one failing with a stale snapshot.
-/// They queue for the database's one write connection first, and `f` runs on that
-/// connection rather than on `conn` (see `sqlite_writes`): SQLite's `busy_timeout`
-/// orders them only against other processes. PostgreSQL writers lock the rows they
-/// check (`FOR UPDATE`).
+/// that both read before they write queue (SQLite's `busy_timeout`) instead of one
+/// failing with a stale snapshot. PostgreSQL writers lock the rows they check
+/// (`FOR UPDATE`).
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -138,16 +127,12 @@ where
         return transaction(conn, Begin::Usual, f);
     };
     // Only the outermost SQLite transaction takes the lock; a nested one is a savepoint.
-    if in_transaction(sqlite) {
-        return transaction(conn, Begin::Usual, f);
-    }
-    let Some(writer) = crate::sqlite_writes::Writer::of(sqlite)? else {
-        return transaction(conn, Begin::Immediate, f);
+    let begin = if in_transaction(sqlite) {
+        Begin::Usual
+    } else {
+        Begin::Immediate
     };
-    let mut turn = writer.take_turn()?;
-    let value = transaction(turn.connection()?, Begin::Immediate, f)?;
-    turn.committed();
-    Ok(value)
+    transaction(conn, begin, f)
 }
 
 /// How a transaction begins: as the connection's transaction manager begins it (a

@@ -321,7 +321,7 @@ fn balances(
         return Ok(std::collections::HashMap::new());
     }
     let codes: Vec<(i64, String)> = crate::schema::programmes::table
-        .filter(crate::query::in_ids(crate::schema::programmes::id, &ids))
+        .filter(crate::schema::programmes::id.eq_any(&ids))
         .select((
             crate::schema::programmes::id,
             crate::schema::programmes::code,

@@ -13,7 +13,6 @@ use diesel::prelude::*;
 
 use crate::connection::DbConnection;
 use crate::error::DbError;
-use crate::query::{LimitLiteral, in_ids};
 use crate::schema::{
     envelope_changes, funding_streams, ledger_entries, programmes, spend_entries, users,
 };
@@ -263,7 +262,7 @@ fn ledger(
         filter,
         after_for(Source::Ledger, after)
     );
-    let lines: Vec<LedgerLine> = query.limit_literal(limit).load(conn)?;
+    let lines: Vec<LedgerLine> = query.limit(limit).load(conn)?;
     let names = Names::load(
         conn,
         lines.iter().map(|l| l.stream_id),
@@ -318,7 +317,7 @@ fn envelopes(
         filter,
         after_for(Source::Envelope, after)
     );
-    let lines: Vec<EnvelopeLine> = query.limit_literal(limit).load(conn)?;
+    let lines: Vec<EnvelopeLine> = query.limit(limit).load(conn)?;
     let names = Names::load(
         conn,
         lines.iter().map(|l| l.stream_id),
@@ -371,7 +370,7 @@ fn spend(
         filter,
         after_for(Source::Spend, after)
     );
-    let lines: Vec<SpendLine> = query.limit_literal(limit).load(conn)?;
+    let lines: Vec<SpendLine> = query.limit(limit).load(conn)?;
     let names = Names::load(
         conn,
         std::iter::empty(),
@@ -423,7 +422,7 @@ impl Names {
         };
         if !streams.is_empty() {
             names.streams = funding_streams::table
-                .filter(in_ids(funding_streams::id, &streams))
+                .filter(funding_streams::id.eq_any(&streams))
                 .select((funding_streams::id, funding_streams::code))
                 .load::<(i64, String)>(conn)?
                 .into_iter()
@@ -431,7 +430,7 @@ impl Names {
         }
         if !programmes.is_empty() {
             names.programmes = programmes::table
-                .filter(in_ids(programmes::id, &programmes))
+                .filter(programmes::id.eq_any(&programmes))
                 .select((programmes::id, programmes::code))
                 .load::<(i64, String)>(conn)?
                 .into_iter()
@@ -439,7 +438,7 @@ impl Names {
         }
         if !users.is_empty() {
             names.users = users::table
-                .filter(in_ids(users::id, &users))
+                .filter(users::id.eq_any(&users))
                 .select((users::id, users::email))
                 .load::<(i64, String)>(conn)?
                 .into_iter()

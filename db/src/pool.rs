@@ -1,7 +1,6 @@
 //! The connection pool: r2d2 over `DbConnection`, with a manager that chooses the
 //! backend from the URL and prepares each SQLite connection.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::Connection;
@@ -9,7 +8,6 @@ use diesel::connection::{SimpleConnection, TransactionManager};
 
 use crate::connection::{DatabaseUrl, DbConnection};
 use crate::error::DbError;
-use crate::sqlite_writes::Writer;
 
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConnection = r2d2::PooledConnection<Manager>;
@@ -17,10 +15,6 @@ pub type PooledConnection = r2d2::PooledConnection<Manager>;
 #[derive(Debug)]
 pub struct Manager {
     url: DatabaseUrl,
-    /// On SQLite, the connection every write runs on and the thread that copies the log
-    /// into the database, shared by every pool of this process on the file (see
-    /// `sqlite_writes`).
-    _writer: Option<Arc<Writer>>,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -77,12 +71,9 @@ impl PoolOptions {
 /// with one clear message rather than on the first request.
 pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> Result<Pool, DbError> {
     // Fail fast on an unreachable database: open one connection before building the
-    // pool. On SQLite it becomes the writer's, unless this process has one already.
-    let first = url.establish().map_err(|e| cannot_connect(url, &e))?;
-    let manager = Manager {
-        url: url.clone(),
-        _writer: Writer::for_database(url, first).map_err(|e| cannot_connect(url, &e))?,
-    };
+    // pool, so the error is the database's own rather than r2d2's timeout.
+    url.establish().map_err(|e| cannot_connect(url, &e))?;
+    let manager = Manager { url: url.clone() };
     r2d2::Pool::builder()
         .max_size(options.max_size)
         .connection_timeout(options.connection_timeout)

@@ -189,7 +189,7 @@ pub fn shortfalls(
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        query = query.filter(crate::query::in_ids(ledger::programme_id, ids));
+        query = query.filter(ledger::programme_id.eq_any(ids));
     }
     // The time is checked here rather than in SQL: with it in the query the planner
     // would walk the whole ledger by time instead of the few cut withdrawals.
@@ -287,7 +287,7 @@ pub fn emails(conn: &mut DbConnection, user_ids: &[i64]) -> Result<HashMap<i64, 
         return Ok(HashMap::new());
     }
     Ok(users::table
-        .filter(crate::query::in_ids(users::id, user_ids))
+        .filter(users::id.eq_any(user_ids))
         .select((users::id, users::email))
         .load::<(i64, String)>(conn)?
         .into_iter()

@@ -7,7 +7,6 @@ use crate::audit::{self, Actor};
 use crate::connection::{DbConnection, write_transaction};
 use crate::error::DbError;
 use crate::models::{OwnerRow, ProgrammeRow, UserRow};
-use crate::query::{LimitLiteral, in_ids};
 use crate::schema::{programme_owners, programmes, users};
 
 /// The columns a person sets; the rest (rating, version, times) Beacon keeps.
@@ -384,7 +383,7 @@ pub fn page(
     }
     Ok(query
         .order(programmes::code.asc())
-        .limit_literal(limit + 1)
+        .limit(limit + 1)
         .load(conn)?)
 }
 
@@ -399,7 +398,7 @@ pub fn owners_of(
     }
     Ok(programme_owners::table
         .inner_join(users::table)
-        .filter(in_ids(programme_owners::programme_id, programme_ids))
+        .filter(programme_owners::programme_id.eq_any(programme_ids))
         .order((programme_owners::added_at.asc(), users::id.asc()))
         .select((programme_owners::programme_id, users::id, users::email))
         .load(conn)?)

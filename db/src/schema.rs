@@ -194,18 +194,6 @@ diesel::table! {
     }
 }
 
-diesel::table! {
-    alert_outbox (id) {
-        id -> BigInt,
-        key_prefix -> Text,
-        kind -> Text,
-        programme_id -> BigInt,
-        recipients -> Text,
-        details -> Text,
-        created_at -> Timestamp,
-    }
-}
-
 diesel::joinable!(programmes -> forces (lead_force_id));
 diesel::joinable!(programme_owners -> programmes (programme_id));
 diesel::joinable!(programme_owners -> users (user_id));
@@ -219,7 +207,6 @@ diesel::joinable!(programme_year_totals -> programmes (programme_id));
 diesel::joinable!(programme_days -> programmes (programme_id));
 diesel::joinable!(envelope_days -> funding_streams (stream_id));
 diesel::joinable!(alerts -> programmes (programme_id));
-diesel::joinable!(alert_outbox -> programmes (programme_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     envelope_changes,
@@ -237,5 +224,4 @@ diesel::allow_tables_to_appear_in_same_query!(
     programme_days,
     audit_log,
     alerts,
-    alert_outbox,
 );

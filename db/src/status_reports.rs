@@ -8,8 +8,6 @@ use crate::audit::{self, Actor};
 use crate::connection::{DbConnection, write_transaction};
 use crate::error::DbError;
 use crate::models::{ProgrammeRow, StatusReportRow};
-use crate::query::LimitLiteral;
-use crate::rating_statements::{SetRating, SetRatingAndAlertOwners};
 use crate::schema::{programmes, status_reports};
 
 /// Who reported and when, and where a published rating came from.
@@ -123,35 +121,16 @@ pub fn record<'a>(
                 previous_rating,
                 &row,
             )?;
-            let rating = SetRating {
-                programme_id,
-                rating: report.rating.as_str(),
-                since,
-                at: crate::now(),
-            };
-            if let DbConnection::Postgres(pg) = conn {
-                // One round trip: the rating and the owners' alerts in one statement.
-                match &alert {
-                    Some(alert) => {
-                        SetRatingAndAlertOwners { rating, alert }.execute(pg)?;
-                        crate::alerts::queue_extra_recipients(conn, alerts, alert)?;
-                    }
-                    None => {
-                        rating.execute(pg)?;
-                    }
-                }
-            } else {
-                diesel::update(programmes::table.find(programme_id))
-                    .set((
-                        programmes::current_rating.eq(Some(rating.rating)),
-                        programmes::rating_since.eq(Some(rating.since)),
-                        programmes::version.eq(programmes::version + 1),
-                        programmes::updated_at.eq(rating.at),
-                    ))
-                    .execute(conn)?;
-                if let Some(alert) = &alert {
-                    crate::alerts::queue_status_report_alert(conn, alerts, alert)?;
-                }
+            diesel::update(programmes::table.find(programme_id))
+                .set((
+                    programmes::current_rating.eq(Some(report.rating.as_str())),
+                    programmes::rating_since.eq(Some(since)),
+                    programmes::version.eq(programmes::version + 1),
+                    programmes::updated_at.eq(crate::now()),
+                ))
+                .execute(conn)?;
+            if let Some(alert) = &alert {
+                crate::alerts::queue_recorded(conn, alerts, alert)?;
             }
         }
         audit::record(
@@ -309,6 +288,6 @@ pub fn page(
             status_reports::reported_at.desc(),
             status_reports::id.desc(),
         ))
-        .limit_literal(limit + 1)
+        .limit(limit + 1)
         .load(conn)?)
 }

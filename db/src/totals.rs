@@ -8,7 +8,6 @@ use diesel::sql_types::{BigInt, Integer};
 use crate::connection::{DbConnection, on_backend};
 use crate::error::DbError;
 use crate::models::TotalsRow;
-use crate::query::in_ids;
 use crate::schema::programme_year_totals as totals;
 
 /// Changes to one programme-year's totals, each possibly zero.
@@ -170,7 +169,7 @@ pub fn for_programmes_year(
         return Ok(Vec::new());
     }
     Ok(totals::table
-        .filter(in_ids(totals::programme_id, programme_ids))
+        .filter(totals::programme_id.eq_any(programme_ids))
         .filter(totals::financial_year.eq(year))
         .select(TotalsRow::as_select())
         .load(conn)?)

@@ -7,7 +7,6 @@ use crate::audit::{self, Actor};
 use crate::connection::{DbConnection, write_transaction};
 use crate::error::DbError;
 use crate::models::UserRow;
-use crate::query::LimitLiteral;
 use crate::schema::users;
 
 #[derive(Insertable)]
@@ -151,8 +150,5 @@ pub fn page(
     if let Some(after) = after_id {
         query = query.filter(users::id.gt(after));
     }
-    Ok(query
-        .order(users::id.asc())
-        .limit_literal(limit + 1)
-        .load(conn)?)
+    Ok(query.order(users::id.asc()).limit(limit + 1).load(conn)?)
 }

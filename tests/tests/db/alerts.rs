@@ -17,20 +17,6 @@ fn written(conn: &mut beacon_db::DbConnection) -> Vec<(String, String)> {
     rows.into_iter().map(|a| (a.kind, a.recipient)).collect()
 }
 
-/// Rows waiting in the outbox, counted by SQL.
-fn outbox_rows(conn: &mut beacon_db::DbConnection) -> i64 {
-    use diesel::RunQueryDsl;
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    diesel::sql_query("SELECT COUNT(*) AS n FROM alert_outbox")
-        .get_result::<Count>(conn)
-        .unwrap()
-        .n
-}
-
 fn owned_programme(
     conn: &mut beacon_db::DbConnection,
     code: &str,
@@ -336,7 +322,7 @@ both_backends!(fn alerts_written_before_the_outbox_keep_their_ids_and_new_ones_n
     let p = owned_programme(&mut conn, "esn");
     // The database as the release before the outbox left it, with an alert written
     // straight into `alerts`.
-    db.execute("DROP TABLE alert_outbox; DELETE FROM __diesel_schema_migrations WHERE version >= '20261201000007'");
+    db.execute("DELETE FROM __diesel_schema_migrations WHERE version >= '20261201000007'");
     db.execute(&format!(
         "INSERT INTO alerts (id, unique_key, kind, programme_id, recipient, details, status, attempts, next_attempt_at, created_at, sent_at) \
          VALUES (500, 'turned_red:status_report:0:old@met.police.uk', 'turned_red', {}, 'old@met.police.uk', '{{\"programme_code\":\"esn\",\"programme_name\":\"ESN\"}}', 'sent', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00', '2026-01-01 00:00:01')",
@@ -352,53 +338,53 @@ both_backends!(fn alerts_written_before_the_outbox_keep_their_ids_and_new_ones_n
     assert_eq!(alerts::get(&mut conn, 500).unwrap().recipient, "old@met.police.uk");
 });
 
-both_backends!(fn the_outbox_refuses_an_unknown_kind_and_its_migrations_keep_waiting_alerts_and_numbering(db) {
+both_backends!(fn alerts_refuse_an_unknown_kind_and_the_outbox_migration_files_what_waited(db) {
     use diesel::connection::SimpleConnection;
     let mut conn = db.conn();
     let p = owned_programme(&mut conn, "drones");
     report_with(&mut conn, p.id, Rating::Red, &on());
-    alerts::file_all(&mut conn).unwrap();
-    let filed: Vec<i64> = alerts::page(&mut conn, &alerts::Filter::default(), None, 100).unwrap().iter().map(|a| a.id).collect();
-    // Left waiting: a row for the owners and one for the portfolio office.
-    report_with(&mut conn, p.id, Rating::Amber, &on());
-    assert_eq!(outbox_rows(&mut conn), 2);
-
+    let before: Vec<i64> = alerts::page(&mut conn, &alerts::Filter::default(), None, 100).unwrap().iter().map(|a| a.id).collect();
+    assert_eq!(before.len(), 3);
     let unknown = format!(
-        "INSERT INTO alert_outbox (key_prefix, kind, programme_id, recipients, details, created_at) \
-         VALUES ('turned_blue:x:', 'turned_blue', {}, '[\"a@b\"]', '{{}}', '2026-01-01 00:00:00')",
+        "INSERT INTO alerts (unique_key, kind, programme_id, recipient, details, status, attempts, next_attempt_at, created_at) \
+         VALUES ('turned_blue:x:a@b', 'turned_blue', {}, 'a@b', '{{}}', 'pending', 0, '2026-01-01 00:00:00', '2026-01-01 00:00:00')",
         p.id
     );
     let refused = conn.batch_execute(&unknown).unwrap_err().to_string();
     assert!(refused.to_lowercase().contains("check"), "{refused}");
 
-    // Migration 10 (a row per event) undone and done again, twice: the waiting alerts
-    // go back to a row per recipient and return as events of one recipient each.
+    // A database upgraded with events still waiting in the per-event outbox: the
+    // migration that retires it files them as one alert per recipient, keeps the one
+    // already filed under the same key, and numbers on after the alerts there.
     for _ in 0..2 {
-        assert_eq!(beacon_db::migrate::revert_last(&mut conn).unwrap(), "20261202000010");
-        assert_eq!(outbox_rows(&mut conn), 3, "a row per recipient");
+        assert_eq!(beacon_db::migrate::revert_last(&mut conn).unwrap(), "20261204000011");
+        db.execute(&format!(
+            "INSERT INTO alert_outbox (key_prefix, kind, programme_id, recipients, details, created_at) \
+             VALUES ('left_red:status_report:99:', 'left_red', {0}, '[\"SRO-drones@met.police.uk\", \"pmo@beacon.police.uk\"]', '{{\"programme_code\":\"drones\",\"programme_name\":\"Drones\"}}', '2026-01-01 00:00:00'), \
+                    ('left_red:status_report:99:', 'left_red', {0}, '[\"sro-drones@met.police.uk\"]', '{{\"programme_code\":\"drones\",\"programme_name\":\"Drones\"}}', '2026-01-01 00:00:00')",
+            p.id
+        ));
         beacon_db::migrate::run_pending(&mut conn).unwrap();
-        assert_eq!(outbox_rows(&mut conn), 3);
-        assert!(conn.batch_execute(&unknown).is_err(), "the outbox still checks the kind");
     }
-    report_with(&mut conn, p.id, Rating::Red, &on());
     let all = alerts::page(&mut conn, &alerts::Filter::default(), None, 100).unwrap();
-    assert_eq!(all.len(), 9, "the three waiting before the migrations are filed too");
-    let left: Vec<&str> = all.iter().filter(|a| a.kind == "left_red").map(|a| a.recipient.as_str()).collect();
-    assert_eq!(left.len(), 3);
-    assert!(left.contains(&"pmo@beacon.police.uk") && left.contains(&"sro-drones@met.police.uk"), "{left:?}");
-    let newest = all.iter().filter(|a| !filed.contains(&a.id));
-    assert!(newest.clone().all(|a| a.id > *filed.iter().max().unwrap()), "new alerts number on after the migrations");
-    assert_eq!(newest.count(), 6);
-    // Each alert's key is its event and its recipient, whichever way it was written.
+    assert_eq!(all.len(), 5, "two filed from the outbox, once each: {all:?}");
+    let filed: Vec<&beacon_db::models::AlertRow> = all.iter().filter(|a| !before.contains(&a.id)).collect();
+    assert!(filed.iter().all(|a| a.kind == "left_red" && a.status == "pending" && a.attempts == 0));
+    assert!(filed.iter().all(|a| a.id > *before.iter().max().unwrap()), "numbered after the alerts already there");
+    let mut recipients: Vec<&str> = filed.iter().map(|a| a.recipient.as_str()).collect();
+    recipients.sort_unstable();
+    assert_eq!(recipients, ["SRO-drones@met.police.uk", "pmo@beacon.police.uk"]);
+    // Each alert's key is its event and its lowercased recipient, whichever way it was written.
     assert!(all.iter().all(|a| a.unique_key.ends_with(&format!(":{}", a.recipient.to_lowercase()))));
+    assert!(conn.batch_execute("SELECT 1 FROM alert_outbox").is_err(), "the outbox is gone");
 });
 
-/// On PostgreSQL a report locks its programme `FOR NO KEY UPDATE`: the worker filing
-/// that programme's earlier alerts (whose foreign key check takes `FOR KEY SHARE` on
-/// it) goes on while the report is still open, instead of queueing behind it. SQLite
-/// has one writer at a time by design, so this is PostgreSQL's alone.
+/// On PostgreSQL a report locks its programme `FOR NO KEY UPDATE`: a worker claiming
+/// that programme's earlier alerts goes on while the report is still open, instead of
+/// queueing behind it. SQLite has one writer at a time by design, so this is
+/// PostgreSQL's alone.
 #[test]
-fn filing_alerts_does_not_wait_for_an_open_report_on_their_programme() {
+fn claiming_alerts_does_not_wait_for_an_open_report_on_their_programme() {
     use diesel::connection::SimpleConnection;
     let db = beacon_tests::TestDb::postgres();
     let mut conn = db.conn();
@@ -407,15 +393,21 @@ fn filing_alerts_does_not_wait_for_an_open_report_on_their_programme() {
     report_with(&mut conn, p.id, Rating::Red, &on());
     worker.batch_execute("SET lock_timeout = '2s'").unwrap();
 
-    let filed = write_transaction(&mut conn, |conn| {
+    let claimed = write_transaction(&mut conn, |conn| {
         // The next report, not yet committed, holds the programme's lock.
         report_with(conn, p.id, Rating::Amber, &on());
-        alerts::file_all(&mut worker).map(|()| rows(&mut worker, "alerts"))
+        alerts::claim(
+            &mut worker,
+            "w",
+            beacon_db::now(),
+            TimeDelta::seconds(30),
+            10,
+        )
     });
     assert_eq!(
-        filed.unwrap(),
+        claimed.unwrap().len(),
         3,
-        "the Red report's alerts were filed while the next report was open"
+        "the Red report's alerts were claimed while the next report was open"
     );
     assert_eq!(written(&mut conn).len(), 6);
 }

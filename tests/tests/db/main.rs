@@ -11,7 +11,6 @@ mod migrations;
 mod programmes;
 mod seed;
 mod spend;
-mod sqlite_log;
 mod status_reports;
 mod support;
 mod totals;
