@@ -4,40 +4,26 @@
 //! one PostgreSQL database (see `beacon_db::alerts` for why none sends an alert twice).
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, mpsc};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use beacon_db::alerts::Outcome;
 use beacon_db::{DbError, Pool};
 use chrono::TimeDelta;
 
-use crate::alert_senders::Senders;
 use crate::config::AlertSettings;
-use crate::in_flight::InFlight;
 use crate::mail::Mailer;
-
-/// Messages one worker has in flight at once over SMTP; the SMTP pool keeps as many
-/// connections. `.eml` files are written one at a time (at once, they only contend for
-/// the folder's lock).
-pub const SENDERS: usize = 4;
 
 /// How often a worker sweeps for programmes whose report is overdue. Reminders are
 /// days apart; the unique key makes a sweep by several workers harmless.
 const REMINDER_SWEEP: Duration = Duration::from_secs(15 * 60);
 
-/// The longest a worker inside the server holds back while requests are queueing:
-/// alerts follow a burst of reports by seconds, and still go out while it lasts.
-const HOLD_BACK: Duration = Duration::from_secs(5);
-
 pub struct Worker {
     pool: Pool,
-    mailer: Arc<Mailer>,
-    senders: Senders,
+    mailer: Mailer,
     settings: AlertSettings,
     /// Names this worker's claims: host, process and a random part.
     id: String,
-    /// The server's requests in hand, for a worker inside `beacon serve`.
-    requests: Option<Arc<InFlight>>,
 }
 
 /// Where .eml files go by default: `alerts/` beside the SQLite file, or in the working
@@ -58,15 +44,7 @@ impl Worker {
         settings: AlertSettings,
         database: &beacon_db::DatabaseUrl,
     ) -> Result<Self, crate::mail::MailError> {
-        let mailer = Arc::new(Mailer::new(&settings, &default_dir(database))?);
-        let width = if mailer.waits_on_network() {
-            SENDERS
-        } else {
-            1
-        };
-        let senders = Senders::start(&mailer, width).map_err(|cause| {
-            crate::mail::MailError::Settings(format!("cannot start the alert senders: {cause}"))
-        })?;
+        let mailer = Mailer::new(&settings, &default_dir(database))?;
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "beacon".to_string());
         let id = format!(
             "{host}:{}:{:08x}",
@@ -76,53 +54,9 @@ impl Worker {
         Ok(Worker {
             pool,
             mailer,
-            senders,
             settings,
             id,
-            requests: None,
         })
-    }
-
-    /// Makes the worker hold back while the server's requests are queueing for the
-    /// CPU (up to [`HOLD_BACK`] at a time), and pace its sends while any request is in
-    /// hand: a burst of status reports is served first, and its alerts follow it.
-    pub fn yielding_to(mut self, requests: Arc<InFlight>) -> Self {
-        self.requests = Some(requests);
-        self
-    }
-
-    /// Pauses after a group of sends while the server is serving (a request in hand, or
-    /// one in the last 100 ms: see `InFlight::serving`), so that the worker sends at most
-    /// `serving_rate` alerts a second while users are being served, and at full speed
-    /// (thousands a second) once they are not. Sending an alert costs the better part
-    /// of a millisecond of CPU across Beacon, the database and a local mail relay, on
-    /// the cores the requests need (README, "Alerts and the status report"). A Red
-    /// alert with none ahead of it goes at once; one behind others waits a pause for
-    /// each group ahead of it.
-    fn pace(&self) {
-        if self
-            .requests
-            .as_ref()
-            .is_some_and(|requests| requests.serving())
-        {
-            let rate = f64::from(self.settings.serving_rate.max(1));
-            std::thread::sleep(Duration::from_secs_f64(self.senders.width() as f64 / rate));
-        }
-    }
-
-    /// Waits while requests are queueing, up to [`HOLD_BACK`]; false when told to stop.
-    fn hold_back(&self, stop: &mpsc::Receiver<()>) -> bool {
-        let Some(requests) = &self.requests else {
-            return true;
-        };
-        let until = Instant::now() + HOLD_BACK;
-        while requests.queueing() && Instant::now() < until {
-            match stop.recv_timeout(Duration::from_millis(20)) {
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => return false,
-            }
-        }
-        true
     }
 
     pub fn id(&self) -> &str {
@@ -133,14 +67,9 @@ impl Worker {
         self.mailer.describe()
     }
 
-    /// Claims one batch and delivers it; returns how many alerts it settled.
-    ///
-    /// The batch goes out [`SENDERS`] messages at a time over SMTP, each on its own
-    /// sending thread and pooled connection: a send waits on the network (a round trip
-    /// per SMTP command), not on this machine. The outcomes of each group are recorded
-    /// together the moment the group is done, in one write (on SQLite every write takes
-    /// the one write lock that status reports wait for), so at most one
-    /// accepted-but-unrecorded message per sender is at stake if the process dies.
+    /// Claims one batch and delivers it, one message at a time, recording each
+    /// outcome as soon as it is known: at most one accepted-but-unrecorded message is at
+    /// stake if the process dies. Returns how many alerts it settled.
     pub fn deliver_batch(&self) -> Result<usize, DbError> {
         let lease = TimeDelta::from_std(self.settings.lease).unwrap_or(TimeDelta::seconds(120));
         // Send only with time left on the lease for the send to finish: past it,
@@ -157,31 +86,27 @@ impl Worker {
             )?
         };
         let mut settled = 0;
-        let width = self.senders.width();
-        for (done, group) in claimed.chunks(width).enumerate() {
-            let nearly_over = group.iter().any(|alert| {
-                alert
-                    .lease_until
-                    .is_none_or(|until| beacon_db::now() + margin > until)
-            });
+        for (done, alert) in claimed.iter().enumerate() {
+            let nearly_over = alert
+                .lease_until
+                .is_none_or(|until| beacon_db::now() + margin > until);
             if nearly_over {
                 tracing::warn!(
                     worker = %self.id,
-                    alerts = claimed.len() - done * width,
+                    alerts = claimed.len() - done,
                     "lease nearly over: leaving the rest of the batch for the next claim"
                 );
                 break;
             }
-            let outcomes = self.senders.send(group);
+            let outcome = self.mailer.send(alert);
             let mut conn = self.pool.get()?;
-            settled += self.record(&mut conn, group, &outcomes)?;
-            self.pace();
+            settled += self.record(&mut conn, std::slice::from_ref(alert), &[outcome])?;
         }
         Ok(settled)
     }
 
-    /// Records a group's outcomes in one write: sent, due again after a backoff, or
-    /// failed for good. Returns how many the worker still held.
+    /// Records outcomes: sent, due again after a backoff, or failed for good. Returns
+    /// how many the worker still held.
     fn record(
         &self,
         conn: &mut beacon_db::DbConnection,
@@ -258,10 +183,6 @@ impl Worker {
         tracing::info!(worker = %self.id, via = %self.mailer.describe(), "alert worker started");
         let mut next_sweep = Instant::now();
         loop {
-            // A sweep writes too: it waits for a burst of requests like the deliveries.
-            if !self.hold_back(&stop) {
-                break;
-            }
             if Instant::now() >= next_sweep {
                 match self.sweep_reminders() {
                     Ok(0) => {}

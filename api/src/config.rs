@@ -61,11 +61,6 @@ pub struct AlertSettings {
     pub backoff: Duration,
     /// `BEACON_ALERT_BATCH`, default 20: alerts one worker claims at a time.
     pub batch: i64,
-    /// `BEACON_ALERT_SERVING_RATE`, default 20: alerts a second that the worker inside
-    /// `beacon serve` sends at most while requests keep arriving (see `alert_worker`);
-    /// once they stop it sends at full speed. A register writes a few alerts a day, so
-    /// this only orders a flood: the requests first, their alerts soon after.
-    pub serving_rate: u32,
     /// `BEACON_REPORT_CADENCE_DAYS`, default 35: owners are reminded when a programme has
     /// had no status report for longer.
     pub cadence_days: i64,
@@ -89,7 +84,6 @@ impl std::fmt::Debug for AlertSettings {
             .field("poll", &self.poll)
             .field("backoff", &self.backoff)
             .field("batch", &self.batch)
-            .field("serving_rate", &self.serving_rate)
             .field("cadence_days", &self.cadence_days)
             .finish()
     }
@@ -109,7 +103,6 @@ impl Default for AlertSettings {
             poll: Duration::from_millis(1000),
             backoff: Duration::from_millis(30_000),
             batch: 20,
-            serving_rate: 20,
             cadence_days: 35,
         }
     }
@@ -174,13 +167,6 @@ impl AlertSettings {
                 30_000,
             )?),
             batch: i64::try_from(number("BEACON_ALERT_BATCH", 1, 200, 20)?).unwrap_or(20),
-            serving_rate: u32::try_from(number(
-                "BEACON_ALERT_SERVING_RATE",
-                1,
-                10_000,
-                u64::from(defaults.serving_rate),
-            )?)
-            .unwrap_or(defaults.serving_rate),
             cadence_days: i64::try_from(number("BEACON_REPORT_CADENCE_DAYS", 1, 366, 35)?)
                 .unwrap_or(35),
         })
@@ -320,7 +306,6 @@ mod tests {
         assert!(defaults.enabled);
         assert_eq!(defaults.max_attempts, 8);
         assert_eq!(defaults.cadence_days, 35);
-        assert_eq!(defaults.serving_rate, 20);
         assert!(defaults.smtp_url.is_none());
         let set = alerts_from(&[
             ("BEACON_ALERTS", "off"),
@@ -329,7 +314,6 @@ mod tests {
                 "pmo@homeoffice.gov.uk, audit@nao.org.uk,",
             ),
             ("BEACON_ALERT_LEASE_SECONDS", "5"),
-            ("BEACON_ALERT_SERVING_RATE", "40"),
             ("BEACON_PUBLIC_URL", "https://beacon.police.uk/"),
         ])
         .unwrap();
@@ -339,7 +323,6 @@ mod tests {
             ["pmo@homeoffice.gov.uk", "audit@nao.org.uk"]
         );
         assert_eq!(set.lease, Duration::from_secs(5));
-        assert_eq!(set.serving_rate, 40);
         assert_eq!(set.public_url, "https://beacon.police.uk");
         assert!(!set.policy().enabled);
         for bad in [
@@ -347,7 +330,6 @@ mod tests {
             ("BEACON_ALERT_EXTRA_RECIPIENTS", "pmo"),
             ("BEACON_ALERT_MAX_ATTEMPTS", "0"),
             ("BEACON_ALERT_BATCH", "1000"),
-            ("BEACON_ALERT_SERVING_RATE", "0"),
             ("BEACON_PUBLIC_URL", "beacon.police.uk"),
         ] {
             let error = alerts_from(&[bad]).unwrap_err();

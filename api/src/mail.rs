@@ -9,7 +9,6 @@ use std::time::Duration;
 use beacon_db::alerts::{Details, Kind};
 use beacon_db::models::AlertRow;
 use lettre::message::{Mailbox, MultiPart};
-use lettre::transport::smtp::PoolConfig;
 use lettre::{Message, SmtpTransport, Transport as _};
 
 use crate::config::AlertSettings;
@@ -80,10 +79,7 @@ impl Mailer {
                 // A send must end well inside the worker's lease, or another worker
                 // could take the alert while this one is still sending it.
                 let timeout = Duration::from_secs(10).min(settings.lease / 2);
-                let transport = builder
-                    .timeout(Some(timeout))
-                    .pool_config(PoolConfig::new().max_size(crate::alert_worker::SENDERS as u32))
-                    .build();
+                let transport = builder.timeout(Some(timeout)).build();
                 (
                     Transport::Smtp(transport),
                     format!("SMTP at {}", redact(url)),
@@ -109,12 +105,6 @@ impl Mailer {
 
     pub fn describe(&self) -> &str {
         &self.description
-    }
-
-    /// Whether a send waits on the network, so that several at once go faster. Files
-    /// written at once into one folder only contend for the folder's lock.
-    pub fn waits_on_network(&self) -> bool {
-        matches!(self.transport, Transport::Smtp(_))
     }
 
     /// The Message-ID an alert is sent with: the same on every attempt, so a receiving

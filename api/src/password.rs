@@ -1,8 +1,8 @@
 //! Password hashing: argon2id with OWASP's recommended parameters, stored as a PHC
 //! string so the parameters travel with the hash.
 //!
-//! Hashing is slow by design. The server runs it on its own low-priority threads so a
-//! burst of sign-ins cannot take the CPU from every other request.
+//! Hashing is slow by design. The server runs it on a thread of its own, with a bounded
+//! queue, so a burst of sign-ins cannot take every worker thread from other requests.
 
 use std::sync::mpsc;
 
@@ -46,7 +46,7 @@ pub fn verify(password: &str, phc: &str) -> bool {
 
 type Job = Box<dyn FnOnce() + Send>;
 
-/// A small pool of low-priority threads for hashing and verifying passwords.
+/// A small pool of threads for hashing and verifying passwords.
 #[derive(Clone)]
 pub struct Hasher {
     jobs: mpsc::SyncSender<Job>,
@@ -77,7 +77,6 @@ impl Hasher {
             std::thread::Builder::new()
                 .name(format!("beacon-hasher-{i}"))
                 .spawn(move || {
-                    crate::priority::lower_current_thread("the password hasher");
                     loop {
                         let job = match receiver.lock() {
                             Ok(guard) => guard.recv(),

@@ -234,19 +234,6 @@ async fn request_id_header(
     Ok(response)
 }
 
-/// Counts the request while the server has it in hand (see `in_flight`).
-async fn count_in_flight(
-    request: actix_web::dev::ServiceRequest,
-    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
-) -> Result<ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
-    let counted = request
-        .app_data::<web::Data<crate::in_flight::InFlight>>()
-        .map(|in_flight| in_flight.clone().into_inner().enter());
-    let response = next.call(request).await;
-    drop(counted);
-    response
-}
-
 pub struct Application {
     port: u16,
     server: Server,
@@ -298,7 +285,6 @@ impl Application {
         ensure_admin(&opened.pool, &settings)?;
         let background =
             beacon_db::pool::connect(&opened.url, &beacon_db::PoolOptions::background())?;
-        let in_flight = web::Data::new(crate::in_flight::InFlight::default());
         // The alert worker is built before the listener so that a
         // bad SMTP URL or sender stops start-up with a message, not the first alert.
         let worker = if settings.alerts.enabled {
@@ -307,8 +293,7 @@ impl Application {
                 settings.alerts.clone(),
                 &opened.url,
             )
-            .map_err(|e| StartupError::Settings(e.to_string()))?
-            .yielding_to(in_flight.clone().into_inner());
+            .map_err(|e| StartupError::Settings(e.to_string()))?;
             Some(
                 crate::alert_worker::WorkerHandle::spawn(worker).map_err(|cause| {
                     StartupError::Settings(format!("cannot start the alert worker: {cause}"))
@@ -323,7 +308,6 @@ impl Application {
         })?;
         let state = AppState {
             alerts: Arc::new(settings.alerts.policy()),
-            owners: Arc::new(crate::owners::OwnersCache::default()),
             pool: opened.pool,
             keys: Arc::new(TokenKeys::new(&secret, settings.token_ttl)),
             throttle: Arc::new(Throttle::new(Duration::from_secs(15 * 60), 5, 30)),
@@ -346,7 +330,6 @@ impl Application {
             let known = web::Data::new(known_paths(&doc));
             let json = web::Data::new(OpenApiJson(doc.to_pretty_json().unwrap_or_default()));
             app.app_data(state.clone())
-                .app_data(in_flight.clone())
                 .app_data(known)
                 .app_data(json)
                 .app_data(
@@ -362,7 +345,6 @@ impl Application {
                 .default_service(web::to(unmatched))
                 .wrap(Compress::default())
                 .wrap(from_fn(request_id_header))
-                .wrap(from_fn(count_in_flight))
                 .wrap(TracingLogger::default())
         })
         .shutdown_timeout(30)

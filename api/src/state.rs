@@ -16,8 +16,6 @@ pub struct AppState {
     pub hasher: Hasher,
     /// Whether changes write alerts, and to whom besides owners.
     pub alerts: Arc<beacon_db::alerts::Policy>,
-    /// Programme owners by version, for pages of the register.
-    pub owners: Arc<crate::owners::OwnersCache>,
 }
 
 impl AppState {

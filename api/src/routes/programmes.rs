@@ -107,7 +107,7 @@ pub(crate) fn current_year() -> Result<FinancialYear, ApiError> {
 /// Which state a view shows: now, or the end of a past day.
 #[derive(Clone, Copy)]
 enum When<'a> {
-    Now(&'a crate::owners::OwnersCache),
+    Now,
     Past(AsOf, &'a crate::routes::portfolio::PastRegister),
 }
 
@@ -120,7 +120,7 @@ fn views(
     when: When<'_>,
 ) -> Result<Vec<ProgrammeView>, ApiError> {
     let as_of = match when {
-        When::Now(_) => None,
+        When::Now => None,
         When::Past(as_of, _) => Some(as_of),
     };
     let year = match as_of {
@@ -131,16 +131,12 @@ fn views(
     let mut owners: HashMap<i64, Vec<OwnerView>> = HashMap::new();
     let mut money: HashMap<i64, YearMoney> = HashMap::new();
     let totals = match when {
-        When::Now(cache) => {
-            let versions: Vec<(i64, i64)> = rows.iter().map(|r| (r.id, r.version)).collect();
-            for (programme_id, found) in cache.owners_of(conn, &versions)? {
-                owners.insert(
-                    programme_id,
-                    found
-                        .into_iter()
-                        .map(|(id, email)| OwnerView { id, email })
-                        .collect(),
-                );
+        When::Now => {
+            for (programme_id, id, email) in beacon_db::programmes::owners_of(conn, &ids)? {
+                owners
+                    .entry(programme_id)
+                    .or_default()
+                    .push(OwnerView { id, email });
             }
             beacon_db::totals::for_programmes_year(conn, &ids, year.start_year())?
         }
@@ -194,7 +190,7 @@ fn views(
         .into_iter()
         .map(|row| {
             let (rating, rating_since) = match when {
-                When::Now(_) => (row.current_rating, row.rating_since),
+                When::Now => (row.current_rating, row.rating_since),
                 When::Past(_, register) => register
                     .ratings
                     .get(&row.id)
@@ -300,14 +296,13 @@ pub async fn list(
         .as_deref()
         .map(|c| pagination::decode(&fingerprint, c))
         .transpose()?;
-    let owners = state.owners.clone();
     let (items, next_cursor) = state
         .db(move |conn| match as_of {
             None => {
                 let rows = beacon_db::programmes::page(conn, &filter, after.as_deref(), limit)?;
                 let (rows, next) =
                     pagination::finish(rows, limit, &fingerprint, |p| p.code.clone());
-                Ok((views(conn, rows, When::Now(&owners))?, next))
+                Ok((views(conn, rows, When::Now)?, next))
             }
             Some(as_of) => {
                 let register = crate::routes::portfolio::past_register(conn, as_of)?;
@@ -358,12 +353,11 @@ async fn load_view(
     code: String,
     as_of: Option<AsOf>,
 ) -> Result<ProgrammeView, ApiError> {
-    let owners = state.owners.clone();
     state
         .db(move |conn| {
             let row = beacon_db::programmes::get_by_code(conn, &code)?;
             let Some(as_of) = as_of else {
-                return views(conn, vec![row], When::Now(&owners))?
+                return views(conn, vec![row], When::Now)?
                     .pop()
                     .ok_or_else(|| ApiError::internal("programme view missing"));
             };
