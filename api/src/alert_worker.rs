@@ -11,8 +11,8 @@ use beacon_db::alerts::Outcome;
 use beacon_db::{DbError, Pool};
 use chrono::TimeDelta;
 
-use crate::config::AlertSettings;
 use crate::mail::Mailer;
+use crate::settings::AlertSettings;
 
 /// How often a worker sweeps for programmes whose report is overdue. Reminders are
 /// days apart; the unique key makes a sweep by several workers harmless.

@@ -8,8 +8,10 @@ use std::process::ExitCode;
 
 use beacon_core::{Email, Envelope, FinancialYear, Pence, Role, user::validate_password};
 use beacon_db::{Actor, DatabaseUrl, DbError, PooledConnection};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
+
+use crate::settings::{AlertSettings, LogSettings, Settings};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,22 +31,21 @@ struct Cli {
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     database_url: Option<String>,
 
+    #[command(flatten)]
+    log: LogSettings,
+
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the HTTP API (and its documentation at /docs) until SIGTERM or Ctrl-C
-    Serve {
-        /// Address to listen on
-        #[arg(long, env = "BEACON_BIND", default_value = crate::config::Settings::DEFAULT_BIND)]
-        bind: String,
-    },
+    /// Run the HTTP API (and its documentation at /docs) until SIGTERM or Ctrl-C.
+    /// Every setting is a flag here and an environment variable beside it
+    Serve(Box<Settings>),
     /// Run only the alert worker: send due email alerts until stopped. `beacon serve`
-    /// runs one too; run more beside it, on one PostgreSQL database, to scale out.
-    /// Reads the same BEACON_SMTP_URL, BEACON_MAIL_FROM and BEACON_ALERT_* settings
-    Worker,
+    /// runs one too; run more beside it, on one PostgreSQL database, to scale out
+    Worker(Box<AlertSettings>),
     /// Write the OpenAPI document for the HTTP API
     Openapi {
         /// Where to write it; `-` for standard output
@@ -160,17 +161,17 @@ impl From<String> for Failure {
 }
 
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(cli) => cli,
         Err(error) => return usage_error(error),
     };
     match cli.command {
-        Command::Serve { bind } => return serve(cli.database_url, bind),
+        Command::Serve(settings) => return serve(cli.database_url, &cli.log, *settings),
         Command::Openapi { ref output } => return write_openapi(output),
-        Command::Worker => return worker(cli.database_url),
+        Command::Worker(alerts) => return worker(cli.database_url, &cli.log, *alerts),
         _ => {}
     }
-    crate::telemetry::init(false, "warn");
+    crate::telemetry::init(&cli.log, "warn");
     let mut out = String::new();
     let result = run(&mut out, cli);
     write_stdout(&out);
@@ -178,6 +179,22 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(message)) => fail(&message),
     }
+}
+
+/// The command line and the environment, read once. An empty variable counts as unset,
+/// as env files and compose files write a setting left at its default.
+fn parse() -> Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    fn unset_empty(command: clap::Command) -> clap::Command {
+        command
+            .mut_args(|arg| match arg.get_env() {
+                Some(name) if std::env::var_os(name).is_some_and(|v| v.is_empty()) => arg.env(None),
+                _ => arg,
+            })
+            .mut_subcommands(unset_empty)
+    }
+    let mut matches = unset_empty(Cli::command()).try_get_matches()?;
+    Cli::from_arg_matches_mut(&mut matches)
 }
 
 /// Writes the output, ignoring a reader that went away (`beacon portfolio | head`).
@@ -206,7 +223,11 @@ fn usage_error(error: clap::Error) -> ExitCode {
         }
         ErrorKind::ValueValidation | ErrorKind::InvalidValue => {
             let text = error.to_string();
-            eprintln!("beacon: {}", one_line(text.trim_start_matches("error: ")));
+            let text = one_line(text.trim_start_matches("error: "));
+            match setting_named_in(&error) {
+                Some(variable) => eprintln!("beacon: {variable}: {text}"),
+                None => eprintln!("beacon: {text}"),
+            }
             ExitCode::from(2)
         }
         _ => {
@@ -214,6 +235,27 @@ fn usage_error(error: clap::Error) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The environment variable behind the flag a value error names, so that a bad value
+/// set in the environment is reported under the name the operator typed.
+fn setting_named_in(error: &clap::Error) -> Option<String> {
+    let clap::error::ContextValue::String(flag) =
+        error.get(clap::error::ContextKind::InvalidArg)?
+    else {
+        return None;
+    };
+    let long = flag.trim_start_matches("--").split([' ', '=']).next()?;
+    let mut command = Cli::command();
+    command.build();
+    let mut commands = vec![&command];
+    commands.extend(command.get_subcommands());
+    commands
+        .into_iter()
+        .flat_map(|c| c.get_arguments())
+        .find(|arg| arg.get_long() == Some(long))
+        .and_then(|arg| arg.get_env())
+        .map(|env| env.to_string_lossy().into_owned())
 }
 
 fn one_line(message: &str) -> String {
@@ -255,7 +297,7 @@ fn command(
 ) -> Result<(), Failure> {
     match command {
         // Handled before a database is opened, in main.
-        Command::Serve { .. } | Command::Openapi { .. } | Command::Worker => Ok(()),
+        Command::Serve(_) | Command::Openapi { .. } | Command::Worker(_) => Ok(()),
         Command::Migrate => {
             // Opening the database already applied anything pending.
             outln!(
@@ -353,16 +395,9 @@ impl Database {
 }
 
 /// Runs the server in the foreground until it is told to stop.
-fn serve(database_url: Option<String>, bind: String) -> ExitCode {
-    let mut settings = match crate::config::Settings::from_env() {
-        Ok(settings) => settings,
-        Err(message) => return fail(&message),
-    };
-    crate::telemetry::init(settings.json_logs, "info");
-    settings.bind = bind;
-    if database_url.is_some() {
-        settings.database_url = database_url;
-    }
+fn serve(database_url: Option<String>, log: &LogSettings, mut settings: Settings) -> ExitCode {
+    crate::telemetry::init(log, "info");
+    settings.database_url = database_url;
     let result = actix_web::rt::System::new().block_on(async move {
         let app = crate::startup::Application::build(settings).map_err(|e| e.to_string())?;
         tracing::info!(port = app.port(), "Beacon is listening; API docs at /docs");
@@ -375,27 +410,21 @@ fn serve(database_url: Option<String>, bind: String) -> ExitCode {
 }
 
 /// The alert worker alone, in the foreground, until SIGTERM or Ctrl-C: then it finishes
-/// the batch in hand and exits. A worker killed outright (SIGKILL, a crash) leaves its
+/// the alert in hand and exits. A worker killed outright (SIGKILL, a crash) leaves its
 /// claimed alerts to be sent by another once their lease ends.
-fn worker(database_url: Option<String>) -> ExitCode {
-    let settings = match crate::config::Settings::from_env() {
-        Ok(settings) => settings,
-        Err(message) => return fail(&message),
-    };
-    crate::telemetry::init(settings.json_logs, "info");
-    if !settings.alerts.enabled {
+fn worker(database_url: Option<String>, log: &LogSettings, alerts: AlertSettings) -> ExitCode {
+    crate::telemetry::init(log, "info");
+    if !alerts.enabled {
         return fail("BEACON_ALERTS is off: there is nothing for a worker to do");
     }
-    let url = database_url.or(settings.database_url.clone());
-    let opened = match crate::database::open(url.as_deref()) {
+    let opened = match crate::database::open(database_url.as_deref()) {
         Ok(opened) => opened,
         Err(error) => return fail(&error.to_string()),
     };
-    let worker =
-        match crate::alert_worker::Worker::new(opened.pool, settings.alerts.clone(), &opened.url) {
-            Ok(worker) => worker,
-            Err(error) => return fail(&error.to_string()),
-        };
+    let worker = match crate::alert_worker::Worker::new(opened.pool, alerts, &opened.url) {
+        Ok(worker) => worker,
+        Err(error) => return fail(&error.to_string()),
+    };
     eprintln!(
         "beacon: alert worker {} sending {} from the {} database at {}",
         worker.id(),
@@ -411,7 +440,7 @@ fn worker(database_url: Option<String>) -> ExitCode {
     if let Err(error) = stopped {
         return fail(&format!("cannot wait for a stop signal: {error}"));
     }
-    eprintln!("beacon: stopping the alert worker after the batch in hand");
+    eprintln!("beacon: stopping the alert worker after the alert in hand");
     drop(handle);
     ExitCode::SUCCESS
 }

@@ -11,7 +11,9 @@ use beacon_db::models::AlertRow;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{Message, SmtpTransport, Transport as _};
 
-use crate::config::AlertSettings;
+use secrecy::ExposeSecret;
+
+use crate::settings::{AlertSettings, redact};
 
 /// Why an alert could not be built or delivered; the text is kept as the alert's last
 /// error, so it never carries credentials.
@@ -43,20 +45,6 @@ pub struct Mailer {
     description: String,
 }
 
-/// `smtp://user:password@host` without the password.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
-}
-
 impl Mailer {
     /// The mailer the settings describe. `default_dir` is where .eml files go when
     /// neither an SMTP URL nor `BEACON_ALERT_DIR` is set.
@@ -70,6 +58,7 @@ impl Mailer {
         let domain = from.email.domain().to_string();
         let (transport, description) = match &settings.smtp_url {
             Some(url) => {
+                let url = url.expose_secret();
                 let builder = SmtpTransport::from_url(url).map_err(|e| {
                     MailError::Settings(format!(
                         "BEACON_SMTP_URL '{}' is not an SMTP URL Beacon can use: {e}",
@@ -87,7 +76,7 @@ impl Mailer {
             }
             None => {
                 let dir = settings
-                    .dir
+                    .alert_dir
                     .clone()
                     .unwrap_or_else(|| default_dir.to_path_buf());
                 let description = format!(".eml files in {}", dir.display());
@@ -409,7 +398,7 @@ mod tests {
     #[test]
     fn passwords_stay_out_of_descriptions() {
         assert_eq!(
-            redact("smtp://beacon:s3cret@mail:587?tls=required"),
+            crate::settings::redact("smtp://beacon:s3cret@mail:587?tls=required"),
             "smtp://beacon:***@mail:587?tls=required"
         );
     }

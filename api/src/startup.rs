@@ -11,6 +11,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, HttpServer, ResponseError, web};
 use beacon_core::{Email, Role};
+use secrecy::ExposeSecret;
 use serde_json::error::Category;
 use tracing_actix_web::{RequestId, TracingLogger};
 use utoipa::OpenApi;
@@ -19,10 +20,10 @@ use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{Throttle, TokenKeys};
-use crate::config::Settings;
 use crate::password::Hasher;
 use crate::problem::ApiError;
 use crate::routes;
+use crate::settings::Settings;
 use crate::state::AppState;
 
 /// The largest JSON body accepted; nothing Beacon takes is near it.
@@ -271,7 +272,7 @@ impl Application {
             );
         }
         let secret = match &settings.jwt_secret {
-            Some(secret) => secret.clone().into_bytes(),
+            Some(secret) => secret.expose_secret().as_bytes().to_vec(),
             None => {
                 tracing::warn!(
                     "BEACON_JWT_SECRET is not set: using a random secret, so tokens end when the server stops"
@@ -309,7 +310,7 @@ impl Application {
         let state = AppState {
             alerts: Arc::new(settings.alerts.policy()),
             pool: opened.pool,
-            keys: Arc::new(TokenKeys::new(&secret, settings.token_ttl)),
+            keys: Arc::new(TokenKeys::new(&secret, settings.token_ttl())),
             throttle: Arc::new(Throttle::new(Duration::from_secs(15 * 60), 5, 30)),
             hasher,
         };
@@ -354,7 +355,7 @@ impl Application {
             cause,
         })?;
         if let Some(workers) = settings.workers {
-            server = server.workers(workers);
+            server = server.workers(usize::from(workers));
         }
         Ok(Application {
             port,
@@ -389,17 +390,17 @@ fn ensure_admin(pool: &beacon_db::Pool, settings: &Settings) -> Result<(), Start
     if !beacon_db::users::page(&mut conn, None, 1)?.is_empty() {
         return Ok(());
     }
-    let email_text = settings
-        .admin_email
-        .clone()
-        .unwrap_or_else(|| "admin@beacon.local".to_string());
-    let email = Email::parse(&email_text)
-        .map_err(|e| StartupError::Settings(format!("BEACON_ADMIN_EMAIL: {e}")))?;
+    let email = match &settings.admin_email {
+        Some(email) => email.clone(),
+        None => Email::parse("admin@beacon.local")
+            .map_err(|e| StartupError::Settings(format!("BEACON_ADMIN_EMAIL: {e}")))?,
+    };
     let (password, generated) = match &settings.admin_password {
         Some(password) => {
-            beacon_core::user::validate_password(password)
+            let password = password.expose_secret().to_string();
+            beacon_core::user::validate_password(&password)
                 .map_err(|e| StartupError::Settings(format!("BEACON_ADMIN_PASSWORD: {e}")))?;
-            (password.clone(), false)
+            (password, false)
         }
         None => (generate_password(), true),
     };

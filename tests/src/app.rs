@@ -2,7 +2,9 @@
 
 use std::sync::mpsc;
 
-use beacon_api::config::Settings;
+use std::time::Duration;
+
+use beacon_api::settings::{AlertSettings, Environment, Recipients, Settings};
 use beacon_api::startup::Application;
 use serde_json::Value;
 
@@ -12,6 +14,35 @@ pub const ADMIN_EMAIL: &str = "admin@beacon.test";
 pub const ADMIN_PASSWORD: &str = "an admin password for tests";
 /// The password every user made by `TestApp::user` has.
 pub const PASSWORD: &str = "a user password for tests";
+
+/// Settings for a test server: port 0, two workers, alerts delivered and retried
+/// quickly; everything else as a fresh install has it.
+pub fn settings(database_url: &str) -> Settings {
+    Settings {
+        bind: "127.0.0.1:0".to_string(),
+        database_url: Some(database_url.to_string()),
+        environment: Environment::Development,
+        jwt_secret: Some("a test secret that is long enough to sign with".into()),
+        admin_email: None,
+        admin_password: None,
+        token_ttl_seconds: 3600,
+        workers: Some(2),
+        alerts: AlertSettings {
+            enabled: true,
+            smtp_url: None,
+            mail_from: "Beacon <beacon@localhost>".to_string(),
+            public_url: "http://localhost:8080".to_string(),
+            alert_dir: None,
+            extra_recipients: Recipients::default(),
+            max_attempts: 8,
+            lease: Duration::from_secs(5),
+            poll: Duration::from_millis(50),
+            backoff: Duration::from_millis(50),
+            batch: 20,
+            cadence_days: 35,
+        },
+    }
+}
 
 /// A running server, stopped when dropped.
 pub struct TestApp {
@@ -78,10 +109,10 @@ impl TestApp {
     pub fn spawn_with(db: TestDb, configure: impl FnOnce(&mut Settings)) -> Self {
         beacon_db::seed::run(&mut db.conn()).unwrap();
         let alert_dir = tempfile::tempdir().unwrap();
-        let mut settings = Settings::for_tests(&db.url_text);
-        settings.admin_email = Some(ADMIN_EMAIL.to_string());
-        settings.admin_password = Some(ADMIN_PASSWORD.to_string());
-        settings.alerts.dir = Some(alert_dir.path().to_path_buf());
+        let mut settings = settings(&db.url_text);
+        settings.admin_email = Some(beacon_core::Email::parse(ADMIN_EMAIL).unwrap());
+        settings.admin_password = Some(ADMIN_PASSWORD.into());
+        settings.alerts.alert_dir = Some(alert_dir.path().to_path_buf());
         configure(&mut settings);
         let (ready, started) = mpsc::channel();
         let thread = std::thread::spawn(move || {

@@ -542,6 +542,84 @@ fn serve_creates_an_admin_once_and_stops_cleanly_on_sigterm() {
 }
 
 #[test]
+fn serve_help_lists_every_setting_with_its_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(dir.path(), &["serve", "--help"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    for variable in [
+        "DATABASE_URL",
+        "BEACON_BIND",
+        "BEACON_ENV",
+        "BEACON_JWT_SECRET",
+        "BEACON_ADMIN_EMAIL",
+        "BEACON_ADMIN_PASSWORD",
+        "BEACON_TOKEN_TTL_SECONDS",
+        "BEACON_WORKERS",
+        "BEACON_LOG",
+        "BEACON_LOG_FORMAT",
+        "BEACON_ALERTS",
+        "BEACON_SMTP_URL",
+        "BEACON_MAIL_FROM",
+        "BEACON_PUBLIC_URL",
+        "BEACON_ALERT_DIR",
+        "BEACON_ALERT_EXTRA_RECIPIENTS",
+        "BEACON_ALERT_MAX_ATTEMPTS",
+        "BEACON_ALERT_LEASE_SECONDS",
+        "BEACON_ALERT_POLL_MS",
+        "BEACON_ALERT_BACKOFF_MS",
+        "BEACON_ALERT_BATCH",
+        "BEACON_REPORT_CADENCE_DAYS",
+    ] {
+        assert!(
+            text.contains(&format!("[env: {variable}")),
+            "help lacks {variable}:\n{text}"
+        );
+    }
+    for default in [
+        "[default: 127.0.0.1:8080]",
+        "[default: 3600]",
+        "[default: on]",
+        "[default: 35]",
+    ] {
+        assert!(text.contains(default), "help lacks {default}:\n{text}");
+    }
+}
+
+#[test]
+fn a_bad_setting_is_refused_by_its_variable_and_an_empty_one_is_unset() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = beacon(dir.path(), &["serve"])
+        .env("BEACON_ALERT_BATCH", "1000")
+        .output()
+        .unwrap();
+    assert_refused(&output, "BEACON_ALERT_BATCH");
+    assert!(stderr(&output).contains("1000"), "{}", stderr(&output));
+    let output = beacon(dir.path(), &["serve"])
+        .env(
+            "BEACON_ALERT_EXTRA_RECIPIENTS",
+            "pmo@homeoffice.gov.uk, the office",
+        )
+        .output()
+        .unwrap();
+    assert_refused(&output, "BEACON_ALERT_EXTRA_RECIPIENTS");
+    // Empty, as env files and compose write a setting left at its default: the
+    // defaults apply, and only the missing secret stops a production start.
+    let mut command = beacon(dir.path(), &["serve"]);
+    for variable in [
+        "BEACON_BIND",
+        "BEACON_ALERT_BATCH",
+        "BEACON_JWT_SECRET",
+        "BEACON_ADMIN_EMAIL",
+    ] {
+        command.env(variable, "");
+    }
+    let output = command.env("BEACON_ENV", "production").output().unwrap();
+    assert_refused(&output, "BEACON_ENV=production needs BEACON_JWT_SECRET");
+    assert!(!dir.path().join("beacon.db").exists());
+}
+
+#[test]
 fn production_refuses_to_start_without_a_strong_secret() {
     let dir = tempfile::tempdir().unwrap();
     for secret in [None, Some("too short")] {

@@ -55,7 +55,7 @@ fn wait_for_alerts(app: &TestApp, query: &str, done: impl Fn(&[Value]) -> bool) 
 
 fn with_smtp(db: TestDb, url: String, max_attempts: u32) -> TestApp {
     TestApp::spawn_with(db, move |settings| {
-        settings.alerts.smtp_url = Some(url);
+        settings.alerts.smtp_url = Some(url.into());
         settings.alerts.mail_from = "Beacon <beacon@beacon.police.uk>".into();
         settings.alerts.public_url = "https://beacon.police.uk".into();
         settings.alerts.max_attempts = max_attempts;
@@ -389,7 +389,7 @@ fn with_alerts_off_nothing_is_written_or_sent() {
     let smtp = SmtpServer::start();
     let url = smtp.url();
     let app = TestApp::spawn_with(TestDb::sqlite(), move |settings| {
-        settings.alerts.smtp_url = Some(url);
+        settings.alerts.smtp_url = Some(url.into());
         settings.alerts.enabled = false;
     });
     let (token, _) = owned_programme(&app, "quiet", "Quiet");
