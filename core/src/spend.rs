@@ -2,6 +2,7 @@
 //! building new capability: what makes "97% keeps the lights on" measurable.
 
 use crate::error::ValidationErrors;
+use crate::financial_year::FinancialYear;
 use crate::money::Pence;
 use crate::{text, vocabulary};
 
@@ -48,6 +49,26 @@ impl NewSpend {
     }
 }
 
+/// Checks that an entry of `amount` keeps the year's spend in its category at zero or
+/// more (a correction may not take back more than was recorded); returns the new total.
+pub fn check_total(
+    category: SpendCategory,
+    year: FinancialYear,
+    spent: Pence,
+    amount: Pence,
+) -> Result<Pence, ValidationErrors> {
+    let field = |message: String| ValidationErrors::single("amount_pence", message);
+    let after = spent
+        .checked_add(amount)
+        .map_err(|e| field(e.to_string()))?;
+    if after.is_negative() {
+        return Err(field(format!(
+            "{amount} would take {category} spend for {year} below zero: {spent} is recorded"
+        )));
+    }
+    Ok(after)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,5 +89,20 @@ mod tests {
             "keep".parse::<SpendCategory>().unwrap_err().to_string(),
             "'keep' is not a spend category; use one of: run, change"
         );
+    }
+
+    #[test]
+    fn a_correction_cannot_take_spend_below_zero() {
+        let year: FinancialYear = "2025-26".parse().unwrap();
+        let total = |spent, amount| {
+            check_total(SpendCategory::Run, year, Pence::new(spent), Pence::new(amount))
+        };
+        assert_eq!(total(500, -500), Ok(Pence::ZERO));
+        let error = total(500, -501).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "amount_pence: -£5.01 would take run spend for 2025-26 below zero: £5.00 is recorded"
+        );
+        assert!(total(i64::MAX, 1).is_err(), "overflow is refused, not wrapped");
     }
 }
