@@ -7,10 +7,12 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use beacon_db::Pool;
 use beacon_db::alerts::Outcome;
-use beacon_db::{DbError, Pool};
+use beacon_db::records::Alert;
 use chrono::TimeDelta;
 
+use crate::app::{AppError, alerts};
 use crate::mail::Mailer;
 use crate::settings::AlertSettings;
 
@@ -70,14 +72,14 @@ impl Worker {
     /// Claims one batch and delivers it, one message at a time, recording each
     /// outcome as soon as it is known: at most one accepted-but-unrecorded message is at
     /// stake if the process dies. Returns how many alerts it settled.
-    pub fn deliver_batch(&self) -> Result<usize, DbError> {
+    pub fn deliver_batch(&self) -> Result<usize, AppError> {
         let lease = TimeDelta::from_std(self.settings.lease).unwrap_or(TimeDelta::seconds(120));
         // Send only with time left on the lease for the send to finish: past it,
         // another worker may already have claimed the alert.
         let margin = TimeDelta::from_std(self.settings.lease / 2).unwrap_or(lease);
         let claimed = {
-            let mut conn = self.pool.get()?;
-            beacon_db::alerts::claim(
+            let mut conn = self.pool.get().map_err(beacon_db::DbError::from)?;
+            alerts::claim(
                 &mut conn,
                 &self.id,
                 beacon_db::now(),
@@ -99,7 +101,7 @@ impl Worker {
                 break;
             }
             let outcome = self.mailer.send(alert);
-            let mut conn = self.pool.get()?;
+            let mut conn = self.pool.get().map_err(beacon_db::DbError::from)?;
             settled += self.record(&mut conn, std::slice::from_ref(alert), &[outcome])?;
         }
         Ok(settled)
@@ -110,9 +112,9 @@ impl Worker {
     fn record(
         &self,
         conn: &mut beacon_db::DbConnection,
-        group: &[beacon_db::models::AlertRow],
+        group: &[Alert],
         outcomes: &[Result<String, crate::mail::MailError>],
-    ) -> Result<usize, DbError> {
+    ) -> Result<usize, AppError> {
         let errors: Vec<String> = outcomes
             .iter()
             .map(|outcome| {
@@ -128,7 +130,7 @@ impl Worker {
             let recorded = match outcome {
                 Ok(message_id) => Outcome::Sent { message_id },
                 Err(_) => {
-                    let attempts = u32::try_from(alert.attempts).unwrap_or(u32::MAX);
+                    let attempts = alert.attempts;
                     let retry_at = (attempts < self.settings.max_attempts)
                         .then(|| beacon_db::now() + self.backoff(attempts));
                     if retry_at.is_none() {
@@ -141,7 +143,7 @@ impl Worker {
             };
             settled.push((alert.id, recorded));
         }
-        let held = beacon_db::alerts::record_outcomes(conn, &self.id, &settled)?;
+        let held = alerts::record_outcomes(conn, &self.id, &settled)?;
         for ((id, _), held) in settled.iter().zip(&held) {
             if !held {
                 tracing::warn!(
@@ -158,17 +160,16 @@ impl Worker {
     /// at most an hour, with jitter so that alerts that failed together (a server down)
     /// do not all come back at once.
     fn backoff(&self, attempts: u32) -> TimeDelta {
-        let base = self.settings.backoff.as_millis().min(3_600_000) as u64;
-        let exponent = attempts.saturating_sub(1).min(20);
-        let full = base.saturating_mul(1u64 << exponent).clamp(1, 3_600_000);
+        let full = beacon_core::alert::retry_delay(self.settings.backoff, attempts);
+        let full = u64::try_from(full.as_millis()).unwrap_or(u64::MAX).max(1);
         let jittered = rand::random_range(full / 2..=full);
-        TimeDelta::milliseconds(i64::try_from(jittered).unwrap_or(3_600_000))
+        TimeDelta::milliseconds(i64::try_from(jittered).unwrap_or(i64::MAX))
     }
 
     /// Writes reminders for programmes whose status report is overdue.
-    pub fn sweep_reminders(&self) -> Result<usize, DbError> {
-        let mut conn = self.pool.get()?;
-        beacon_db::alerts::queue_overdue_reminders(
+    pub fn sweep_reminders(&self) -> Result<usize, AppError> {
+        let mut conn = self.pool.get().map_err(beacon_db::DbError::from)?;
+        alerts::sweep_reminders(
             &mut conn,
             &self.settings.policy(),
             beacon_db::now(),

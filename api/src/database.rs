@@ -2,7 +2,10 @@
 
 use std::path::Path;
 
-use beacon_db::{DatabaseUrl, DbError, Pool, seed};
+use beacon_db::{DatabaseUrl, Pool};
+
+use crate::app::AppError;
+use crate::app::seed::{self, Added};
 
 /// The embedded database used when no URL is given.
 pub const DEFAULT_DATABASE: &str = "beacon.db";
@@ -11,13 +14,13 @@ pub struct Opened {
     pub url: DatabaseUrl,
     pub pool: Pool,
     /// What was seeded because this was the embedded database's first use.
-    pub seeded: Option<seed::Added>,
+    pub seeded: Option<Added>,
 }
 
 /// Opens and migrates the database at `url`, or the embedded SQLite file when there is
 /// none; the embedded file is also seeded the first time, so a fresh machine shows the
 /// register straight away.
-pub fn open(url: Option<&str>) -> Result<Opened, DbError> {
+pub fn open(url: Option<&str>) -> Result<Opened, AppError> {
     let (text, is_default) = match url {
         Some(text) if !text.trim().is_empty() => (text, false),
         _ => (DEFAULT_DATABASE, true),
@@ -26,8 +29,8 @@ pub fn open(url: Option<&str>) -> Result<Opened, DbError> {
     let first_use = is_default && !Path::new(DEFAULT_DATABASE).exists();
     let pool = beacon_db::open(&url)?;
     let seeded = if first_use {
-        let mut conn = pool.get()?;
-        Some(seed::run(&mut conn)?)
+        let mut conn = pool.get().map_err(beacon_db::DbError::from)?;
+        Some(seed::load(&mut conn)?)
     } else {
         None
     };

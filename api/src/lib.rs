@@ -1,17 +1,16 @@
-//! Beacon's command line and HTTP service.
+//! Beacon's command line and HTTP service: the application layer (`app`) and its
+//! faces: the REST API (`rest`, served by `server`), the command line (`cli`) and the
+//! alert worker (`alert_worker`, sending through `mail`).
 
 pub mod alert_worker;
+pub mod app;
 pub mod audit_sealer;
-pub mod auth;
 pub mod cli;
-pub mod csv_export;
 pub mod database;
 pub mod mail;
-pub mod pagination;
+pub mod message;
 pub mod password;
-pub mod problem;
-pub mod routes;
+pub mod rest;
+pub mod server;
 pub mod settings;
-pub mod startup;
-pub mod state;
 pub mod telemetry;

@@ -1,13 +1,11 @@
-//! Alert messages: what an alert says (subject, plain text and HTML, threading
-//! headers) and how it leaves (SMTP through one pooled lettre transport, or .eml files
-//! in a folder when no SMTP server is configured).
+//! How an alert leaves: as an email message (what it says is `message`'s) with
+//! threading headers, through one pooled lettre SMTP transport, or as .eml files in a
+//! folder when no SMTP server is configured.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use beacon_db::alerts::{Details, Kind};
-use beacon_db::models::AlertRow;
+use beacon_db::records::Alert;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{Message, SmtpTransport, Transport as _};
 
@@ -97,12 +95,12 @@ impl Mailer {
     }
 
     /// The Message-ID an alert is sent with: the same on every attempt, so a receiving
-    /// system can tell a repeat delivery (see the README's exactly-once window).
-    pub fn message_id(&self, alert: &AlertRow) -> String {
+    /// system can tell a repeat delivery (see the README's "Email alerts").
+    pub fn message_id(&self, alert: &Alert) -> String {
         format!(
             "<alert-{}-{:016x}@{}>",
             alert.id,
-            fnv1a(&alert.unique_key),
+            fnv1a(&alert.key),
             self.domain
         )
     }
@@ -113,21 +111,16 @@ impl Mailer {
     }
 
     /// The alert as a message.
-    pub fn build(&self, alert: &AlertRow) -> Result<Message, MailError> {
-        let kind = alert
-            .kind()
-            .map_err(|e| MailError::Message(e.to_string()))?;
-        let details = alert
-            .details()
-            .map_err(|e| MailError::Message(e.to_string()))?;
+    pub fn build(&self, alert: &Alert) -> Result<Message, MailError> {
         let to: Mailbox = alert.recipient.parse().map_err(|e| {
             MailError::Message(format!("'{}' is not an address: {e}", alert.recipient))
         })?;
         let link = format!(
             "{}/api/v1/programmes/{}",
-            self.public_url, details.programme_code
+            self.public_url,
+            alert.details.programme().programme_code
         );
-        let content = compose(kind, &details, &link);
+        let content = crate::message::compose(&alert.details, &link);
         let thread = self.thread_id(alert.programme_id);
         Message::builder()
             .from(self.from.clone())
@@ -145,7 +138,7 @@ impl Mailer {
     }
 
     /// Delivers an alert; returns its Message-ID.
-    pub fn send(&self, alert: &AlertRow) -> Result<String, MailError> {
+    pub fn send(&self, alert: &Alert) -> Result<String, MailError> {
         let message = self.build(alert)?;
         let id = self.message_id(alert);
         match &self.transport {
@@ -169,13 +162,13 @@ impl Mailer {
 
 /// Writes the message whole or not at all: to a temporary name, then renamed, so a
 /// reader of the folder never sees half a message.
-fn write_eml(dir: &Path, alert: &AlertRow, bytes: &[u8]) -> Result<PathBuf, MailError> {
+fn write_eml(dir: &Path, alert: &Alert, bytes: &[u8]) -> Result<PathBuf, MailError> {
     let error = |path: &Path, cause| MailError::File {
         path: path.display().to_string(),
         cause,
     };
     std::fs::create_dir_all(dir).map_err(|e| error(dir, e))?;
-    let name = format!("alert-{:08}-{}.eml", alert.id, alert.kind);
+    let name = format!("alert-{:08}-{}.eml", alert.id, alert.kind());
     let path = dir.join(&name);
     let partial = dir.join(format!(".{name}.partial"));
     std::fs::write(&partial, bytes).map_err(|e| error(&partial, e))?;
@@ -192,209 +185,8 @@ fn fnv1a(text: &str) -> u64 {
     hash
 }
 
-/// What a message says, in both forms.
-pub struct Content {
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-}
-
-/// A rating as people write it.
-pub fn rating_label(rating: Option<&str>) -> &'static str {
-    match rating {
-        Some("red") => "Red",
-        Some("amber_red") => "Amber/Red",
-        Some("amber") => "Amber",
-        Some("amber_green") => "Amber/Green",
-        Some("green") => "Green",
-        Some(_) => "an unknown rating",
-        None => "no rating",
-    }
-}
-
-/// Whole pence as pounds: 123456789 is £1,234,567.89.
-pub fn pounds(pence: i64) -> String {
-    let sign = if pence < 0 { "-" } else { "" };
-    let abs = pence.unsigned_abs();
-    let whole = (abs / 100).to_string();
-    let mut grouped = String::new();
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    format!("{sign}£{grouped}.{:02}", abs % 100)
-}
-
-/// Escapes text for HTML: everything in an alert comes from people.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn when(time: Option<chrono::NaiveDateTime>) -> String {
-    time.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_else(|| "an unknown time".to_string())
-}
-
-/// The subject, and the lines of the body as (label, value) pairs after a lead sentence.
-pub fn compose(kind: Kind, d: &Details, link: &str) -> Content {
-    let name = &d.programme_name;
-    let by = d.by.as_deref().unwrap_or("someone");
-    let (subject, lead, mut facts): (String, String, Vec<(&str, String)>) = match kind {
-        Kind::TurnedRed => (
-            format!("[RED] {name} is now Red"),
-            format!(
-                "{name} has been reported Red: delivery appears to be unachievable without urgent action."
-            ),
-            vec![
-                (
-                    "Previous rating",
-                    rating_label(d.previous_rating.as_deref()).to_string(),
-                ),
-                ("New rating", rating_label(d.rating.as_deref()).to_string()),
-            ],
-        ),
-        Kind::LeftRed => {
-            let new = rating_label(d.rating.as_deref());
-            (
-                format!("[NO LONGER RED] {name} is now {new}"),
-                format!("{name} is no longer Red: it has been reported {new}."),
-                vec![
-                    (
-                        "Previous rating",
-                        rating_label(d.previous_rating.as_deref()).to_string(),
-                    ),
-                    ("New rating", new.to_string()),
-                ],
-            )
-        }
-        Kind::ReportOverdue => {
-            let days = d.cadence_days.unwrap_or_default();
-            (
-                format!("[REPORT DUE] {name} has had no status report for over {days} days"),
-                format!(
-                    "{name} has had no status report for more than {days} days. Please report its delivery confidence."
-                ),
-                vec![
-                    (
-                        "Last report",
-                        match d.last_report_at {
-                            Some(at) => when(Some(at)),
-                            None => "none yet".to_string(),
-                        },
-                    ),
-                    (
-                        "Report was due by",
-                        d.due_on.map(|d| d.to_string()).unwrap_or_default(),
-                    ),
-                ],
-            )
-        }
-        Kind::FundingReduced => {
-            let amount = pounds(d.amount_pence.unwrap_or_default().saturating_abs());
-            let stream = d.stream_code.as_deref().unwrap_or("a funding stream");
-            let year = d.financial_year.as_deref().unwrap_or("");
-            (
-                format!("[FUNDING REDUCED] {name}: {amount} less from {stream} in {year}"),
-                format!("{name}'s funding from {stream} in {year} has been reduced by {amount}."),
-                vec![
-                    ("Change", d.ledger_kind.clone().unwrap_or_default()),
-                    ("Amount", pounds(d.amount_pence.unwrap_or_default())),
-                    (
-                        "Now allocated from this stream",
-                        pounds(d.balance_pence.unwrap_or_default()),
-                    ),
-                    ("Reason", d.reason.clone().unwrap_or_default()),
-                ],
-            )
-        }
-    };
-    facts.insert(0, ("Programme", format!("{name} ({})", d.programme_code)));
-    if let Some(rationale) = &d.rationale {
-        facts.push(("Rationale", rationale.clone()));
-    }
-    if let Some(period) = d.period_end {
-        facts.push(("Period ending", period.to_string()));
-    }
-    if kind != Kind::ReportOverdue {
-        let verb = if kind == Kind::FundingReduced {
-            "Recorded by"
-        } else {
-            "Reported by"
-        };
-        facts.push((verb, format!("{by} at {}", when(d.at))));
-    }
-    facts.push(("Programme record", link.to_string()));
-
-    let mut text = format!("{lead}\n\n");
-    for (label, value) in &facts {
-        let _ = writeln!(text, "{label}: {value}");
-    }
-    text.push_str("\nYou receive this because you own this programme in Beacon, or your mailbox is set to hear of its alerts.\n");
-
-    let mut html = format!(
-        "<!DOCTYPE html>\n<html><body>\n<p>{}</p>\n<table>\n",
-        escape_html(&lead)
-    );
-    for (label, value) in &facts {
-        let value = if *label == "Programme record" {
-            format!("<a href=\"{0}\">{0}</a>", escape_html(value))
-        } else {
-            escape_html(value).replace('\n', "<br>")
-        };
-        let _ = writeln!(
-            html,
-            "<tr><th align=\"left\">{}</th><td>{value}</td></tr>",
-            escape_html(label)
-        );
-    }
-    html.push_str("</table>\n<p>You receive this because you own this programme in Beacon, or your mailbox is set to hear of its alerts.</p>\n</body></html>\n");
-    Content {
-        subject,
-        text,
-        html,
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    #[test]
-    fn money_reads_as_pounds() {
-        assert_eq!(pounds(123_456_789), "£1,234,567.89");
-        assert_eq!(pounds(-5), "-£0.05");
-        assert_eq!(pounds(100_000), "£1,000.00");
-    }
-
-    #[test]
-    fn html_is_escaped() {
-        let details = Details {
-            programme_code: "x".into(),
-            programme_name: "<script>alert(1)</script> & co".into(),
-            rating: Some("red".into()),
-            rationale: Some("a < b".into()),
-            ..Details::default()
-        };
-        let content = compose(Kind::TurnedRed, &details, "http://b/x");
-        assert!(!content.html.contains("<script>"));
-        assert!(content.html.contains("&lt;script&gt;"));
-        assert!(content.html.contains("a &lt; b"));
-        assert!(content.text.contains("<script>"));
-    }
-
     #[test]
     fn passwords_stay_out_of_descriptions() {
         assert_eq!(

@@ -10,6 +10,8 @@ use beacon_core::Email;
 use clap::builder::BoolishValueParser;
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::app::alerts::Policy;
+
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 
 /// Whether Beacon runs for real: production refuses to start without a strong secret.
@@ -179,11 +181,11 @@ impl Settings {
 
 impl AlertSettings {
     /// Who hears of events besides owners, when alerts are on.
-    pub fn policy(&self) -> beacon_db::alerts::Policy {
+    pub fn policy(&self) -> Policy {
         if self.enabled {
-            beacon_db::alerts::Policy::on(self.extra_recipients.0.clone())
+            Policy::on(self.extra_recipients.0.clone())
         } else {
-            beacon_db::alerts::Policy::off()
+            Policy::off()
         }
     }
 }

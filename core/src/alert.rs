@@ -28,7 +28,7 @@ vocabulary! {
 
 vocabulary! {
     /// Where an alert's delivery stands.
-    AlertStatus, "alert status" {
+    AlertStatus, "delivery status" {
         Pending => "pending",
         Sent => "sent",
         Failed => "failed",
@@ -208,8 +208,14 @@ mod tests {
     fn only_a_turn_into_or_out_of_red_raises_an_alert() {
         use Rating::*;
         assert_eq!(for_rating_change(None, Red), Some(AlertKind::TurnedRed));
-        assert_eq!(for_rating_change(Some(Amber), Red), Some(AlertKind::TurnedRed));
-        assert_eq!(for_rating_change(Some(Red), AmberRed), Some(AlertKind::LeftRed));
+        assert_eq!(
+            for_rating_change(Some(Amber), Red),
+            Some(AlertKind::TurnedRed)
+        );
+        assert_eq!(
+            for_rating_change(Some(Red), AmberRed),
+            Some(AlertKind::LeftRed)
+        );
         assert_eq!(for_rating_change(Some(Red), Red), None);
         assert_eq!(for_rating_change(Some(Green), Amber), None);
         assert_eq!(for_rating_change(None, Green), None);
@@ -277,7 +283,10 @@ mod tests {
         let json = details.to_json().to_string();
         assert!(json.contains(r#""programme_code":"esn""#), "{json}");
         assert!(json.contains(r#""rating":"red""#), "{json}");
-        assert_eq!(AlertDetails::from_json(AlertKind::TurnedRed, &json).unwrap(), details);
+        assert_eq!(
+            AlertDetails::from_json(AlertKind::TurnedRed, &json).unwrap(),
+            details
+        );
         assert!(AlertDetails::from_json(AlertKind::FundingReduced, &json).is_err());
     }
 

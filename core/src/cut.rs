@@ -36,7 +36,9 @@ pub struct Uncovered {
 impl Uncovered {
     /// How much more must be withdrawn for the cut to fit.
     pub fn excess(&self) -> Pence {
-        self.allocated.checked_sub(self.envelope).unwrap_or(Pence::ZERO)
+        self.allocated
+            .checked_sub(self.envelope)
+            .unwrap_or(Pence::ZERO)
     }
 }
 
@@ -129,7 +131,11 @@ impl EnvelopeChange<'_> {
         errors.into_result(|| ())
     }
 
-    fn uncovered(&self, allocated: Pence, withdrawals: &[Withdrawal]) -> Result<Uncovered, MoneyError> {
+    fn uncovered(
+        &self,
+        allocated: Pence,
+        withdrawals: &[Withdrawal],
+    ) -> Result<Uncovered, MoneyError> {
         let mut allocations = Vec::new();
         for holding in self.holdings {
             let taken = Pence::sum(
@@ -146,7 +152,11 @@ impl EnvelopeChange<'_> {
                 });
             }
         }
-        allocations.sort_by(|a, b| b.held.cmp(&a.held).then_with(|| a.programme.cmp(&b.programme)));
+        allocations.sort_by(|a, b| {
+            b.held
+                .cmp(&a.held)
+                .then_with(|| a.programme.cmp(&b.programme))
+        });
         Ok(Uncovered {
             stream: self.stream.clone(),
             year: self.year,
@@ -172,12 +182,22 @@ mod tests {
 
     fn holdings() -> Vec<Holding> {
         vec![
-            Holding { programme: code("pnd"), held: Pence::new(600) },
-            Holding { programme: code("esn"), held: Pence::new(400) },
+            Holding {
+                programme: code("pnd"),
+                held: Pence::new(600),
+            },
+            Holding {
+                programme: code("esn"),
+                held: Pence::new(400),
+            },
         ]
     }
 
-    fn cut_to<'a>(after: i64, stream: &'a StreamCode, holdings: &'a [Holding]) -> EnvelopeChange<'a> {
+    fn cut_to<'a>(
+        after: i64,
+        stream: &'a StreamCode,
+        holdings: &'a [Holding],
+    ) -> EnvelopeChange<'a> {
         EnvelopeChange {
             stream,
             year: "2025-26".parse().unwrap(),
@@ -189,7 +209,10 @@ mod tests {
     }
 
     fn take(programme: &str, pence: i64) -> Withdrawal {
-        Withdrawal { programme: code(programme), amount: Pence::new(pence) }
+        Withdrawal {
+            programme: code(programme),
+            amount: Pence::new(pence),
+        }
     }
 
     #[test]
@@ -207,26 +230,50 @@ mod tests {
             panic!("expected uncovered");
         };
         assert_eq!(uncovered.excess(), Pence::new(200));
-        assert_eq!(uncovered.allocations, vec![
-            Holding { programme: code("pnd"), held: Pence::new(600) },
-            Holding { programme: code("esn"), held: Pence::new(300) },
-        ]);
-        assert!(uncovered.to_string().contains("withdraw £2.00 more"), "{uncovered}");
+        assert_eq!(
+            uncovered.allocations,
+            vec![
+                Holding {
+                    programme: code("pnd"),
+                    held: Pence::new(600)
+                },
+                Holding {
+                    programme: code("esn"),
+                    held: Pence::new(300)
+                },
+            ]
+        );
+        assert!(
+            uncovered.to_string().contains("withdraw £2.00 more"),
+            "{uncovered}"
+        );
     }
 
     #[test]
     fn impossible_withdrawals_are_refused_by_field() {
         let (stream, holdings) = (stream(), holdings());
         let change = cut_to(0, &stream, &holdings);
-        let Err(CutError::Invalid(errors)) =
-            change.check(&[take("pnd", 600), take("pnd", 1), take("esn", 0), take("nope", 5)])
-        else {
+        let Err(CutError::Invalid(errors)) = change.check(&[
+            take("pnd", 600),
+            take("pnd", 1),
+            take("esn", 0),
+            take("nope", 5),
+        ]) else {
             panic!("expected field errors");
         };
         let fields: Vec<&str> = errors.fields().iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["withdrawals[1]", "withdrawals[2]", "withdrawals[3]"]);
-        let raise = EnvelopeChange { after: Pence::new(2000), ..cut_to(0, &stream, &holdings) };
-        assert!(matches!(raise.check(&[take("pnd", 1)]), Err(CutError::Invalid(_))));
+        assert_eq!(
+            fields,
+            ["withdrawals[1]", "withdrawals[2]", "withdrawals[3]"]
+        );
+        let raise = EnvelopeChange {
+            after: Pence::new(2000),
+            ..cut_to(0, &stream, &holdings)
+        };
+        assert!(matches!(
+            raise.check(&[take("pnd", 1)]),
+            Err(CutError::Invalid(_))
+        ));
     }
 
     proptest! {

@@ -111,9 +111,20 @@ mod tests {
             RetryAlerts,
             ManageUsers,
         ];
-        assert!(all.iter().all(|a| Role::Admin.may(*a)), "admin may do everything");
-        assert!(all.iter().all(|a| !Role::Viewer.may(*a)), "viewers only read the portfolio");
-        let allowed = |role: Role| all.iter().filter(|a| role.may(**a)).copied().collect::<Vec<_>>();
+        assert!(
+            all.iter().all(|a| Role::Admin.may(*a)),
+            "admin may do everything"
+        );
+        assert!(
+            all.iter().all(|a| !Role::Viewer.may(*a)),
+            "viewers only read the portfolio"
+        );
+        let allowed = |role: Role| {
+            all.iter()
+                .filter(|a| role.may(**a))
+                .copied()
+                .collect::<Vec<_>>()
+        };
         assert_eq!(allowed(Role::Finance), [ManageFunding]);
         assert_eq!(allowed(Role::Lead), [ReportStatus]);
         assert_eq!(allowed(Role::Auditor), [ReadAuditTrail, ReadAlerts]);
@@ -134,7 +145,9 @@ mod tests {
         assert!(check_report(Role::Lead, true, &pnd).is_ok());
         assert!(check_report(Role::Admin, false, &pnd).is_ok());
         assert_eq!(
-            check_report(Role::Lead, false, &pnd).unwrap_err().to_string(),
+            check_report(Role::Lead, false, &pnd)
+                .unwrap_err()
+                .to_string(),
             "only the programme's owners may report on 'pnd-transformation', and you are not one"
         );
         assert!(matches!(

@@ -89,21 +89,23 @@ impl NewProgramme {
             Some(id) => errors.check("lead_force", ForceId::parse(id)).map(Some),
         };
         let stage = errors.check("stage", raw.stage.parse::<Stage>());
-        if let (Some(start), Some(end)) = (raw.start_date, raw.planned_end_date) {
-            if end < start {
-                errors.add(
-                    "planned_end_date",
-                    format!("the planned end {end} is before the start {start}"),
-                );
-            }
-        }
+        check_dates(&mut errors, raw.start_date, raw.planned_end_date);
         let whole_life_cost = match raw.whole_life_cost_pence {
             Some(pence) => errors
                 .check("whole_life_cost_pence", Pence::new(pence).non_negative())
                 .map(Some),
             None => Some(None),
         };
-        match (
+        let (
+            Some(code),
+            Some(name),
+            Some(description),
+            Some(capability_area),
+            Some(sponsor),
+            Some(lead_force),
+            Some(stage),
+            Some(whole_life_cost),
+        ) = (
             code,
             name,
             description,
@@ -112,29 +114,33 @@ impl NewProgramme {
             lead_force,
             stage,
             whole_life_cost,
-        ) {
-            (
-                Some(code),
-                Some(name),
-                Some(description),
-                Some(capability_area),
-                Some(sponsor),
-                Some(lead_force),
-                Some(stage),
-                Some(whole_life_cost),
-            ) if errors.is_empty() => Ok(NewProgramme {
-                code,
-                name,
-                description,
-                capability_area,
-                sponsor,
-                lead_force,
-                stage,
-                start_date: raw.start_date,
-                planned_end_date: raw.planned_end_date,
-                whole_life_cost,
-            }),
-            _ => Err(errors),
+        )
+        else {
+            return Err(errors);
+        };
+        errors.into_result(|| NewProgramme {
+            code,
+            name,
+            description,
+            capability_area,
+            sponsor,
+            lead_force,
+            stage,
+            start_date: raw.start_date,
+            planned_end_date: raw.planned_end_date,
+            whole_life_cost,
+        })
+    }
+}
+
+/// A planned end before the start is a mistake in one of the two.
+fn check_dates(errors: &mut ValidationErrors, start: Option<NaiveDate>, end: Option<NaiveDate>) {
+    if let (Some(start), Some(end)) = (start, end) {
+        if end < start {
+            errors.add(
+                "planned_end_date",
+                format!("the planned end {end} is before the start {start}"),
+            );
         }
     }
 }

@@ -95,7 +95,12 @@ mod tests {
     fn a_correction_cannot_take_spend_below_zero() {
         let year: FinancialYear = "2025-26".parse().unwrap();
         let total = |spent, amount| {
-            check_total(SpendCategory::Run, year, Pence::new(spent), Pence::new(amount))
+            check_total(
+                SpendCategory::Run,
+                year,
+                Pence::new(spent),
+                Pence::new(amount),
+            )
         };
         assert_eq!(total(500, -500), Ok(Pence::ZERO));
         let error = total(500, -501).unwrap_err();
@@ -103,6 +108,9 @@ mod tests {
             error.to_string(),
             "amount_pence: -£5.01 would take run spend for 2025-26 below zero: £5.00 is recorded"
         );
-        assert!(total(i64::MAX, 1).is_err(), "overflow is refused, not wrapped");
+        assert!(
+            total(i64::MAX, 1).is_err(),
+            "overflow is refused, not wrapped"
+        );
     }
 }

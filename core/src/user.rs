@@ -89,6 +89,16 @@ pub fn validate_password(password: &str) -> Result<(), String> {
     }
 }
 
+/// Checks a change an administrator makes to their own account: they may not disable
+/// it or give up their admin role, so that there is always someone to undo a mistake.
+pub fn check_own_change(role: Option<Role>, active: Option<bool>) -> Result<(), String> {
+    if active == Some(false) || role.is_some_and(|r| r != Role::Admin) {
+        Err("you cannot disable yourself or give up your own admin role; ask another admin".into())
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +134,14 @@ mod tests {
             "superuser".parse::<Role>().unwrap_err().to_string(),
             "'superuser' is not a role; use one of: admin, finance, lead, auditor, viewer"
         );
+    }
+
+    #[test]
+    fn an_admin_keeps_their_own_account_and_role() {
+        assert!(check_own_change(None, Some(false)).is_err());
+        assert!(check_own_change(Some(Role::Viewer), None).is_err());
+        assert!(check_own_change(Some(Role::Admin), Some(true)).is_ok());
+        assert!(check_own_change(None, None).is_ok());
     }
 
     #[test]

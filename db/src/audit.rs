@@ -6,9 +6,11 @@ use serde::Serialize;
 
 use beacon_core::audit_chain::{Break, Entry, GENESIS, Verifier};
 
-use crate::connection::{DbConnection, write_transaction};
+use crate::backend;
+use crate::connection::{DbConnection, Tx, write_transaction};
 use crate::error::DbError;
-use crate::models::AuditRow;
+use crate::records::AuditEntry;
+use crate::rows::AuditRow;
 use crate::schema::audit_log;
 
 /// Who made a change: a signed-in user, or Beacon itself acting for an operator
@@ -68,15 +70,15 @@ impl NewAuditRow<'_> {
     }
 }
 
-/// Appends one audit entry. Call it inside the write transaction of the change it
-/// describes. `before` is `None` for a creation, `after` for a removal.
+/// Appends one audit entry, inside the write transaction of the change it describes.
+/// `before` is `None` for a creation, `after` for a removal.
 ///
 /// On PostgreSQL the entry is linked into the hash chain just after it commits, by
 /// [`seal`]: linking here would make every audited write wait for the one before it to
 /// reach the disk. SQLite's write transaction already excludes every other writer, so
 /// there the entry is linked at once, for the cost of reading the head.
-pub fn record<B: Serialize, A: Serialize>(
-    conn: &mut DbConnection,
+pub(crate) fn record<B: Serialize, A: Serialize>(
+    conn: &mut Tx<'_>,
     actor: &Actor,
     action: &str,
     entity: &str,
@@ -97,7 +99,7 @@ pub fn record<B: Serialize, A: Serialize>(
         prev_hash: None,
         hash: None,
     };
-    if matches!(conn, DbConnection::Sqlite(_)) {
+    if matches!(**conn, DbConnection::Sqlite(_)) {
         let (last_seq, last_hash) = head(conn)?;
         let seq = last_seq + 1;
         row.hash = Some(row.chain_entry(seq).hash(&last_hash));
@@ -106,23 +108,9 @@ pub fn record<B: Serialize, A: Serialize>(
     }
     diesel::insert_into(audit_log::table)
         .values(&row)
-        .execute(conn)?;
+        .execute(&mut **conn)?;
     Ok(())
 }
-
-/// Makes this transaction the only one sealing until it commits, so two sealers
-/// cannot both link to the same head. On PostgreSQL a transaction advisory lock;
-/// SQLite's write transaction already excludes every other writer.
-fn lock_chain(conn: &mut DbConnection) -> Result<(), DbError> {
-    /// An arbitrary key that names the audit chain among advisory locks.
-    const AUDIT_CHAIN_LOCK: i64 = 0x6265_6163_6f6e_0001;
-    if let DbConnection::Postgres(pg) = conn {
-        diesel::select(pg_advisory_xact_lock(AUDIT_CHAIN_LOCK)).execute(pg)?;
-    }
-    Ok(())
-}
-
-diesel::define_sql_function!(fn pg_advisory_xact_lock(key: diesel::sql_types::BigInt));
 
 /// The last sealed entry's sequence number and hash, or 0 and the genesis hash.
 fn head(conn: &mut DbConnection) -> Result<(i64, String), DbError> {
@@ -171,7 +159,7 @@ pub fn seal(conn: &mut DbConnection) -> Result<u64, DbError> {
         return Ok(0);
     }
     write_transaction(conn, |conn| {
-        lock_chain(conn)?;
+        backend::lock_audit_chain(conn)?;
         let (mut seq, mut prev) = head(conn)?;
         let mut sealed = 0u64;
         // Resuming after the last id sealed keeps each batch from rescanning the ones before.
@@ -182,7 +170,7 @@ pub fn seal(conn: &mut DbConnection) -> Result<u64, DbError> {
                 .order(audit_log::id.asc())
                 .select(AuditRow::as_select())
                 .limit(BATCH)
-                .load(conn)?;
+                .load(&mut **conn)?;
             let Some(last) = batch.last() else {
                 return Ok(sealed);
             };
@@ -328,33 +316,6 @@ pub fn verify(conn: &mut DbConnection) -> Result<Verification, DbError> {
     })
 }
 
-/// The entries about one record, oldest first.
-pub fn for_entity(
-    conn: &mut DbConnection,
-    entity: &str,
-    entity_id: &str,
-) -> Result<Vec<AuditRow>, DbError> {
-    Ok(audit_log::table
-        .filter(audit_log::entity.eq(entity))
-        .filter(audit_log::entity_id.eq(entity_id))
-        .order(audit_log::id.asc())
-        .select(AuditRow::as_select())
-        .load(conn)?)
-}
-
-/// The most recent `limit` entries, newest first.
-pub fn latest(conn: &mut DbConnection, limit: i64) -> Result<Vec<AuditRow>, DbError> {
-    Ok(audit_log::table
-        .order(audit_log::id.desc())
-        .select(AuditRow::as_select())
-        .limit(limit)
-        .load(conn)?)
-}
-
-pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {
-    Ok(audit_log::table.count().get_result(conn)?)
-}
-
 /// What an audit listing may be narrowed to; every field optional.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -375,7 +336,7 @@ pub fn page(
     filter: &Filter,
     after_seq: Option<i64>,
     limit: i64,
-) -> Result<Vec<AuditRow>, DbError> {
+) -> Result<Vec<AuditEntry>, DbError> {
     let mut query = audit_log::table
         .filter(audit_log::seq.gt(after_seq.unwrap_or(0)))
         .select(AuditRow::as_select())
@@ -398,5 +359,6 @@ pub fn page(
     if let Some(to) = filter.to {
         query = query.filter(audit_log::at.lt(to));
     }
-    Ok(query.order(audit_log::seq.asc()).limit(limit).load(conn)?)
+    let rows: Vec<AuditRow> = query.order(audit_log::seq.asc()).limit(limit).load(conn)?;
+    Ok(rows.into_iter().map(AuditEntry::from).collect())
 }

@@ -1,10 +1,10 @@
-//! One connection type over both backends, a pool whose manager picks the backend from
-//! the URL, and the write transaction every change runs in.
+//! One connection type over both backends, and the write transaction every change
+//! runs in.
 
-use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::Connection;
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::sqlite::SqliteConnection;
-use diesel::{Connection, ConnectionError};
 
 use crate::error::DbError;
 
@@ -13,95 +13,6 @@ pub enum DbConnection {
     Postgres(PgConnection),
     Sqlite(SqliteConnection),
 }
-
-/// Runs the same Diesel expression on whichever backend `conn` holds, for SQL that
-/// both backends speak but `MultiConnection` cannot express (upserts).
-macro_rules! on_backend {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            $crate::connection::DbConnection::Postgres($c) => $body,
-            $crate::connection::DbConnection::Sqlite($c) => $body,
-        }
-    };
-}
-pub(crate) use on_backend;
-
-/// Which database a URL names. Chosen from the scheme, never by trying each in turn.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DatabaseUrl {
-    Postgres(String),
-    /// A file path (or `:memory:`) for SQLite.
-    Sqlite(String),
-}
-
-impl DatabaseUrl {
-    /// `postgres://…` or `postgresql://…` is PostgreSQL; `sqlite://path` or a bare path
-    /// is SQLite; any other scheme is refused with a message naming the two.
-    pub fn parse(url: &str) -> Result<Self, DbError> {
-        let url = url.trim();
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(DatabaseUrl::Postgres(url.to_string()))
-        } else if let Some(path) = url.strip_prefix("sqlite://") {
-            Ok(DatabaseUrl::Sqlite(path.to_string()))
-        } else if url.is_empty() || url.contains("://") {
-            Err(DbError::BadUrl(format!(
-                "'{}' is not a database URL Beacon understands; use postgres://user@host:port/database or a SQLite file path such as beacon.db",
-                redact(url)
-            )))
-        } else {
-            Ok(DatabaseUrl::Sqlite(url.to_string()))
-        }
-    }
-
-    pub fn backend_name(&self) -> &'static str {
-        match self {
-            DatabaseUrl::Postgres(_) => "PostgreSQL",
-            DatabaseUrl::Sqlite(_) => "SQLite",
-        }
-    }
-
-    /// The URL without any password, for messages and logs.
-    pub fn redacted(&self) -> String {
-        match self {
-            DatabaseUrl::Postgres(url) => redact(url),
-            DatabaseUrl::Sqlite(path) => path.clone(),
-        }
-    }
-
-    pub(crate) fn establish(&self) -> Result<DbConnection, ConnectionError> {
-        match self {
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConnection::Postgres),
-            DatabaseUrl::Sqlite(path) => {
-                let mut conn = SqliteConnection::establish(path)?;
-                conn.batch_execute(SQLITE_PRAGMAS)
-                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
-                Ok(DbConnection::Sqlite(conn))
-            }
-        }
-    }
-}
-
-/// Hides the password in `scheme://user:password@host`.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
-}
-
-/// Set on every SQLite connection. busy_timeout first, so that switching to WAL waits
-/// for another connection instead of failing; WAL lets readers work during a write;
-/// NORMAL is durable across application crashes in WAL mode and much faster than FULL.
-const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000;
-PRAGMA journal_mode = WAL;
-PRAGMA synchronous = NORMAL;
-PRAGMA foreign_keys = ON;";
 
 impl DbConnection {
     pub fn backend_name(&self) -> &'static str {
@@ -112,55 +23,55 @@ impl DbConnection {
     }
 }
 
-/// Runs `f` in one transaction that commits only if `f` succeeds.
+/// A connection inside a write transaction. Every function that changes a record takes
+/// one, so no change can be made outside a transaction, and a change and its audit
+/// entry are stored together or not at all. It reads like the connection it holds.
+pub struct Tx<'c>(&'c mut DbConnection);
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = DbConnection;
+    fn deref(&self) -> &DbConnection {
+        self.0
+    }
+}
+
+impl std::ops::DerefMut for Tx<'_> {
+    fn deref_mut(&mut self) -> &mut DbConnection {
+        self.0
+    }
+}
+
+/// Runs `f` in one transaction that commits only if `f` succeeds; inside another
+/// transaction it is a savepoint.
 ///
 /// On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken up front, so two writers
 /// that both read before they write queue (SQLite's `busy_timeout`) instead of one
-/// failing with a stale snapshot. PostgreSQL writers lock the rows they check
-/// (`FOR UPDATE`).
+/// failing with a stale snapshot. PostgreSQL writers lock the rows they check.
 pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
 where
-    F: FnOnce(&mut DbConnection) -> Result<T, E>,
-    E: From<diesel::result::Error>,
+    F: FnOnce(&mut Tx<'_>) -> Result<T, E>,
+    E: From<DbError>,
 {
-    let DbConnection::Sqlite(sqlite) = conn else {
-        return transaction(conn, Begin::Usual, f);
+    let immediate = match conn {
+        DbConnection::Sqlite(sqlite) => !in_transaction(sqlite),
+        DbConnection::Postgres(_) => false,
     };
-    // Only the outermost SQLite transaction takes the lock; a nested one is a savepoint.
-    let begin = if in_transaction(sqlite) {
-        Begin::Usual
-    } else {
-        Begin::Immediate
-    };
-    transaction(conn, begin, f)
-}
-
-/// How a transaction begins: as the connection's transaction manager begins it (a
-/// transaction, or a savepoint inside one), or with SQLite's `BEGIN IMMEDIATE`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Begin {
-    Usual,
-    Immediate,
-}
-
-fn transaction<T, E, F>(conn: &mut DbConnection, begin: Begin, f: F) -> Result<T, E>
-where
-    F: FnOnce(&mut DbConnection) -> Result<T, E>,
-    E: From<diesel::result::Error>,
-{
-    match conn {
-        DbConnection::Sqlite(sqlite) if begin == Begin::Immediate => {
-            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?
+    let begun = match conn {
+        DbConnection::Sqlite(sqlite) if immediate => {
+            AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
         }
-        _ => <DbConnection as Connection>::TransactionManager::begin_transaction(conn)?,
-    }
-    match f(conn) {
+        _ => <DbConnection as Connection>::TransactionManager::begin_transaction(conn),
+    };
+    begun.map_err(DbError::from)?;
+    match f(&mut Tx(conn)) {
         Ok(value) => {
-            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)?;
+            <DbConnection as Connection>::TransactionManager::commit_transaction(conn)
+                .map_err(DbError::from)?;
             Ok(value)
         }
         Err(error) => {
-            <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
+            <DbConnection as Connection>::TransactionManager::rollback_transaction(conn)
+                .map_err(DbError::from)?;
             Err(error)
         }
     }
@@ -171,39 +82,4 @@ fn in_transaction(sqlite: &mut SqliteConnection) -> bool {
         AnsiTransactionManager::transaction_manager_status_mut(sqlite).transaction_depth(),
         Ok(Some(_))
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scheme_picks_the_backend() {
-        assert!(matches!(
-            DatabaseUrl::parse("postgres://u@h/db"),
-            Ok(DatabaseUrl::Postgres(_))
-        ));
-        assert!(matches!(
-            DatabaseUrl::parse("postgresql://u@h/db"),
-            Ok(DatabaseUrl::Postgres(_))
-        ));
-        assert_eq!(
-            DatabaseUrl::parse("sqlite://data/b.db").unwrap(),
-            DatabaseUrl::Sqlite("data/b.db".into())
-        );
-        assert_eq!(
-            DatabaseUrl::parse("beacon.db").unwrap(),
-            DatabaseUrl::Sqlite("beacon.db".into())
-        );
-        assert!(DatabaseUrl::parse("mysql://u@h/db").is_err());
-        assert!(DatabaseUrl::parse("").is_err());
-    }
-
-    #[test]
-    fn passwords_never_reach_messages() {
-        let url = DatabaseUrl::parse("postgres://beacon:s3cret@db:5432/beacon").unwrap();
-        assert_eq!(url.redacted(), "postgres://beacon:***@db:5432/beacon");
-        let error = DatabaseUrl::parse("mysql://root:s3cret@db/x").unwrap_err();
-        assert!(!error.to_string().contains("s3cret"));
-    }
 }

@@ -7,92 +7,54 @@
 //! date's answer. Reading a past date is then one index seek per envelope or programme
 //! (the latest row on or before it), however long the ledger grows.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use beacon_core::{FinancialYear, Pence};
+use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Integer};
-use diesel::upsert::excluded;
 
-use crate::connection::{DbConnection, on_backend};
+use crate::connection::DbConnection;
 use crate::error::DbError;
-use crate::models::{EnvelopeRow, TotalsRow};
-use crate::schema::{envelope_days, programme_days};
+use crate::records::{YearTotals, all};
+use crate::rows::TotalsRow;
 
-/// Keeps `row` as the programme-year's totals at the end of the day of `at`.
-pub(crate) fn keep_programme(
-    conn: &mut DbConnection,
-    row: &TotalsRow,
-    at: NaiveDateTime,
-) -> Result<(), DbError> {
-    let upsert = diesel::insert_into(programme_days::table)
-        .values((
-            programme_days::programme_id.eq(row.programme_id),
-            programme_days::financial_year.eq(row.financial_year),
-            programme_days::day.eq(at.date()),
-            programme_days::allocated_pence.eq(row.allocated_pence),
-            programme_days::spent_run_pence.eq(row.spent_run_pence),
-            programme_days::spent_change_pence.eq(row.spent_change_pence),
-        ))
-        .on_conflict((
-            programme_days::programme_id,
-            programme_days::financial_year,
-            programme_days::day,
-        ))
-        .do_update()
-        .set((
-            programme_days::allocated_pence.eq(excluded(programme_days::allocated_pence)),
-            programme_days::spent_run_pence.eq(excluded(programme_days::spent_run_pence)),
-            programme_days::spent_change_pence.eq(excluded(programme_days::spent_change_pence)),
-        ));
-    on_backend!(conn, |c| upsert.execute(c))?;
-    Ok(())
-}
-
-/// Keeps `row` as the envelope at the end of the day of `at`.
-pub(crate) fn keep_envelope(
-    conn: &mut DbConnection,
-    row: &EnvelopeRow,
-    at: NaiveDateTime,
-) -> Result<(), DbError> {
-    let upsert = diesel::insert_into(envelope_days::table)
-        .values((
-            envelope_days::stream_id.eq(row.stream_id),
-            envelope_days::financial_year.eq(row.financial_year),
-            envelope_days::day.eq(at.date()),
-            envelope_days::amount_pence.eq(row.amount_pence),
-            envelope_days::allocated_pence.eq(row.allocated_pence),
-        ))
-        .on_conflict((
-            envelope_days::stream_id,
-            envelope_days::financial_year,
-            envelope_days::day,
-        ))
-        .do_update()
-        .set((
-            envelope_days::amount_pence.eq(excluded(envelope_days::amount_pence)),
-            envelope_days::allocated_pence.eq(excluded(envelope_days::allocated_pence)),
-        ));
-    on_backend!(conn, |c| upsert.execute(c))?;
-    Ok(())
+#[derive(QueryableByName)]
+struct EnvelopeDayRow {
+    #[diesel(sql_type = BigInt)]
+    stream_id: i64,
+    #[diesel(sql_type = Integer)]
+    financial_year: i32,
+    #[diesel(sql_type = BigInt)]
+    amount_pence: i64,
+    #[diesel(sql_type = BigInt)]
+    allocated_pence: i64,
 }
 
 /// An envelope at the end of a day.
-#[derive(Debug, Clone, PartialEq, Eq, QueryableByName)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EnvelopeDay {
-    #[diesel(sql_type = BigInt)]
     pub stream_id: i64,
-    #[diesel(sql_type = Integer)]
-    pub financial_year: i32,
-    #[diesel(sql_type = BigInt)]
-    pub amount_pence: i64,
-    #[diesel(sql_type = BigInt)]
-    pub allocated_pence: i64,
+    pub year: FinancialYear,
+    pub amount: Pence,
+    pub allocated: Pence,
+}
+
+impl TryFrom<EnvelopeDayRow> for EnvelopeDay {
+    type Error = DbError;
+    fn try_from(row: EnvelopeDayRow) -> Result<Self, DbError> {
+        Ok(EnvelopeDay {
+            stream_id: row.stream_id,
+            year: crate::records::year(row.financial_year)?,
+            amount: Pence::new(row.amount_pence),
+            allocated: Pence::new(row.allocated_pence),
+        })
+    }
 }
 
 /// Which programme-years or envelopes to read.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Scope<'a> {
-    /// One financial year (its start year), or every year.
-    pub financial_year: Option<i32>,
+    /// One financial year, or every year.
+    pub year: Option<FinancialYear>,
     /// Some programmes (or streams), or all.
     pub ids: Option<&'a [i64]>,
 }
@@ -102,7 +64,7 @@ impl Scope<'_> {
     /// are integers, written as literals (nothing from the request reaches the text).
     fn conditions(&self, id_column: &str) -> String {
         let mut sql = String::new();
-        if self.financial_year.is_some() {
+        if self.year.is_some() {
             sql.push_str(" AND k.financial_year = $2");
         }
         if let Some(ids) = self.ids {
@@ -126,7 +88,7 @@ pub fn programmes_as_of(
     conn: &mut DbConnection,
     day: NaiveDate,
     scope: Scope<'_>,
-) -> Result<Vec<TotalsRow>, DbError> {
+) -> Result<Vec<YearTotals>, DbError> {
     // `$1` and `$2` are numbered placeholders in PostgreSQL and named ones in SQLite,
     // where they take positions 1 and 2 in order of first appearance, as written here.
     let sql = format!(
@@ -140,10 +102,11 @@ pub fn programmes_as_of(
         scope.conditions("programme_id")
     );
     let query = diesel::sql_query(sql).bind::<Date, _>(day);
-    Ok(match scope.financial_year {
-        Some(year) => query.bind::<Integer, _>(year).load(conn)?,
+    let rows: Vec<TotalsRow> = match scope.year {
+        Some(year) => query.bind::<Integer, _>(year.start_year()).load(conn)?,
         None => query.load(conn)?,
-    })
+    };
+    all(rows)
 }
 
 /// Envelopes at the end of `day`, for those set by then.
@@ -163,120 +126,9 @@ pub fn envelopes_as_of(
         scope.conditions("stream_id")
     );
     let query = diesel::sql_query(sql).bind::<Date, _>(day);
-    Ok(match scope.financial_year {
-        Some(year) => query.bind::<Integer, _>(year).load(conn)?,
+    let rows: Vec<EnvelopeDayRow> = match scope.year {
+        Some(year) => query.bind::<Integer, _>(year.start_year()).load(conn)?,
         None => query.load(conn)?,
-    })
-}
-
-/// A day row that disagrees with the entries recorded up to the end of its day.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DayMismatch {
-    pub table: &'static str,
-    pub key: String,
-    pub day: NaiveDate,
-    pub stored: Vec<i64>,
-    pub from_entries: Vec<i64>,
-}
-
-#[derive(QueryableByName)]
-struct CheckedProgrammeDay {
-    #[diesel(sql_type = BigInt)]
-    programme_id: i64,
-    #[diesel(sql_type = Integer)]
-    financial_year: i32,
-    #[diesel(sql_type = Date)]
-    day: NaiveDate,
-    #[diesel(sql_type = BigInt)]
-    allocated_pence: i64,
-    #[diesel(sql_type = BigInt)]
-    spent_run_pence: i64,
-    #[diesel(sql_type = BigInt)]
-    spent_change_pence: i64,
-}
-
-/// Recomputes every programme day row from the ledger and spend entries and lists where
-/// they disagree. Empty means the projection is faithful. For checks and tests: it reads
-/// every entry.
-pub fn mismatches(conn: &mut DbConnection) -> Result<Vec<DayMismatch>, DbError> {
-    let stored: Vec<(i64, i32, NaiveDate, i64, i64, i64)> = programme_days::table
-        .select((
-            programme_days::programme_id,
-            programme_days::financial_year,
-            programme_days::day,
-            programme_days::allocated_pence,
-            programme_days::spent_run_pence,
-            programme_days::spent_change_pence,
-        ))
-        .load(conn)?;
-    // SQLite has no DATE type to cast to; its date() gives the same YYYY-MM-DD.
-    let day_of = match conn {
-        DbConnection::Postgres(_) => "CAST(recorded_at AS DATE)",
-        DbConnection::Sqlite(_) => "date(recorded_at)",
     };
-    let entries: Vec<CheckedProgrammeDay> = diesel::sql_query(format!(
-        "SELECT programme_id, financial_year, day,
-                CAST(SUM(allocated) AS BIGINT) AS allocated_pence,
-                CAST(SUM(run) AS BIGINT) AS spent_run_pence,
-                CAST(SUM(change) AS BIGINT) AS spent_change_pence
-         FROM (
-             SELECT programme_id, financial_year, {day_of} AS day,
-                    amount_pence AS allocated, 0 AS run, 0 AS change
-             FROM ledger_entries
-             UNION ALL
-             SELECT programme_id, financial_year, {day_of},
-                    0, CASE WHEN category = 'run' THEN amount_pence ELSE 0 END,
-                    CASE WHEN category = 'change' THEN amount_pence ELSE 0 END
-             FROM spend_entries
-         ) AS entries
-         GROUP BY programme_id, financial_year, day"
-    ))
-    .load(conn)?;
-    // Running sums of each day's entries give what each day's row should hold.
-    let mut expected: std::collections::BTreeMap<(i64, i32, NaiveDate), [i64; 3]> =
-        std::collections::BTreeMap::new();
-    let mut daily: Vec<CheckedProgrammeDay> = entries;
-    daily.sort_by_key(|d| (d.programme_id, d.financial_year, d.day));
-    let mut running: Option<((i64, i32), [i64; 3])> = None;
-    for d in daily {
-        let key = (d.programme_id, d.financial_year);
-        let base = match running {
-            Some((k, sums)) if k == key => sums,
-            _ => [0; 3],
-        };
-        let sums = [
-            base[0] + d.allocated_pence,
-            base[1] + d.spent_run_pence,
-            base[2] + d.spent_change_pence,
-        ];
-        expected.insert((d.programme_id, d.financial_year, d.day), sums);
-        running = Some((key, sums));
-    }
-    let mut found = Vec::new();
-    for (programme_id, year, day, allocated, run, change) in stored {
-        let stored = vec![allocated, run, change];
-        let from_entries = expected
-            .remove(&(programme_id, year, day))
-            .map(Vec::from)
-            .unwrap_or_default();
-        if from_entries != stored {
-            found.push(DayMismatch {
-                table: "programme_days",
-                key: format!("programme {programme_id}, year {year}"),
-                day,
-                stored,
-                from_entries,
-            });
-        }
-    }
-    for ((programme_id, year, day), sums) in expected {
-        found.push(DayMismatch {
-            table: "programme_days",
-            key: format!("programme {programme_id}, year {year}"),
-            day,
-            stored: Vec::new(),
-            from_entries: Vec::from(sums),
-        });
-    }
-    Ok(found)
+    all(rows)
 }

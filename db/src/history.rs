@@ -5,14 +5,16 @@
 //! most one page long) and the three are merged here. That keeps every page, filtered
 //! or not, a bounded read however long the history grows, on both backends.
 
-use beacon_core::HistoryKind;
 use std::collections::{BTreeSet, HashMap};
+
+use beacon_core::{FinancialYear, HistoryKind, Pence, SpendCategory};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::connection::DbConnection;
 use crate::error::DbError;
+use crate::records::year;
 use crate::schema::{
     envelope_changes, funding_streams, ledger_entries, programmes, spend_entries, users,
 };
@@ -59,13 +61,13 @@ pub struct HistoryRow {
     pub kind: HistoryKind,
     pub stream: Option<String>,
     pub programme: Option<String>,
-    pub financial_year: i32,
+    pub year: FinancialYear,
     /// Signed: what the entry adds to (or, negative, takes from) its total.
-    pub amount_pence: i64,
+    pub amount: Pence,
     /// For spend: run or change.
-    pub category: Option<String>,
+    pub category: Option<SpendCategory>,
     /// For an envelope change: the envelope after it.
-    pub envelope_pence: Option<i64>,
+    pub envelope: Option<Pence>,
     pub reason: String,
     pub recorded_by: Option<String>,
 }
@@ -85,7 +87,7 @@ impl HistoryRow {
 pub struct Filter {
     pub programme_id: Option<i64>,
     pub stream_id: Option<i64>,
-    pub financial_year: Option<i32>,
+    pub year: Option<FinancialYear>,
     pub kind: Option<HistoryKind>,
     /// Recorded at or after.
     pub from: Option<NaiveDateTime>,
@@ -163,8 +165,8 @@ fn after_for(source: Source, after: Option<Position>) -> After {
 macro_rules! narrow {
     ($query:ident, $table:ident, $filter:expr, $after:expr) => {{
         let mut query = $query;
-        if let Some(year) = $filter.financial_year {
-            query = query.filter($table::financial_year.eq(year));
+        if let Some(year) = $filter.year {
+            query = query.filter($table::financial_year.eq(year.start_year()));
         }
         if let Some(from) = $filter.from {
             query = query.filter($table::recorded_at.ge(from));
@@ -269,25 +271,29 @@ fn ledger(
         lines.iter().map(|l| l.programme_id),
         lines.iter().filter_map(|l| l.by),
     )?;
-    lines
-        .into_iter()
-        .map(|l| {
-            Ok(HistoryRow {
-                source: Source::Ledger,
-                id: l.id,
-                recorded_at: l.recorded_at,
-                kind: l.kind.parse().map_err(DbError::corrupt)?,
-                stream: names.stream(l.stream_id),
-                programme: names.programme(l.programme_id),
-                financial_year: l.year,
-                amount_pence: l.amount,
-                category: None,
-                envelope_pence: None,
-                reason: l.reason,
-                recorded_by: names.user(l.by),
-            })
+    lines.into_iter().map(|l| l.row(&names)).collect()
+}
+
+impl LedgerLine {
+    fn row(self, names: &Names) -> Result<HistoryRow, DbError> {
+        Ok(HistoryRow {
+            source: Source::Ledger,
+            id: self.id,
+            recorded_at: self.recorded_at,
+            kind: self
+                .kind
+                .parse()
+                .map_err(|e| DbError::Corrupt(format!("ledger entry kind: {e}")))?,
+            stream: names.stream(self.stream_id),
+            programme: names.programme(self.programme_id),
+            year: year(self.year)?,
+            amount: Pence::new(self.amount),
+            category: None,
+            envelope: None,
+            reason: self.reason,
+            recorded_by: names.user(self.by),
         })
-        .collect()
+    }
 }
 
 fn envelopes(
@@ -324,23 +330,25 @@ fn envelopes(
         std::iter::empty(),
         lines.iter().filter_map(|l| l.by),
     )?;
-    Ok(lines
+    lines
         .into_iter()
-        .map(|l| HistoryRow {
-            source: Source::Envelope,
-            id: l.id,
-            recorded_at: l.recorded_at,
-            kind: HistoryKind::Envelope,
-            stream: names.stream(l.stream_id),
-            programme: None,
-            financial_year: l.year,
-            amount_pence: l.change,
-            category: None,
-            envelope_pence: Some(l.amount),
-            reason: l.basis,
-            recorded_by: names.user(l.by),
+        .map(|l| {
+            Ok(HistoryRow {
+                source: Source::Envelope,
+                id: l.id,
+                recorded_at: l.recorded_at,
+                kind: HistoryKind::Envelope,
+                stream: names.stream(l.stream_id),
+                programme: None,
+                year: year(l.year)?,
+                amount: Pence::new(l.change),
+                category: None,
+                envelope: Some(Pence::new(l.amount)),
+                reason: l.basis,
+                recorded_by: names.user(l.by),
+            })
         })
-        .collect())
+        .collect()
 }
 
 fn spend(
@@ -377,23 +385,29 @@ fn spend(
         lines.iter().map(|l| l.programme_id),
         lines.iter().filter_map(|l| l.by),
     )?;
-    Ok(lines
+    lines
         .into_iter()
-        .map(|l| HistoryRow {
-            source: Source::Spend,
-            id: l.id,
-            recorded_at: l.recorded_at,
-            kind: HistoryKind::Spend,
-            stream: None,
-            programme: names.programme(l.programme_id),
-            financial_year: l.year,
-            amount_pence: l.amount,
-            category: Some(l.category),
-            envelope_pence: None,
-            reason: l.description,
-            recorded_by: names.user(l.by),
+        .map(|l| {
+            Ok(HistoryRow {
+                source: Source::Spend,
+                id: l.id,
+                recorded_at: l.recorded_at,
+                kind: HistoryKind::Spend,
+                stream: None,
+                programme: names.programme(l.programme_id),
+                year: year(l.year)?,
+                amount: Pence::new(l.amount),
+                category: Some(
+                    l.category
+                        .parse()
+                        .map_err(|e| DbError::Corrupt(format!("spend category: {e}")))?,
+                ),
+                envelope: None,
+                reason: l.description,
+                recorded_by: names.user(l.by),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Stream codes, programme codes and user emails for the ids on one page.

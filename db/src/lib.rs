@@ -1,33 +1,41 @@
 //! Beacon's persistence: one Diesel schema over SQLite and PostgreSQL.
 //!
-//! Repositories are plain functions over `&mut DbConnection`, one module per record
-//! type. Every function that changes state runs in one write transaction together with
-//! its audit entry, so a change and its audit entry are stored together or not at all.
+//! Storage only: plain functions over a connection, one module per kind of record,
+//! returning `records` in Beacon's domain types. A function that changes a record takes
+//! a `Tx`, a connection inside a write transaction, and appends the change's audit
+//! entry there; the rules that decide whether a change may be made are the
+//! application's (`beacon_api::app`) and `beacon_core`'s.
 
 pub mod alerts;
 pub mod audit;
+mod backend;
 pub mod connection;
 pub mod days;
 pub mod error;
 pub mod forces;
-pub mod funding;
 pub mod history;
+pub mod ledger;
 pub mod migrate;
-pub mod models;
+pub mod owners;
+pub mod past;
 pub mod pool;
-pub mod portfolio;
 pub mod programmes;
-pub mod schema;
+pub mod records;
+mod rows;
+mod schema;
 pub mod seed;
 pub mod spend;
 pub mod status_reports;
+pub mod streams;
 pub mod totals;
+pub mod url;
 pub mod users;
 
 pub use audit::Actor;
-pub use connection::{DatabaseUrl, DbConnection, write_transaction};
+pub use connection::{DbConnection, Tx, write_transaction};
 pub use error::DbError;
 pub use pool::{Pool, PoolOptions, PooledConnection};
+pub use url::DatabaseUrl;
 
 /// The current time as stored: UTC, to the microsecond (PostgreSQL's precision), so
 /// both backends hold exactly the same value.

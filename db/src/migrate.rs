@@ -23,15 +23,3 @@ pub fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>, DbError> {
     crate::audit::seal(conn)?;
     Ok(applied)
 }
-
-/// Reverts the latest migration applied; returns its version. For an operator undoing
-/// an upgrade, and for tests of how a migration carries rows over and back.
-pub fn revert_last(conn: &mut DbConnection) -> Result<String, DbError> {
-    let reverted = match conn {
-        DbConnection::Postgres(pg) => pg.revert_last_migration(POSTGRES),
-        DbConnection::Sqlite(sqlite) => sqlite.revert_last_migration(SQLITE),
-    };
-    reverted
-        .map(|version| version.to_string())
-        .map_err(|e| DbError::Migration(e.to_string()))
-}

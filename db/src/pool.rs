@@ -6,8 +6,9 @@ use std::time::Duration;
 use diesel::Connection;
 use diesel::connection::{SimpleConnection, TransactionManager};
 
-use crate::connection::{DatabaseUrl, DbConnection};
+use crate::connection::DbConnection;
 use crate::error::DbError;
+use crate::url::DatabaseUrl;
 
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConnection = r2d2::PooledConnection<Manager>;

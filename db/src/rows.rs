@@ -1,26 +1,16 @@
-//! Rows as stored. They serialise to JSON for the audit trail's before/after; anything
-//! secret is skipped there.
+//! Rows as stored, for Diesel. They serialise to JSON for the audit trail's
+//! before/after (anything secret is skipped there), so their fields are the trail's
+//! vocabulary. Callers outside this crate get `records` instead: domain types.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::DbError;
 use crate::schema::*;
-
-/// Parses a stored word back into its domain type; a failure means the row was
-/// changed outside Beacon.
-pub(crate) fn stored<T: std::str::FromStr>(word: &str, what: &str) -> Result<T, DbError>
-where
-    T::Err: std::fmt::Display,
-{
-    word.parse()
-        .map_err(|e| DbError::corrupt(format!("{what} '{word}': {e}")))
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = forces)]
-pub struct ForceRow {
+pub(crate) struct ForceRow {
     pub id: String,
     pub name: String,
     pub ons_code: String,
@@ -29,7 +19,7 @@ pub struct ForceRow {
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = users)]
-pub struct UserRow {
+pub(crate) struct UserRow {
     pub id: i64,
     pub email: String,
     #[serde(skip)]
@@ -40,16 +30,10 @@ pub struct UserRow {
     pub updated_at: NaiveDateTime,
 }
 
-impl UserRow {
-    pub fn role(&self) -> Result<beacon_core::Role, DbError> {
-        stored(&self.role, "role")
-    }
-}
-
 /// Also read back from the audit trail, to show a programme as it stood on a past date.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize, Deserialize)]
 #[diesel(table_name = programmes)]
-pub struct ProgrammeRow {
+pub(crate) struct ProgrammeRow {
     pub id: i64,
     pub code: String,
     pub name: String,
@@ -68,18 +52,9 @@ pub struct ProgrammeRow {
     pub updated_at: NaiveDateTime,
 }
 
-impl ProgrammeRow {
-    pub fn current_rating(&self) -> Result<Option<beacon_core::Rating>, DbError> {
-        self.current_rating
-            .as_deref()
-            .map(|word| stored(word, "rating"))
-            .transpose()
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize, Deserialize)]
 #[diesel(table_name = programme_owners)]
-pub struct OwnerRow {
+pub(crate) struct OwnerRow {
     pub programme_id: i64,
     pub user_id: i64,
     pub added_at: NaiveDateTime,
@@ -87,7 +62,7 @@ pub struct OwnerRow {
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = status_reports)]
-pub struct StatusReportRow {
+pub(crate) struct StatusReportRow {
     pub id: i64,
     pub programme_id: i64,
     pub rating: String,
@@ -98,15 +73,9 @@ pub struct StatusReportRow {
     pub source: String,
 }
 
-impl StatusReportRow {
-    pub fn rating(&self) -> Result<beacon_core::Rating, DbError> {
-        stored(&self.rating, "rating")
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = funding_streams)]
-pub struct StreamRow {
+pub(crate) struct StreamRow {
     pub id: i64,
     pub code: String,
     pub name: String,
@@ -116,7 +85,7 @@ pub struct StreamRow {
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = envelopes)]
-pub struct EnvelopeRow {
+pub(crate) struct EnvelopeRow {
     pub stream_id: i64,
     pub financial_year: i32,
     pub amount_pence: i64,
@@ -127,7 +96,7 @@ pub struct EnvelopeRow {
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = ledger_entries)]
-pub struct LedgerRow {
+pub(crate) struct LedgerRow {
     pub id: i64,
     pub stream_id: i64,
     pub programme_id: i64,
@@ -143,7 +112,7 @@ pub struct LedgerRow {
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = spend_entries)]
-pub struct SpendRow {
+pub(crate) struct SpendRow {
     pub id: i64,
     pub programme_id: i64,
     pub financial_year: i32,
@@ -159,7 +128,7 @@ pub struct SpendRow {
     Debug, Clone, PartialEq, Eq, Default, Queryable, QueryableByName, Selectable, Serialize,
 )]
 #[diesel(table_name = programme_year_totals)]
-pub struct TotalsRow {
+pub(crate) struct TotalsRow {
     pub programme_id: i64,
     pub financial_year: i32,
     pub allocated_pence: i64,
@@ -169,7 +138,7 @@ pub struct TotalsRow {
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = audit_log)]
-pub struct AuditRow {
+pub(crate) struct AuditRow {
     pub id: i64,
     pub at: NaiveDateTime,
     pub actor_id: Option<i64>,
@@ -189,7 +158,7 @@ pub struct AuditRow {
 /// delivery is going.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize)]
 #[diesel(table_name = alerts)]
-pub struct AlertRow {
+pub(crate) struct AlertRow {
     pub id: i64,
     pub unique_key: String,
     pub kind: String,
@@ -205,4 +174,19 @@ pub struct AlertRow {
     pub message_id: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+}
+
+/// One recipient's alert, as written.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = alerts, treat_none_as_default_value = false)]
+pub(crate) struct NewAlertRow<'a> {
+    pub unique_key: String,
+    pub kind: &'a str,
+    pub programme_id: i64,
+    pub recipient: &'a str,
+    pub details: &'a str,
+    pub status: &'a str,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
 }

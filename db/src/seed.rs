@@ -1,21 +1,19 @@
-//! Loads the public facts in `db/seed/` (forces, national programmes, published
-//! ratings, funding streams, envelopes, allocations and spend). Each record is added
-//! only if it is missing, so seeding twice changes nothing, and a record someone has
-//! since edited is left as they left it. See `db/seed/README.md` for the sources.
+//! The public facts in `db/seed/` (forces, national programmes, published ratings,
+//! funding streams, envelopes, allocations and spend), read into Beacon's domain
+//! types. The application loads them through its use cases, so seeded records obey
+//! the same rules as any other; see `db/seed/README.md` for the sources.
 
 use std::collections::BTreeMap;
 
 use beacon_core::{
     Envelope, FinancialYear, Force, ForceId, FundingStream, LedgerKind, NewLedgerEntry,
-    NewProgramme, NewSpend, NewStatusReport, Pence, Rating, RawProgramme, SpendCategory,
+    NewProgramme, NewSpend, NewStatusReport, Pence, ProgrammeCode, Rating, RawProgramme,
+    SpendCategory, StreamCode,
 };
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::Deserialize;
 
-use crate::audit::Actor;
-use crate::connection::{DbConnection, write_transaction};
 use crate::error::DbError;
-use crate::{forces, funding, programmes, spend, status_reports};
 
 const FORCES: &str = include_str!("../seed/forces.csv");
 const PROGRAMMES: &str = include_str!("../seed/programmes.csv");
@@ -25,45 +23,61 @@ const ENVELOPES: &str = include_str!("../seed/envelopes.csv");
 const ALLOCATIONS: &str = include_str!("../seed/allocations.csv");
 const SPEND: &str = include_str!("../seed/spend.csv");
 
-/// How many records of each kind one run added.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Added {
-    pub forces: usize,
-    pub programmes: usize,
-    pub status_reports: usize,
-    pub funding_streams: usize,
-    pub envelopes: usize,
-    pub allocations: usize,
-    pub spend: usize,
+/// A published rating: when its data was as at, and where it was published.
+#[derive(Debug, Clone)]
+pub struct PublishedReport {
+    pub programme: ProgrammeCode,
+    pub report: NewStatusReport,
+    pub reported_at: NaiveDateTime,
+    pub source: String,
 }
 
-impl Added {
-    pub fn total(&self) -> usize {
-        self.forces
-            + self.programmes
-            + self.status_reports
-            + self.funding_streams
-            + self.envelopes
-            + self.allocations
-            + self.spend
-    }
+#[derive(Debug, Clone)]
+pub struct SeedEnvelope {
+    pub stream: StreamCode,
+    pub envelope: Envelope,
+    pub basis: String,
 }
 
-/// Loads everything that is missing, in one transaction: a failure leaves nothing.
-pub fn run(conn: &mut DbConnection) -> Result<Added, DbError> {
-    let actor = Actor::system("beacon seed");
-    write_transaction(conn, |conn| {
-        // Fields are evaluated in order: forces before the programmes that name them,
-        // streams and envelopes before the allocations drawn from them.
-        Ok(Added {
-            forces: load_forces(conn, &actor)?,
-            programmes: load_programmes(conn, &actor)?,
-            status_reports: load_status_reports(conn, &actor)?,
-            funding_streams: load_streams(conn, &actor)?,
-            envelopes: load_envelopes(conn, &actor)?,
-            allocations: load_allocations(conn, &actor)?,
-            spend: load_spend(conn, &actor)?,
-        })
+#[derive(Debug, Clone)]
+pub struct SeedAllocation {
+    pub stream: StreamCode,
+    pub programme: ProgrammeCode,
+    pub year: FinancialYear,
+    pub entry: NewLedgerEntry,
+}
+
+#[derive(Debug, Clone)]
+pub struct SeedSpend {
+    pub programme: ProgrammeCode,
+    pub year: FinancialYear,
+    pub spend: NewSpend,
+}
+
+/// Everything in the seed files, in the order it loads: forces before the programmes
+/// that name them, streams and envelopes before the allocations drawn from them,
+/// ratings oldest first so each programme ends on its latest.
+#[derive(Debug, Clone)]
+pub struct SeedData {
+    pub forces: Vec<Force>,
+    pub programmes: Vec<NewProgramme>,
+    pub reports: Vec<PublishedReport>,
+    pub streams: Vec<FundingStream>,
+    pub envelopes: Vec<SeedEnvelope>,
+    pub allocations: Vec<SeedAllocation>,
+    pub spend: Vec<SeedSpend>,
+}
+
+/// Reads every seed file; a bad row is a defect in the shipped data.
+pub fn data() -> Result<SeedData, DbError> {
+    Ok(SeedData {
+        forces: forces()?,
+        programmes: programmes()?,
+        reports: reports()?,
+        streams: streams()?,
+        envelopes: envelopes()?,
+        allocations: allocations()?,
+        spend: spend()?,
     })
 }
 
@@ -72,12 +86,12 @@ fn read<T: for<'de> Deserialize<'de>>(name: &str, data: &str) -> Result<Vec<T>, 
     csv::Reader::from_reader(data.as_bytes())
         .deserialize()
         .collect::<Result<Vec<T>, _>>()
-        .map_err(|e| DbError::corrupt(format!("seed file {name}: {e}")))
+        .map_err(|e| DbError::Corrupt(format!("seed file {name}: {e}")))
 }
 
 /// A seed value that does not parse: also a defect in the shipped data.
 fn bad(name: &str, what: impl std::fmt::Display) -> DbError {
-    DbError::corrupt(format!("seed file {name}: {what}"))
+    DbError::Corrupt(format!("seed file {name}: {what}"))
 }
 
 #[derive(Deserialize)]
@@ -88,18 +102,18 @@ struct ForceRecord {
     country: String,
 }
 
-fn load_forces(conn: &mut DbConnection, actor: &Actor) -> Result<usize, DbError> {
-    let mut added = 0;
-    for record in read::<ForceRecord>("forces.csv", FORCES)? {
-        let force = Force {
-            id: ForceId::parse(&record.id).map_err(|e| bad("forces.csv", e))?,
-            name: record.name,
-            ons_code: record.ons_code,
-            country: record.country,
-        };
-        added += usize::from(forces::insert_if_missing(conn, actor, &force)?);
-    }
-    Ok(added)
+fn forces() -> Result<Vec<Force>, DbError> {
+    read::<ForceRecord>("forces.csv", FORCES)?
+        .into_iter()
+        .map(|record| {
+            Ok(Force {
+                id: ForceId::parse(&record.id).map_err(|e| bad("forces.csv", e))?,
+                name: record.name,
+                ons_code: record.ons_code,
+                country: record.country,
+            })
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -116,29 +130,25 @@ struct ProgrammeRecord {
     whole_life_cost_pence: Option<i64>,
 }
 
-fn load_programmes(conn: &mut DbConnection, actor: &Actor) -> Result<usize, DbError> {
-    let mut added = 0;
-    for record in read::<ProgrammeRecord>("programmes.csv", PROGRAMMES)? {
-        if programmes::find_by_code(conn, &record.code)?.is_some() {
-            continue;
-        }
-        let programme = NewProgramme::parse(RawProgramme {
-            code: record.code,
-            name: record.name,
-            description: record.description,
-            capability_area: record.capability_area,
-            sponsor: record.sponsor,
-            lead_force: Some(record.lead_force),
-            stage: record.stage,
-            start_date: record.start_date,
-            planned_end_date: record.planned_end_date,
-            whole_life_cost_pence: record.whole_life_cost_pence,
+fn programmes() -> Result<Vec<NewProgramme>, DbError> {
+    read::<ProgrammeRecord>("programmes.csv", PROGRAMMES)?
+        .into_iter()
+        .map(|record| {
+            NewProgramme::parse(RawProgramme {
+                code: record.code,
+                name: record.name,
+                description: record.description,
+                capability_area: record.capability_area,
+                sponsor: record.sponsor,
+                lead_force: Some(record.lead_force),
+                stage: record.stage,
+                start_date: record.start_date,
+                planned_end_date: record.planned_end_date,
+                whole_life_cost_pence: record.whole_life_cost_pence,
+            })
+            .map_err(|e| bad("programmes.csv", e))
         })
-        .map_err(|e| bad("programmes.csv", e))?;
-        programmes::create(conn, actor, &programme)?;
-        added += 1;
-    }
-    Ok(added)
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -150,47 +160,30 @@ struct StatusRecord {
     source: String,
 }
 
-fn load_status_reports(conn: &mut DbConnection, actor: &Actor) -> Result<usize, DbError> {
+fn reports() -> Result<Vec<PublishedReport>, DbError> {
     let mut records = read::<StatusRecord>("status_reports.csv", STATUS_REPORTS)?;
-    // Oldest first, so that each programme ends on its latest published rating.
     records.sort_by_key(|r| r.reported_on);
-    let mut added = 0;
-    for record in records {
-        let programme = programmes::get_by_code(conn, &record.programme)?;
-        // A published rating is dated at its data-as-at date: midnight UTC that day.
-        let reported_at = record.reported_on.and_time(chrono::NaiveTime::MIN);
-        if status_reports::exists(conn, programme.id, reported_at, &record.source)? {
-            continue;
-        }
-        let rating: Rating = record
-            .rating
-            .parse()
-            .map_err(|e| bad("status_reports.csv", e))?;
-        let report = NewStatusReport::new(
-            rating,
-            &record.rationale,
-            record.reported_on,
-            record.reported_on,
-        )
-        .map_err(|e| bad("status_reports.csv", e))?;
-        let provenance = status_reports::Provenance {
-            reported_by: None,
-            reported_at: Some(reported_at),
-            source: &record.source,
-            owners_only: false,
-        };
-        // Published history: these ratings were news long ago, so they raise no alerts.
-        status_reports::record(
-            conn,
-            actor,
-            programme.id,
-            &report,
-            &provenance,
-            &crate::alerts::Policy::off(),
-        )?;
-        added += 1;
-    }
-    Ok(added)
+    records
+        .into_iter()
+        .map(|record| {
+            let bad = |e: &dyn std::fmt::Display| bad("status_reports.csv", e);
+            let rating: Rating = record.rating.parse().map_err(|e| bad(&e))?;
+            let report = NewStatusReport::new(
+                rating,
+                &record.rationale,
+                record.reported_on,
+                record.reported_on,
+            )
+            .map_err(|e| bad(&e))?;
+            Ok(PublishedReport {
+                programme: ProgrammeCode::parse(&record.programme).map_err(|e| bad(&e))?,
+                report,
+                // A published rating is dated at its data-as-at date: midnight UTC.
+                reported_at: record.reported_on.and_time(chrono::NaiveTime::MIN),
+                source: record.source,
+            })
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -200,18 +193,14 @@ struct StreamRecord {
     description: String,
 }
 
-fn load_streams(conn: &mut DbConnection, actor: &Actor) -> Result<usize, DbError> {
-    let mut added = 0;
-    for record in read::<StreamRecord>("funding_streams.csv", STREAMS)? {
-        if funding::find_stream(conn, &record.code)?.is_some() {
-            continue;
-        }
-        let stream = FundingStream::parse(&record.code, &record.name, &record.description)
-            .map_err(|e| bad("funding_streams.csv", e))?;
-        funding::create_stream(conn, actor, &stream)?;
-        added += 1;
-    }
-    Ok(added)
+fn streams() -> Result<Vec<FundingStream>, DbError> {
+    read::<StreamRecord>("funding_streams.csv", STREAMS)?
+        .into_iter()
+        .map(|record| {
+            FundingStream::parse(&record.code, &record.name, &record.description)
+                .map_err(|e| bad("funding_streams.csv", e))
+        })
+        .collect()
 }
 
 /// `2024-25` or an inclusive range `2024-25..2027-28`.
@@ -287,7 +276,7 @@ struct EnvelopeRecord {
     basis: String,
 }
 
-fn load_envelopes(conn: &mut DbConnection, actor: &Actor) -> Result<usize, DbError> {
+fn envelopes() -> Result<Vec<SeedEnvelope>, DbError> {
     let mut by_stream: BTreeMap<String, Vec<(Years, Pence, String)>> = BTreeMap::new();
     for record in read::<EnvelopeRecord>("envelopes.csv", ENVELOPES)? {
         let years = Years::parse(&record.financial_years).map_err(|e| bad("envelopes.csv", e))?;
@@ -297,29 +286,20 @@ fn load_envelopes(conn: &mut DbConnection, actor: &Actor) -> Result<usize, DbErr
             record.basis,
         ));
     }
-    let mut added = 0;
+    let mut envelopes = Vec::new();
     for (code, rows) in by_stream {
-        let stream = funding::get_stream(conn, &code)?;
-        for (year, (amount, basis)) in
-            spread_envelopes(&rows).map_err(|e| bad("envelopes.csv", format!("{code}: {e}")))?
-        {
-            if funding::find_envelope(conn, stream.id, year)?.is_some() {
-                continue;
-            }
-            let envelope = Envelope::new(year, amount).map_err(|e| bad("envelopes.csv", e))?;
-            funding::set_envelope(
-                conn,
-                actor,
-                stream.id,
-                &envelope,
-                &basis,
-                &[],
-                &crate::alerts::Policy::off(),
-            )?;
-            added += 1;
+        let stream = StreamCode::parse(&code).map_err(|e| bad("envelopes.csv", e))?;
+        let spread =
+            spread_envelopes(&rows).map_err(|e| bad("envelopes.csv", format!("{code}: {e}")))?;
+        for (year, (amount, basis)) in spread {
+            envelopes.push(SeedEnvelope {
+                stream: stream.clone(),
+                envelope: Envelope::new(year, amount).map_err(|e| bad("envelopes.csv", e))?,
+                basis,
+            });
         }
     }
-    Ok(added)
+    Ok(envelopes)
 }
 
 #[derive(Deserialize)]
@@ -331,34 +311,28 @@ struct AllocationRecord {
     reason: String,
 }
 
-fn load_allocations(conn: &mut DbConnection, actor: &Actor) -> Result<usize, DbError> {
-    let mut added = 0;
+fn allocations() -> Result<Vec<SeedAllocation>, DbError> {
+    let mut allocations = Vec::new();
     for record in read::<AllocationRecord>("allocations.csv", ALLOCATIONS)? {
-        let stream = funding::get_stream(conn, &record.stream)?;
-        let programme = programmes::get_by_code(conn, &record.programme)?;
-        let years = Years::parse(&record.financial_years).map_err(|e| bad("allocations.csv", e))?;
-        let year_list: Vec<FinancialYear> = years.iter().collect();
-        let shares = Pence::new(record.amount_pence).split_evenly(year_list.len());
-        for (year, amount) in year_list.into_iter().zip(shares) {
-            let entry = NewLedgerEntry::new(LedgerKind::Allocation, amount, &record.reason)
-                .map_err(|e| bad("allocations.csv", e))?;
-            if funding::entry_exists(conn, stream.id, programme.id, year, amount, &entry.reason)? {
-                continue;
-            }
-            funding::record_entry(
-                conn,
-                actor,
-                stream.id,
-                programme.id,
+        let bad = |e: &dyn std::fmt::Display| bad("allocations.csv", e);
+        let stream = StreamCode::parse(&record.stream).map_err(|e| bad(&e))?;
+        let programme = ProgrammeCode::parse(&record.programme).map_err(|e| bad(&e))?;
+        let years: Vec<FinancialYear> = Years::parse(&record.financial_years)
+            .map_err(|e| bad(&e))?
+            .iter()
+            .collect();
+        let shares = Pence::new(record.amount_pence).split_evenly(years.len());
+        for (year, amount) in years.into_iter().zip(shares) {
+            allocations.push(SeedAllocation {
+                stream: stream.clone(),
+                programme: programme.clone(),
                 year,
-                &entry,
-                None,
-                &crate::alerts::Policy::off(),
-            )?;
-            added += 1;
+                entry: NewLedgerEntry::new(LedgerKind::Allocation, amount, &record.reason)
+                    .map_err(|e| bad(&e))?,
+            });
         }
     }
-    Ok(added)
+    Ok(allocations)
 }
 
 #[derive(Deserialize)]
@@ -370,28 +344,24 @@ struct SpendRecord {
     description: String,
 }
 
-fn load_spend(conn: &mut DbConnection, actor: &Actor) -> Result<usize, DbError> {
-    let mut added = 0;
-    for record in read::<SpendRecord>("spend.csv", SPEND)? {
-        let programme = programmes::get_by_code(conn, &record.programme)?;
-        let year: FinancialYear = record
-            .financial_year
-            .parse()
-            .map_err(|e| bad("spend.csv", e))?;
-        let category: SpendCategory = record.category.parse().map_err(|e| bad("spend.csv", e))?;
-        let entry = NewSpend::new(
-            category,
-            Pence::new(record.amount_pence),
-            &record.description,
-        )
-        .map_err(|e| bad("spend.csv", e))?;
-        if spend::exists(conn, programme.id, year, &entry)? {
-            continue;
-        }
-        spend::record(conn, actor, programme.id, year, &entry, None)?;
-        added += 1;
-    }
-    Ok(added)
+fn spend() -> Result<Vec<SeedSpend>, DbError> {
+    read::<SpendRecord>("spend.csv", SPEND)?
+        .into_iter()
+        .map(|record| {
+            let bad = |e: &dyn std::fmt::Display| bad("spend.csv", e);
+            let category: SpendCategory = record.category.parse().map_err(|e| bad(&e))?;
+            Ok(SeedSpend {
+                programme: ProgrammeCode::parse(&record.programme).map_err(|e| bad(&e))?,
+                year: record.financial_year.parse().map_err(|e| bad(&e))?,
+                spend: NewSpend::new(
+                    category,
+                    Pence::new(record.amount_pence),
+                    &record.description,
+                )
+                .map_err(|e| bad(&e))?,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -465,6 +435,19 @@ mod tests {
         assert_eq!(years("2016-17..2018-19").iter().count(), 3);
         assert!(Years::parse("2018-19..2016-17").is_err());
         assert!(Years::parse("2018-19..").is_err());
+    }
+
+    #[test]
+    fn every_seed_file_reads_into_domain_types() {
+        let data = data().unwrap();
+        assert_eq!(data.forces.len(), 43);
+        assert!(!data.programmes.is_empty() && !data.reports.is_empty());
+        assert!(!data.envelopes.is_empty() && !data.allocations.is_empty());
+        assert!(
+            data.reports
+                .windows(2)
+                .all(|w| w[0].reported_at <= w[1].reported_at)
+        );
     }
 
     #[test]

@@ -1,91 +1,61 @@
-//! Actual spend per programme per year, run or change.
+//! Actual spend per programme per year, run or change: append-only.
 
-use beacon_core::{FinancialYear, NewSpend, Pence, SpendCategory, ValidationErrors};
+use beacon_core::{FinancialYear, NewSpend, SpendCategory};
 use diesel::prelude::*;
 
 use crate::audit::{self, Actor};
-use crate::connection::{DbConnection, write_transaction};
+use crate::connection::{DbConnection, Tx};
 use crate::error::DbError;
-use crate::models::SpendRow;
+use crate::records::SpendEntry;
+use crate::rows::SpendRow;
 use crate::schema::spend_entries;
 use crate::totals::{self, Delta};
 
-/// Appends a spend entry and adds it to the programme's yearly totals, in one
-/// transaction with its audit entry. A negative correction may not take the year's
-/// spend in its category below zero.
-pub fn record(
-    conn: &mut DbConnection,
+/// Appends a spend entry and adds it to the programme's yearly totals, with its audit
+/// entry. The caller has locked the programme and checked the year's total.
+pub fn append(
+    tx: &mut Tx<'_>,
     actor: &Actor,
     programme_id: i64,
     year: FinancialYear,
     spend: &NewSpend,
     recorded_by: Option<i64>,
-) -> Result<SpendRow, DbError> {
-    write_transaction(conn, |conn| {
-        crate::programmes::lock(conn, programme_id)?;
-        let current = totals::for_programme_year(conn, programme_id, year.start_year())?;
-        let spent = match spend.category {
-            SpendCategory::Run => current.spent_run_pence,
-            SpendCategory::Change => current.spent_change_pence,
-        };
-        let after = Pence::new(spent).checked_add(spend.amount).map_err(|e| {
-            DbError::Invalid(ValidationErrors::single("amount_pence", e.to_string()))
-        })?;
-        if after.is_negative() {
-            return Err(DbError::Invalid(ValidationErrors::single(
-                "amount_pence",
-                format!(
-                    "{} would take {} spend for {year} below zero: {} is recorded",
-                    spend.amount,
-                    spend.category,
-                    Pence::new(spent)
-                ),
-            )));
-        }
-        let at = crate::now();
-        let row: SpendRow = diesel::insert_into(spend_entries::table)
-            .values((
-                spend_entries::programme_id.eq(programme_id),
-                spend_entries::financial_year.eq(year.start_year()),
-                spend_entries::category.eq(spend.category.as_str()),
-                spend_entries::amount_pence.eq(spend.amount.get()),
-                spend_entries::description.eq(&spend.description),
-                spend_entries::recorded_by.eq(recorded_by),
-                spend_entries::recorded_at.eq(at),
-            ))
-            .returning(spend_entries::all_columns)
-            .get_result(conn)?;
-        let delta = match spend.category {
-            SpendCategory::Run => Delta {
-                spent_run: spend.amount.get(),
-                ..Delta::default()
-            },
-            SpendCategory::Change => Delta {
-                spent_change: spend.amount.get(),
-                ..Delta::default()
-            },
-        };
-        totals::add(conn, programme_id, year.start_year(), delta, at)?;
-        audit::record(
-            conn,
-            actor,
-            "create",
-            "spend_entry",
-            &row.id.to_string(),
-            None::<&SpendRow>,
-            Some(&row),
-        )?;
-        Ok(row)
-    })
-}
-
-/// A programme's spend entries in the order they were recorded.
-pub fn for_programme(conn: &mut DbConnection, programme_id: i64) -> Result<Vec<SpendRow>, DbError> {
-    Ok(spend_entries::table
-        .filter(spend_entries::programme_id.eq(programme_id))
-        .order(spend_entries::id.asc())
-        .select(SpendRow::as_select())
-        .load(conn)?)
+) -> Result<SpendEntry, DbError> {
+    let at = crate::now();
+    let row: SpendRow = diesel::insert_into(spend_entries::table)
+        .values((
+            spend_entries::programme_id.eq(programme_id),
+            spend_entries::financial_year.eq(year.start_year()),
+            spend_entries::category.eq(spend.category.as_str()),
+            spend_entries::amount_pence.eq(spend.amount.get()),
+            spend_entries::description.eq(&spend.description),
+            spend_entries::recorded_by.eq(recorded_by),
+            spend_entries::recorded_at.eq(at),
+        ))
+        .returning(spend_entries::all_columns)
+        .get_result(&mut **tx)?;
+    let delta = match spend.category {
+        SpendCategory::Run => Delta {
+            spent_run: spend.amount,
+            ..Delta::default()
+        },
+        SpendCategory::Change => Delta {
+            spent_change: spend.amount,
+            ..Delta::default()
+        },
+    };
+    totals::add(tx, programme_id, year, delta, at)?;
+    let id = row.id.to_string();
+    audit::record(
+        tx,
+        actor,
+        "create",
+        "spend_entry",
+        &id,
+        None::<&SpendRow>,
+        Some(&row),
+    )?;
+    SpendEntry::try_from(row)
 }
 
 /// Whether an identical entry exists; the seed loader uses it to load each figure once.

@@ -1,12 +1,15 @@
 //! User accounts. Passwords arrive here already hashed; this module never sees one.
 
+use std::collections::HashMap;
+
 use beacon_core::{Email, Role};
 use diesel::prelude::*;
 
 use crate::audit::{self, Actor};
-use crate::connection::{DbConnection, write_transaction};
+use crate::connection::{DbConnection, Tx};
 use crate::error::DbError;
-use crate::models::UserRow;
+use crate::records::{Credentials, User, all};
+use crate::rows::UserRow;
 use crate::schema::users;
 
 #[derive(Insertable)]
@@ -20,43 +23,36 @@ struct NewUserRow<'a> {
     updated_at: chrono::NaiveDateTime,
 }
 
-/// Creates an active user; an email already in use is a conflict.
-pub fn create(
-    conn: &mut DbConnection,
+/// Adds an active user; an email already in use is a duplicate.
+pub fn insert(
+    tx: &mut Tx<'_>,
     actor: &Actor,
     email: &Email,
     role: Role,
     password_hash: &str,
-) -> Result<UserRow, DbError> {
-    write_transaction(conn, |conn| {
-        if find_by_email(conn, email)?.is_some() {
-            return Err(DbError::Conflict(format!(
-                "a user with email {email} already exists"
-            )));
-        }
-        let now = crate::now();
-        let user: UserRow = diesel::insert_into(users::table)
-            .values(&NewUserRow {
-                email: email.as_str(),
-                password_hash,
-                role: role.as_str(),
-                active: true,
-                created_at: now,
-                updated_at: now,
-            })
-            .returning(users::all_columns)
-            .get_result(conn)?;
-        audit::record(
-            conn,
-            actor,
-            "create",
-            "user",
-            &user.id.to_string(),
-            None::<&UserRow>,
-            Some(&user),
-        )?;
-        Ok(user)
-    })
+) -> Result<User, DbError> {
+    let now = crate::now();
+    let row: UserRow = diesel::insert_into(users::table)
+        .values(&NewUserRow {
+            email: email.as_str(),
+            password_hash,
+            role: role.as_str(),
+            active: true,
+            created_at: now,
+            updated_at: now,
+        })
+        .returning(users::all_columns)
+        .get_result(&mut **tx)?;
+    audit::record(
+        tx,
+        actor,
+        "create",
+        "user",
+        &row.id.to_string(),
+        None::<&UserRow>,
+        Some(&row),
+    )?;
+    User::try_from(row)
 }
 
 /// What an administrator may change about a user.
@@ -68,87 +64,126 @@ pub struct UserChange {
 }
 
 pub fn update(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     actor: &Actor,
     id: i64,
     change: &UserChange,
-) -> Result<UserRow, DbError> {
-    write_transaction(conn, |conn| {
-        let before = get(conn, id)?;
-        let role = change
-            .role
-            .map_or(before.role.clone(), |r| r.as_str().to_string());
-        let active = change.active.unwrap_or(before.active);
-        let password_hash = change
-            .password_hash
-            .clone()
-            .unwrap_or_else(|| before.password_hash.clone());
-        let after: UserRow = diesel::update(users::table.find(id))
-            .set((
-                users::role.eq(role),
-                users::active.eq(active),
-                users::password_hash.eq(password_hash),
-                users::updated_at.eq(crate::now()),
-            ))
-            .returning(users::all_columns)
-            .get_result(conn)?;
-        // The hash is never in the trail; a reset shows as its own action.
-        let action = if change.password_hash.is_some() {
-            "reset_password"
-        } else {
-            "update"
-        };
-        audit::record(
-            conn,
-            actor,
-            action,
-            "user",
-            &id.to_string(),
-            Some(&before),
-            Some(&after),
-        )?;
-        Ok(after)
-    })
+) -> Result<User, DbError> {
+    let before = row(tx, id)?;
+    let role = change
+        .role
+        .map_or(before.role.clone(), |r| r.as_str().to_string());
+    let password_hash = change
+        .password_hash
+        .clone()
+        .unwrap_or_else(|| before.password_hash.clone());
+    let after: UserRow = diesel::update(users::table.find(id))
+        .set((
+            users::role.eq(role),
+            users::active.eq(change.active.unwrap_or(before.active)),
+            users::password_hash.eq(password_hash),
+            users::updated_at.eq(crate::now()),
+        ))
+        .returning(users::all_columns)
+        .get_result(&mut **tx)?;
+    // The hash is never in the trail; a reset shows as its own action.
+    let action = if change.password_hash.is_some() {
+        "reset_password"
+    } else {
+        "update"
+    };
+    audit::record(
+        tx,
+        actor,
+        action,
+        "user",
+        &id.to_string(),
+        Some(&before),
+        Some(&after),
+    )?;
+    User::try_from(after)
 }
 
-pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<UserRow>, DbError> {
-    Ok(users::table
+fn row(conn: &mut DbConnection, id: i64) -> Result<UserRow, DbError> {
+    users::table
         .find(id)
         .select(UserRow::as_select())
         .get_result(conn)
-        .optional()?)
+        .optional()?
+        .ok_or_else(|| DbError::not_found("user", id))
 }
 
-pub fn get(conn: &mut DbConnection, id: i64) -> Result<UserRow, DbError> {
+pub fn find(conn: &mut DbConnection, id: i64) -> Result<Option<User>, DbError> {
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .get_result(conn)
+        .optional()?
+        .map(User::try_from)
+        .transpose()
+}
+
+pub fn get(conn: &mut DbConnection, id: i64) -> Result<User, DbError> {
     find(conn, id)?.ok_or_else(|| DbError::not_found("user", id))
 }
 
-pub fn find_by_email(conn: &mut DbConnection, email: &Email) -> Result<Option<UserRow>, DbError> {
-    Ok(users::table
+pub fn find_by_email(conn: &mut DbConnection, email: &Email) -> Result<Option<User>, DbError> {
+    Ok(credentials(conn, email)?.map(|c| c.user))
+}
+
+/// A user and their password hash, for signing in.
+pub fn credentials(conn: &mut DbConnection, email: &Email) -> Result<Option<Credentials>, DbError> {
+    let row: Option<UserRow> = users::table
         .filter(users::email.eq(email.as_str()))
         .select(UserRow::as_select())
         .get_result(conn)
-        .optional()?)
+        .optional()?;
+    row.map(|row| {
+        let password_hash = row.password_hash.clone();
+        Ok(Credentials {
+            user: User::try_from(row)?,
+            password_hash,
+        })
+    })
+    .transpose()
 }
 
 /// Every user, in the order they were created.
-pub fn list(conn: &mut DbConnection) -> Result<Vec<UserRow>, DbError> {
-    Ok(users::table
+pub fn list(conn: &mut DbConnection) -> Result<Vec<User>, DbError> {
+    let rows: Vec<UserRow> = users::table
         .order(users::id.asc())
         .select(UserRow::as_select())
-        .load(conn)?)
+        .load(conn)?;
+    all(rows)
 }
 
-/// One page of users in id order, after `after_id` when given, with one extra row to
-/// tell whether another page follows.
+/// Up to `limit` users in id order, after `after_id` when given.
 pub fn page(
     conn: &mut DbConnection,
     after_id: Option<i64>,
     limit: i64,
-) -> Result<Vec<UserRow>, DbError> {
+) -> Result<Vec<User>, DbError> {
     let mut query = users::table.select(UserRow::as_select()).into_boxed();
     if let Some(after) = after_id {
         query = query.filter(users::id.gt(after));
     }
-    Ok(query.order(users::id.asc()).limit(limit + 1).load(conn)?)
+    let rows: Vec<UserRow> = query.order(users::id.asc()).limit(limit).load(conn)?;
+    all(rows)
+}
+
+pub fn count(conn: &mut DbConnection) -> Result<i64, DbError> {
+    Ok(users::table.count().get_result(conn)?)
+}
+
+/// The emails of `ids`, by id.
+pub fn emails(conn: &mut DbConnection, ids: &[i64]) -> Result<HashMap<i64, String>, DbError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::email))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect())
 }

@@ -4,8 +4,8 @@ use std::sync::mpsc;
 
 use std::time::Duration;
 
+use beacon_api::server::Application;
 use beacon_api::settings::{AlertSettings, Environment, Recipients, Settings};
-use beacon_api::startup::Application;
 use serde_json::Value;
 
 use crate::TestDb;
@@ -107,7 +107,7 @@ impl TestApp {
     /// Starts the server over `db` with settings changed by `configure` (e.g. an SMTP
     /// server for alerts).
     pub fn spawn_with(db: TestDb, configure: impl FnOnce(&mut Settings)) -> Self {
-        beacon_db::seed::run(&mut db.conn()).unwrap();
+        beacon_api::app::seed::load(&mut db.conn()).unwrap();
         let alert_dir = tempfile::tempdir().unwrap();
         let mut settings = settings(&db.url_text);
         settings.admin_email = Some(beacon_core::Email::parse(ADMIN_EMAIL).unwrap());

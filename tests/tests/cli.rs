@@ -232,12 +232,15 @@ fn users_are_added_and_listed(db: &TestDb) {
         "{list}"
     );
     assert!(!list.contains("argon2"), "hashes are never shown");
-    let stored = beacon_db::users::list(&mut db.conn()).unwrap();
-    assert_eq!(stored.len(), 1);
-    assert!(stored[0].password_hash.starts_with("$argon2id$"));
+    assert_eq!(beacon_db::users::list(&mut db.conn()).unwrap().len(), 1);
+    let email = beacon_core::Email::parse("lead@norfolk.police.uk").unwrap();
+    let stored = beacon_db::users::credentials(&mut db.conn(), &email)
+        .unwrap()
+        .unwrap();
+    assert!(stored.password_hash.starts_with("$argon2id$"));
     assert!(beacon_api::password::verify(
         "a long enough password",
-        &stored[0].password_hash
+        &stored.password_hash
     ));
 }
 
@@ -408,12 +411,11 @@ fn an_envelope_set_from_the_command_line_is_stored_and_audited() {
         stdout(&output)
     );
     let mut conn = db.conn();
-    let trail = beacon_db::audit::for_entity(
+    let trail = beacon_tests::inspect::audit_for(
         &mut conn,
         "envelope",
         "hmt-police-technology-2024-28/2025-26",
-    )
-    .unwrap();
+    );
     assert_eq!(trail.last().unwrap().actor, "beacon envelope set");
     assert!(
         trail
@@ -644,7 +646,7 @@ fn audit_verify_reports_intact_then_broken(db: &TestDb) {
     let url = db.url_text.as_str();
     let seeded = run(dir.path(), &["--database-url", url, "seed"]);
     assert!(seeded.status.success(), "{}", stderr(&seeded));
-    let total = beacon_db::audit::count(&mut db.conn()).unwrap();
+    let total = beacon_tests::inspect::audit_count(&mut db.conn());
 
     let intact = run(dir.path(), &["--database-url", url, "audit", "verify"]);
     assert!(intact.status.success(), "{}", stderr(&intact));

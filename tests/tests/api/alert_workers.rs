@@ -5,9 +5,10 @@ use std::collections::{HashMap, HashSet};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use beacon_core::{Rating, Role};
-use beacon_db::alerts::Policy;
-use beacon_db::{Actor, DbConnection, programmes, status_reports};
+use beacon_api::app::alerts::Policy;
+use beacon_api::app::{Caller, programmes, reports, users};
+use beacon_core::{AlertStatus, Rating, Role};
+use beacon_db::DbConnection;
 use beacon_tests::smtp::{self, SmtpServer};
 use beacon_tests::{TestDb, both_backends};
 
@@ -47,21 +48,21 @@ impl Drop for WorkerProcess {
     }
 }
 
-fn actor() -> Actor {
-    Actor::system("test")
+fn who() -> Caller {
+    Caller::system("test")
 }
 
 /// `count` programmes owned by two leads each, with no rating yet. The leads come from a
 /// pool of `count / 5 + 2`, each owning several programmes (as leads do), so that the
 /// setup stays quick; every (programme, owner) pair is still its own alert.
-fn programmes_with_two_owners(conn: &mut DbConnection, prefix: &str, count: usize) -> Vec<i64> {
+fn programmes_with_two_owners(conn: &mut DbConnection, prefix: &str, count: usize) -> Vec<String> {
     let leads: Vec<i64> = (0..count / 5 + 2)
         .map(|n| {
             let email =
                 beacon_core::Email::parse(&format!("lead{n}.{prefix}@met.police.uk")).unwrap();
-            beacon_db::users::create(
+            users::create(
                 conn,
-                &actor(),
+                &who(),
                 &email,
                 Role::Lead,
                 "$argon2id$not-a-real-hash",
@@ -85,16 +86,17 @@ fn programmes_with_two_owners(conn: &mut DbConnection, prefix: &str, count: usiz
             whole_life_cost_pence: None,
         })
         .unwrap();
-        let programme = programmes::create(conn, &actor(), &input).unwrap();
+        let programme = programmes::register(conn, &who(), &input).unwrap();
+        let code = programme.code.to_string();
         for lead in [leads[i % leads.len()], leads[(i + 1) % leads.len()]] {
-            programmes::add_owner(conn, &actor(), programme.id, lead).unwrap();
+            programmes::add_owner(conn, &who(), &code, lead).unwrap();
         }
-        ids.push(programme.id);
+        ids.push(code);
     }
     ids
 }
 
-fn turn_red(conn: &mut DbConnection, programme_id: i64) {
+fn turn_red(conn: &mut DbConnection, code: &str) {
     let report = beacon_core::NewStatusReport::new(
         Rating::Red,
         "Turned red by a test.",
@@ -102,21 +104,7 @@ fn turn_red(conn: &mut DbConnection, programme_id: i64) {
         "2026-10-01".parse().unwrap(),
     )
     .unwrap();
-    let provenance = status_reports::Provenance {
-        reported_by: None,
-        reported_at: None,
-        source: "beacon",
-        owners_only: false,
-    };
-    status_reports::record(
-        conn,
-        &actor(),
-        programme_id,
-        &report,
-        &provenance,
-        &Policy::on(vec![]),
-    )
-    .unwrap();
+    reports::report_status(conn, &who(), code, &report, &Policy::on(vec![])).unwrap();
 }
 
 fn message_ids(messages: &[smtp::Received]) -> Vec<String> {
@@ -136,7 +124,7 @@ fn two_worker_processes_on_postgres_send_400_alerts_exactly_once() {
     let _second = WorkerProcess::start(&db, &smtp, 30, 5);
     // The transitions arrive while both workers are polling, as they would in service.
     for id in ids {
-        turn_red(&mut conn, id);
+        turn_red(&mut conn, &id);
     }
     let messages = smtp.wait_for(400, Duration::from_secs(90));
     std::thread::sleep(Duration::from_millis(1500));
@@ -163,10 +151,7 @@ fn two_worker_processes_on_postgres_send_400_alerts_exactly_once() {
         })
         .collect();
     assert_eq!(pairs.len(), 400, "every owner of every programme told once");
-    assert_eq!(
-        beacon_db::alerts::count_by_status(&mut conn, "sent").unwrap(),
-        400
-    );
+    assert_eq!(beacon_tests::inspect::alerts_in(&mut conn, "sent"), 400);
     let rows = beacon_db::alerts::page(&mut conn, &Default::default(), None, 1000).unwrap();
     let mut by_worker: HashMap<String, usize> = HashMap::new();
     for row in rows {
@@ -182,16 +167,16 @@ both_backends!(fn a_worker_killed_mid_batch_has_its_alerts_sent_after_the_lease(
     smtp.slow(Duration::from_millis(150));
     let mut conn = db.conn();
     for id in programmes_with_two_owners(&mut conn, "kill", 5) {
-        turn_red(&mut conn, id);
+        turn_red(&mut conn, &id);
     }
     let mut doomed = WorkerProcess::start(db, &smtp, 3, 10);
     smtp.wait_for(1, Duration::from_secs(30));
     doomed.kill();
-    let held: Vec<beacon_db::models::AlertRow> =
+    let held: Vec<beacon_db::records::Alert> =
         beacon_db::alerts::page(&mut conn, &Default::default(), None, 100)
             .unwrap()
             .into_iter()
-            .filter(|a| a.status == "pending" && a.claimed_by.is_some())
+            .filter(|a| a.status == AlertStatus::Pending && a.claimed_by.is_some())
             .collect();
     assert!(held.len() >= 5, "the worker died holding most of its batch ({} held)", held.len());
     let lease_ends = held.iter().filter_map(|a| a.lease_until).min().unwrap();
@@ -228,7 +213,7 @@ both_backends!(fn a_worker_killed_mid_batch_has_its_alerts_sent_after_the_lease(
     assert!(total <= most, "{total} messages for 10 alerts");
     assert!(messages.len() >= 10);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while beacon_db::alerts::count_by_status(&mut conn, "sent").unwrap() < 10 {
+    while beacon_tests::inspect::alerts_in(&mut conn, "sent") < 10 {
         assert!(Instant::now() < deadline, "every alert recorded as sent");
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -37,7 +37,7 @@ api_test!(fn auditors_page_through_every_entry_exactly_once_in_chain_order(app) 
     let admin = app.admin();
     let (_, auditor) = app.user("nao@audit.gov.uk", "auditor");
     app.post("/api/v1/programmes/esn/status-reports", &admin, json!({"rating": "red", "rationale": "Slipped again", "period_end": "2026-09-30"}));
-    let total = beacon_db::audit::count(&mut app.db.conn()).unwrap();
+    let total = beacon_tests::inspect::audit_count(&mut app.db.conn());
 
     let all = walk(app, &auditor, "", 7);
     assert_eq!(all.len() as i64, total);
@@ -90,18 +90,19 @@ api_test!(fn csv_export_streams_past_one_batch(app) {
         app.post("/api/v1/programmes/esn/status-reports", &admin, json!({"rating": if n % 2 == 0 { "red" } else { "amber" }, "rationale": "Monthly", "period_end": "2026-09-30"}));
     }
     {
-        // A long trail, written the way Beacon writes it.
+        // A long trail, written the way Beacon writes it: 2,100 accounts, each audited.
         let mut conn = app.db.conn();
-        let actor = beacon_db::Actor::system("bulk test");
-        beacon_db::write_transaction(&mut conn, |conn| {
+        let who = beacon_api::app::Caller::system("bulk test");
+        beacon_db::write_transaction(&mut conn, |tx| {
             for n in 0..2_100 {
-                beacon_db::audit::record(conn, &actor, "touch", "test", &n.to_string(), None::<&()>, Some(&n))?;
+                let email = beacon_core::Email::parse(&format!("user{n}@bulk.police.uk")).unwrap();
+                beacon_api::app::users::create(tx, &who, &email, beacon_core::Role::Viewer, "$argon2id$bulk")?;
             }
-            Ok::<_, beacon_db::DbError>(())
+            Ok::<_, beacon_api::app::AppError>(())
         })
         .unwrap();
     }
-    let total = beacon_db::audit::count(&mut app.db.conn()).unwrap();
+    let total = beacon_tests::inspect::audit_count(&mut app.db.conn());
     let rows = csv_rows(&app.get("/api/v1/audit?format=csv", &auditor).text);
     assert_eq!(rows.len() as i64 - 1, total);
     let seqs: Vec<i64> = rows[1..].iter().map(|r| r[0].parse().unwrap()).collect();
@@ -115,7 +116,7 @@ api_test!(fn verify_reports_the_first_broken_sequence_number(app) {
     let (_, auditor) = app.user("nao@audit.gov.uk", "auditor");
     let intact = app.get("/api/v1/audit/verify", &auditor).json();
     assert_eq!(intact["intact"], true);
-    let total = beacon_db::audit::count(&mut app.db.conn()).unwrap();
+    let total = beacon_tests::inspect::audit_count(&mut app.db.conn());
     assert_eq!(intact["checked"].as_i64(), Some(total));
     assert_eq!(intact["head_seq"].as_i64(), Some(total));
     assert_eq!(intact["head_hash"].as_str().unwrap().len(), 64);
@@ -157,7 +158,7 @@ api_test!(fn the_server_links_new_entries_into_the_chain_without_being_asked(app
     // Nobody reads the trail here: the server's sealer links the entry on its own.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        let newest = beacon_db::audit::latest(&mut app.db.conn(), 1).unwrap().remove(0);
+        let newest = beacon_tests::inspect::audit_latest(&mut app.db.conn(), 1).remove(0);
         assert_eq!((newest.entity.as_str(), newest.action.as_str()), ("status_report", "create"));
         if newest.seq.is_some() {
             assert!(newest.hash.is_some());

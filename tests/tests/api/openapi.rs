@@ -21,7 +21,7 @@ fn the_served_document_is_the_committed_one() {
 
 #[test]
 fn every_route_is_documented_with_its_security() {
-    let document = serde_json::to_value(beacon_api::startup::openapi()).unwrap();
+    let document = serde_json::to_value(beacon_api::rest::openapi()).unwrap();
     let paths = document["paths"].as_object().unwrap();
     assert!(paths.len() >= 17);
     assert_eq!(

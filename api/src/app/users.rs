@@ -1,0 +1,87 @@
+//! Accounts: who may sign in, with which role.
+
+use beacon_core::user::check_own_change;
+use beacon_core::{Action, Email, Role};
+use beacon_db::records::{Credentials, User};
+use beacon_db::users::{self, UserChange};
+use beacon_db::{DbConnection, write_transaction};
+
+use super::{AppError, Caller};
+
+pub fn list(
+    conn: &mut DbConnection,
+    who: &Caller,
+    after: Option<i64>,
+    limit: i64,
+) -> Result<Vec<User>, AppError> {
+    who.may(Action::ManageUsers)?;
+    Ok(users::page(conn, after, limit)?)
+}
+
+pub fn get(conn: &mut DbConnection, who: &Caller, id: i64) -> Result<User, AppError> {
+    who.may(Action::ManageUsers)?;
+    Ok(users::get(conn, id)?)
+}
+
+/// The signed-in user's own account.
+pub fn me(conn: &mut DbConnection, who: &Caller) -> Result<User, AppError> {
+    let id = who
+        .user_id()
+        .ok_or_else(|| AppError::NotFound("Beacon's own commands have no account".into()))?;
+    Ok(users::get(conn, id)?)
+}
+
+/// Adds an account; `password_hash` is the argon2 hash of a password already checked
+/// against `beacon_core::user::validate_password`.
+pub fn create(
+    conn: &mut DbConnection,
+    who: &Caller,
+    email: &Email,
+    role: Role,
+    password_hash: &str,
+) -> Result<User, AppError> {
+    who.may(Action::ManageUsers)?;
+    write_transaction(conn, |tx| {
+        if users::find_by_email(tx, email)?.is_some() {
+            return Err(AppError::Conflict(format!(
+                "a user with email {email} already exists"
+            )));
+        }
+        Ok(users::insert(tx, &who.actor, email, role, password_hash)?)
+    })
+}
+
+/// Changes a user's role, disables or enables them, or resets their password.
+pub fn update(
+    conn: &mut DbConnection,
+    who: &Caller,
+    id: i64,
+    change: &UserChange,
+) -> Result<User, AppError> {
+    who.may(Action::ManageUsers)?;
+    if who.user_id() == Some(id) {
+        check_own_change(change.role, change.active).map_err(AppError::Conflict)?;
+    }
+    write_transaction(conn, |tx| Ok(users::update(tx, &who.actor, id, change)?))
+}
+
+/// The account a sign-in names, with its password hash, if there is one.
+pub fn credentials(
+    conn: &mut DbConnection,
+    email: &Email,
+) -> Result<Option<Credentials>, AppError> {
+    Ok(users::credentials(conn, email)?)
+}
+
+/// The user a token or session names, as stored now: a disabled account or a changed
+/// role takes effect on their next request.
+pub fn signed_in(conn: &mut DbConnection, id: i64) -> Result<Option<Caller>, AppError> {
+    Ok(users::find(conn, id)?
+        .filter(|user| user.active)
+        .map(|user| Caller::user(user.id, user.email.as_str(), user.role)))
+}
+
+/// Whether nobody has an account yet: then the server makes the first admin.
+pub fn none_yet(conn: &mut DbConnection) -> Result<bool, AppError> {
+    Ok(users::count(conn)? == 0)
+}

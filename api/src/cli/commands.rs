@@ -1,0 +1,169 @@
+//! The commands that change or check the register: seed, users, envelopes, the audit
+//! trail.
+
+use std::io::IsTerminal;
+
+use beacon_core::{Email, Envelope, FinancialYear, Pence, Role, user::validate_password};
+use beacon_db::PooledConnection;
+use comfy_table::{Cell, CellAlignment};
+
+use super::Failure;
+use super::views::new_table;
+use crate::app::alerts::Policy;
+use crate::app::{AppError, Caller, audit, funding, seed, users};
+use crate::outln;
+
+pub(super) fn seed(out: &mut String, conn: &mut PooledConnection) -> Result<(), Failure> {
+    let added = seed::load(conn)?;
+    if added.total() == 0 {
+        outln!(out, "Seed data already loaded: nothing to add");
+        return Ok(());
+    }
+    outln!(
+        out,
+        "Added {} forces, {} programmes, {} status reports, {} funding streams, {} envelopes, {} allocations, {} spend entries",
+        added.forces,
+        added.programmes,
+        added.status_reports,
+        added.funding_streams,
+        added.envelopes,
+        added.allocations,
+        added.spend
+    );
+    Ok(())
+}
+
+pub(super) fn user_add(
+    out: &mut String,
+    conn: &mut PooledConnection,
+    email: &Email,
+    role: Role,
+) -> Result<(), Failure> {
+    let password = read_password()?;
+    validate_password(&password)?;
+    let hash = crate::password::hash(&password).map_err(|e| Failure(e.to_string()))?;
+    let user = users::create(conn, &Caller::system("beacon user add"), email, role, &hash)?;
+    outln!(
+        out,
+        "Created user {} ({}) with id {}",
+        user.email,
+        user.role,
+        user.id
+    );
+    Ok(())
+}
+
+/// From the prompt when a person is at a terminal, else from BEACON_PASSWORD: a
+/// password is never a flag, which other users of the host could read.
+fn read_password() -> Result<String, Failure> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")
+            .map_err(|e| Failure(format!("cannot read the password: {e}")))?;
+        let second = rpassword::prompt_password("Password again: ")
+            .map_err(|e| Failure(format!("cannot read the password: {e}")))?;
+        if first != second {
+            return Err(Failure(
+                "the two passwords differ; run the command again".into(),
+            ));
+        }
+        Ok(first)
+    } else {
+        std::env::var("BEACON_PASSWORD").map_err(|_| {
+            Failure(
+                "no terminal to ask for a password: set BEACON_PASSWORD to the new user's password"
+                    .into(),
+            )
+        })
+    }
+}
+
+pub(super) fn user_list(out: &mut String, conn: &mut PooledConnection) -> Result<(), Failure> {
+    let users = users::list(conn, &Caller::system("beacon user list"), None, i64::MAX)?;
+    if users.is_empty() {
+        outln!(
+            out,
+            "No users yet: add one with `beacon user add --email ... --role admin`"
+        );
+        return Ok(());
+    }
+    let mut table = new_table(&["Id", "Email", "Role", "Active", "Created (UTC)"]);
+    for user in users {
+        table.add_row(vec![
+            Cell::new(user.id).set_alignment(CellAlignment::Right),
+            Cell::new(&user.email),
+            Cell::new(user.role),
+            Cell::new(if user.active { "yes" } else { "no" }),
+            Cell::new(user.created_at.format("%Y-%m-%d %H:%M")),
+        ]);
+    }
+    outln!(out, "{table}");
+    Ok(())
+}
+
+pub(super) fn envelope_set(
+    out: &mut String,
+    conn: &mut PooledConnection,
+    stream: &str,
+    year: FinancialYear,
+    amount_pence: i64,
+    basis: &str,
+) -> Result<(), Failure> {
+    let envelope = Envelope::new(year, Pence::new(amount_pence))
+        .map_err(|e| Failure(format!("--amount-pence: {e}")))?;
+    let who = Caller::system("beacon envelope set");
+    // No withdrawals from here, so nothing to tell owners.
+    let set = funding::set_envelope(conn, &who, stream, &envelope, basis, &[], &Policy::off())
+        .map_err(|e| match e {
+            AppError::NotFound(_) => Failure(format!("no funding stream has the code '{stream}'")),
+            other => other.into(),
+        })?;
+    outln!(
+        out,
+        "{} envelope for {year}: {} ({} allocated)",
+        set.stream.code,
+        set.envelope.amount,
+        set.envelope.allocated
+    );
+    Ok(())
+}
+
+pub(super) fn audit_verify(out: &mut String, conn: &mut PooledConnection) -> Result<(), Failure> {
+    let started = std::time::Instant::now();
+    let check = audit::verify(conn, &Caller::system("beacon audit verify"))?;
+    outln!(
+        out,
+        "checked:   {} entries in {:.1} s",
+        check.checked,
+        started.elapsed().as_secs_f64()
+    );
+    match (&check.head_seq, &check.head_hash) {
+        (Some(seq), Some(hash)) => outln!(out, "head:      {seq} {hash}"),
+        _ => outln!(out, "head:      none (the trail is empty)"),
+    }
+    if check.unchained > 0 {
+        outln!(
+            out,
+            "unchained: {} entries were taken out of the chain (a hash but no sequence number)",
+            check.unchained
+        );
+    }
+    match &check.first_break {
+        None if check.unchained == 0 => {
+            outln!(out, "intact:    yes");
+            Ok(())
+        }
+        None => Err(Failure(format!(
+            "the audit trail is not intact: {} entries were taken out of the chain",
+            check.unchained
+        ))),
+        Some((seq, problem)) => {
+            outln!(
+                out,
+                "intact:    no; first broken at sequence number {seq}: {problem}"
+            );
+            Err(Failure(format!(
+                "the audit trail is broken at sequence number {seq}: {problem}"
+            )))
+        }
+    }
+}

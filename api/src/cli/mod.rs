@@ -1,0 +1,368 @@
+//! The `beacon` command line: migrate, seed, manage users, inspect the portfolio.
+//!
+//! Every failure ends as one line on stderr that says what to fix, and a non-zero
+//! exit: 2 for a command typed wrongly, 1 for anything that went wrong running it.
+
+mod commands;
+mod daemons;
+mod views;
+
+use std::process::ExitCode;
+
+use beacon_core::{Email, FinancialYear, Role};
+use beacon_db::{DatabaseUrl, DbError, PooledConnection};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+use crate::app::AppError;
+use crate::settings::{AlertSettings, LogSettings, Settings};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "beacon",
+    version,
+    about = "Beacon: the national register of police technology programmes in England and Wales",
+    long_about = "Beacon: the national register of police technology programmes in England and Wales.\n\n\
+        Programme leads report delivery confidence, the portfolio office records funding \
+        streams, envelopes, allocations and spend, and auditors read the full history.\n\n\
+        With no database URL, Beacon uses the SQLite file beacon.db in the working directory, \
+        creating, migrating and seeding it with the public data on first use.",
+    after_help = "Examples:\n  beacon portfolio\n  beacon --database-url postgres://postgres@127.0.0.1:5432/beacon migrate\n  BEACON_PASSWORD=... beacon user add --email lead@force.police.uk --role lead"
+)]
+struct Cli {
+    /// Database to use: postgres://user@host:port/name, or a SQLite file path
+    /// [default: beacon.db in the working directory, seeded on first use]
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+
+    #[command(flatten)]
+    log: LogSettings,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP API (and its documentation at /docs) until SIGTERM or Ctrl-C.
+    /// Every setting is a flag here and an environment variable beside it
+    Serve(Box<Settings>),
+    /// Run only the alert worker: send due email alerts until stopped. `beacon serve`
+    /// runs one too; run more beside it, on one PostgreSQL database, to scale out
+    Worker(Box<AlertSettings>),
+    /// Write the OpenAPI document for the HTTP API
+    Openapi {
+        /// Where to write it; `-` for standard output
+        #[arg(long, default_value = "openapi/openapi.json")]
+        output: String,
+    },
+    /// Apply any pending database migrations, then exit
+    Migrate,
+    /// Load the public seed data: the 43 forces, national programmes, their published
+    /// ratings, funding streams, envelopes, allocations and spend. Adds only what is
+    /// missing, so running it again changes nothing
+    Seed,
+    /// Manage user accounts
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Print every programme with its rating, since when, and this year's money
+    Portfolio(PortfolioArgs),
+    /// Show one programme: its details, rating history and funding
+    Programme(ProgrammeArgs),
+    /// Manage funding envelopes
+    #[command(subcommand)]
+    Envelope(EnvelopeCommand),
+    /// Check the audit trail
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Recompute the audit trail's hash chain: how many entries check out, the head
+    /// hash, and the first sequence number that does not. Exits 1 when it is broken
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user. The password is asked for at the prompt, or read from
+    /// BEACON_PASSWORD when there is no terminal; it is never a flag
+    Add {
+        /// The user's email address, which they sign in with
+        #[arg(long, value_parser = parse_email)]
+        email: Email,
+        /// What the user may do: admin, finance, lead, auditor or viewer
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// List every user with their role and whether they are active
+    List,
+}
+
+#[derive(Debug, Args)]
+struct PortfolioArgs {
+    /// The financial year to show money for, like 2025-26 [default: the current one]
+    #[arg(long, value_parser = parse_year)]
+    year: Option<FinancialYear>,
+}
+
+#[derive(Debug, Args)]
+struct ProgrammeArgs {
+    /// The programme's code, as `beacon portfolio` lists it, e.g. pnd-transformation
+    code: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum EnvelopeCommand {
+    /// Set how much a funding stream may allocate in one financial year
+    Set {
+        /// The funding stream's code, e.g. hmt-police-technology-2024-28
+        #[arg(long)]
+        stream: String,
+        /// The financial year, like 2025-26
+        #[arg(long, value_parser = parse_year)]
+        year: FinancialYear,
+        /// The envelope in pence (whole number, zero or more): £59.5m is 5950000000
+        #[arg(long, allow_negative_numbers = true)]
+        amount_pence: i64,
+        /// Where the figure comes from, e.g. "Spending Review 2025 settlement letter"
+        #[arg(long, default_value = "set with beacon envelope set")]
+        basis: String,
+    },
+}
+
+fn parse_email(value: &str) -> Result<Email, String> {
+    Email::parse(value).map_err(|e| e.to_string())
+}
+
+fn parse_role(value: &str) -> Result<Role, String> {
+    value
+        .parse()
+        .map_err(|e: beacon_core::ParseEnumError| e.to_string())
+}
+
+fn parse_year(value: &str) -> Result<FinancialYear, String> {
+    value
+        .parse()
+        .map_err(|e: beacon_core::FinancialYearError| e.to_string())
+}
+
+/// A failure while running a command, as the one line the user sees.
+#[derive(Debug)]
+pub(crate) struct Failure(pub String);
+
+impl From<DbError> for Failure {
+    fn from(error: DbError) -> Self {
+        Failure(error.to_string())
+    }
+}
+
+impl From<AppError> for Failure {
+    fn from(error: AppError) -> Self {
+        Failure(error.to_string())
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure(message)
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(error),
+    };
+    match cli.command {
+        Command::Serve(settings) => return daemons::serve(cli.database_url, &cli.log, *settings),
+        Command::Openapi { ref output } => return daemons::write_openapi(output),
+        Command::Worker(alerts) => return daemons::worker(cli.database_url, &cli.log, *alerts),
+        _ => {}
+    }
+    crate::telemetry::init(&cli.log, "warn");
+    let mut out = String::new();
+    let result = run(&mut out, cli);
+    write_stdout(&out);
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(message)) => fail(&message),
+    }
+}
+
+/// The command line and the environment, read once. An empty variable counts as unset,
+/// as env files and compose files write a setting left at its default.
+fn parse() -> Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    fn unset_empty(command: clap::Command) -> clap::Command {
+        command
+            .mut_args(|arg| match arg.get_env() {
+                Some(name) if std::env::var_os(name).is_some_and(|v| v.is_empty()) => arg.env(None),
+                _ => arg,
+            })
+            .mut_subcommands(unset_empty)
+    }
+    let mut matches = unset_empty(Cli::command()).try_get_matches()?;
+    Cli::from_arg_matches_mut(&mut matches)
+}
+
+/// Writes the output, ignoring a reader that went away (`beacon portfolio | head`).
+pub(crate) fn write_stdout(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}
+
+/// Help and version go to stdout as clap writes them; a value that fails validation is
+/// reduced to its one line; other usage errors keep clap's usage hint.
+fn usage_error(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match error.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = error.print();
+            if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue => {
+            let text = error.to_string();
+            let text = one_line(text.trim_start_matches("error: "));
+            match setting_named_in(&error) {
+                Some(variable) => eprintln!("beacon: {variable}: {text}"),
+                None => eprintln!("beacon: {text}"),
+            }
+            ExitCode::from(2)
+        }
+        _ => {
+            let _ = error.print();
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The environment variable behind the flag a value error names, so that a bad value
+/// set in the environment is reported under the name the operator typed.
+fn setting_named_in(error: &clap::Error) -> Option<String> {
+    let clap::error::ContextValue::String(flag) =
+        error.get(clap::error::ContextKind::InvalidArg)?
+    else {
+        return None;
+    };
+    let long = flag.trim_start_matches("--").split([' ', '=']).next()?;
+    let mut command = Cli::command();
+    command.build();
+    let mut commands = vec![&command];
+    commands.extend(command.get_subcommands());
+    commands
+        .into_iter()
+        .flat_map(|c| c.get_arguments())
+        .find(|arg| arg.get_long() == Some(long))
+        .and_then(|arg| arg.get_env())
+        .map(|env| env.to_string_lossy().into_owned())
+}
+
+fn one_line(message: &str) -> String {
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Appends a line to a command's output, which is written in one go at the end.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! outln {
+    ($out:expr) => {
+        $out.push('\n')
+    };
+    ($out:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        // Writing to a String cannot fail.
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+
+fn run(out: &mut String, cli: Cli) -> Result<(), Failure> {
+    let database = Database::open(cli.database_url.as_deref())?;
+    let mut conn = database.conn()?;
+    let result = command(out, &database, &mut conn, cli.command);
+    // A command's audit entries join the chain before it exits, whether or not a
+    // server is running to do it.
+    crate::app::audit::seal(&mut conn)?;
+    result
+}
+
+fn command(
+    out: &mut String,
+    database: &Database,
+    conn: &mut PooledConnection,
+    command: Command,
+) -> Result<(), Failure> {
+    match command {
+        // Handled before a database is opened, in main.
+        Command::Serve(_) | Command::Openapi { .. } | Command::Worker(_) => Ok(()),
+        Command::Migrate => {
+            // Opening the database already applied anything pending.
+            outln!(
+                out,
+                "{} database at {} is up to date",
+                database.url.backend_name(),
+                database.url.redacted()
+            );
+            Ok(())
+        }
+        Command::Seed => commands::seed(out, conn),
+        Command::User(UserCommand::Add { email, role }) => {
+            commands::user_add(out, conn, &email, role)
+        }
+        Command::User(UserCommand::List) => commands::user_list(out, conn),
+        Command::Portfolio(args) => views::portfolio(out, conn, args.year),
+        Command::Programme(args) => views::programme(out, conn, &args.code),
+        Command::Envelope(EnvelopeCommand::Set {
+            stream,
+            year,
+            amount_pence,
+            basis,
+        }) => commands::envelope_set(out, conn, &stream, year, amount_pence, &basis),
+        Command::Audit(AuditCommand::Verify) => commands::audit_verify(out, conn),
+    }
+}
+
+struct Database {
+    url: DatabaseUrl,
+    pool: beacon_db::Pool,
+}
+
+impl Database {
+    fn open(url: Option<&str>) -> Result<Self, Failure> {
+        let opened = crate::database::open(url)?;
+        if let Some(added) = &opened.seeded {
+            eprintln!(
+                "beacon: created {} and loaded {} records of public seed data",
+                crate::database::DEFAULT_DATABASE,
+                added.total()
+            );
+        }
+        Ok(Database {
+            url: opened.url,
+            pool: opened.pool,
+        })
+    }
+
+    fn conn(&self) -> Result<PooledConnection, Failure> {
+        self.pool.get().map_err(|e| Failure::from(DbError::from(e)))
+    }
+}
+
+pub(crate) fn fail(message: &str) -> ExitCode {
+    eprintln!("beacon: {}", one_line(message));
+    ExitCode::FAILURE
+}

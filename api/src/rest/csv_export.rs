@@ -1,0 +1,139 @@
+//! CSV exports that stream: rows are read a batch at a time, each batch one trip to the
+//! database, and written out as they arrive. The first bytes leave at once, and the
+//! server holds one batch in memory however many rows there are.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+use beacon_db::DbConnection;
+use bytes::Bytes;
+
+use super::problem::ApiError;
+use super::state::AppState;
+use crate::app::AppError;
+
+/// Rows per database trip: large enough that the trips cost little, small enough that
+/// memory stays flat.
+const BATCH: i64 = 2_000;
+
+/// A row type that can be written as one CSV record under a fixed header.
+pub trait CsvRecord {
+    const HEADER: &'static [&'static str];
+    fn write(&self, out: &mut csv::Writer<Vec<u8>>) -> csv::Result<()>;
+    /// Where a row sits in the export's order: the next batch starts after it.
+    type Key: Send + 'static;
+    fn key(&self) -> Self::Key;
+}
+
+/// Typed text as a spreadsheet should open it: text that starts like a formula (`=`,
+/// `+`, `-`, `@`, a tab or a carriage return) gets a leading apostrophe, so that a
+/// reason typed as `=HYPERLINK(…)` opens as text rather than running as a formula
+/// (CSV injection). Only for text people type: numbers such as a withdrawal's negative
+/// pence stay numbers, and JSON answers carry the text as typed.
+pub fn typed_text(text: &str) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// Whether the client asked for CSV: `?format=csv`, or `Accept: text/csv` without a
+/// `format` saying otherwise.
+pub fn wanted(request: &HttpRequest, format: Option<&str>) -> Result<bool, ApiError> {
+    match format.map(str::trim) {
+        Some("csv") => Ok(true),
+        Some("json") => Ok(false),
+        Some(other) => Err(ApiError::field(
+            "format",
+            format!("must be csv or json (got '{other}')"),
+        )),
+        None => Ok(request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("text/csv"))),
+    }
+}
+
+/// Streams every row `fetch` returns after `after`, batch by batch, until a batch
+/// comes back short. A failure part-way ends the body early (the status line has
+/// gone); the log says why, and the client sees a truncated file.
+pub fn stream<T, F>(
+    state: AppState,
+    filename: &str,
+    after: Option<T::Key>,
+    fetch: F,
+) -> HttpResponse
+where
+    T: CsvRecord + Send + 'static,
+    F: Fn(&mut DbConnection, Option<T::Key>, i64) -> Result<Vec<T>, AppError>
+        + Send
+        + Sync
+        + 'static,
+{
+    let fetch = Arc::new(fetch);
+    let body = futures_util::stream::unfold(Some((after, true)), move |cursor| {
+        let state = state.clone();
+        let fetch = Arc::clone(&fetch);
+        async move {
+            let (after, first) = cursor?;
+            let rows = state.db(move |conn| Ok(fetch(conn, after, BATCH)?)).await;
+            let rows = match rows {
+                Ok(rows) => rows,
+                Err(error) => {
+                    tracing::error!(%error, "CSV export stopped part-way");
+                    return Some((Err(error), None));
+                }
+            };
+            let next = match rows.last() {
+                Some(last) if rows.len() as i64 == BATCH => Some((Some(last.key()), false)),
+                _ => None,
+            };
+            match encode(&rows, first) {
+                Ok(bytes) => Some((Ok(Bytes::from(bytes)), next)),
+                Err(error) => {
+                    tracing::error!(%error, "CSV export stopped part-way");
+                    Some((Err(ApiError::internal(error)), None))
+                }
+            }
+        }
+    });
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .streaming(body)
+}
+
+fn encode<T: CsvRecord>(rows: &[T], with_header: bool) -> csv::Result<Vec<u8>> {
+    let mut out = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::with_capacity(rows.len() * 200));
+    if with_header {
+        out.write_record(T::HEADER)?;
+    }
+    for row in rows {
+        row.write(&mut out)?;
+    }
+    out.into_inner().map_err(|e| e.into_error().into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::typed_text;
+
+    #[test]
+    fn text_that_starts_like_a_formula_opens_as_text() {
+        for formula in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(typed_text(formula), format!("'{formula}"));
+        }
+        for plain in ["Underspend returned", "", "a=b", " =1", "'quoted"] {
+            assert_eq!(typed_text(plain), plain);
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! The funding history: every allocation, adjustment, withdrawal, envelope change and
+//! spend entry, in the order recorded; as JSON pages or streamed as CSV.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use beacon_core::{FinancialYear, HistoryKind, Pence};
+use beacon_db::history::{HistoryRow, Position, Source};
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::csv_export::{self, CsvRecord};
+use super::pagination;
+use super::params::{optional, parse_instant, utc};
+use super::problem::ApiError;
+use super::state::AppState;
+use crate::app::Caller;
+use crate::app::history::{self, HistoryQuery as Query};
+
+#[derive(Serialize, ToSchema)]
+pub struct HistoryEntryView {
+    /// allocation, adjustment, withdrawal, envelope or spend.
+    #[schema(example = "allocation")]
+    pub kind: String,
+    /// The stream the money comes from; absent for spend.
+    #[schema(example = "hmt-police-technology-2024-28")]
+    pub stream: Option<String>,
+    /// The programme; absent for an envelope change.
+    #[schema(example = "pnd-transformation")]
+    pub programme: Option<String>,
+    #[schema(example = "2025-26")]
+    pub financial_year: String,
+    /// Signed: allocations and spend positive, withdrawals negative, an envelope change
+    /// the new envelope less the old.
+    #[schema(example = 1_250_000_000_i64)]
+    pub amount_pence: i64,
+    /// For spend: run (keeping existing systems going) or change (new capability).
+    pub category: Option<String>,
+    /// For an envelope change: the envelope after it.
+    pub envelope_pence: Option<i64>,
+    /// The reason given (for spend, its description; for an envelope, its basis).
+    pub reason: String,
+    /// Who recorded it: a user's email; absent for loaded or seeded data.
+    pub recorded_by: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl From<HistoryRow> for HistoryEntryView {
+    fn from(row: HistoryRow) -> Self {
+        HistoryEntryView {
+            kind: row.kind.to_string(),
+            stream: row.stream,
+            programme: row.programme,
+            financial_year: row.year.to_string(),
+            amount_pence: row.amount.get(),
+            category: row.category.map(|c| c.to_string()),
+            envelope_pence: row.envelope.map(Pence::get),
+            reason: row.reason,
+            recorded_by: row.recorded_by,
+            recorded_at: utc(row.recorded_at),
+        }
+    }
+}
+
+impl CsvRecord for HistoryRow {
+    const HEADER: &'static [&'static str] = &[
+        "recorded_at",
+        "kind",
+        "stream",
+        "programme",
+        "financial_year",
+        "amount_pence",
+        "category",
+        "envelope_pence",
+        "reason",
+        "recorded_by",
+    ];
+    type Key = Position;
+
+    fn write(&self, out: &mut csv::Writer<Vec<u8>>) -> csv::Result<()> {
+        out.write_record([
+            utc(self.recorded_at)
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+                .as_str(),
+            self.kind.as_str(),
+            self.stream.as_deref().unwrap_or_default(),
+            self.programme.as_deref().unwrap_or_default(),
+            &self.year.to_string(),
+            &self.amount.get().to_string(),
+            self.category.map(|c| c.as_str()).unwrap_or_default(),
+            &self
+                .envelope
+                .map(|p| p.get().to_string())
+                .unwrap_or_default(),
+            &csv_export::typed_text(&self.reason),
+            &csv_export::typed_text(self.recorded_by.as_deref().unwrap_or_default()),
+        ])
+    }
+
+    fn key(&self) -> Position {
+        self.position()
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HistoryList {
+    pub items: Vec<HistoryEntryView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    /// A programme's code.
+    pub programme: Option<String>,
+    /// A funding stream's code.
+    pub stream: Option<String>,
+    /// Like 2025-26.
+    pub financial_year: Option<String>,
+    /// allocation, adjustment, withdrawal, envelope or spend.
+    pub kind: Option<String>,
+    /// Recorded from this date (YYYY-MM-DD) or RFC 3339 time, inclusive.
+    pub recorded_from: Option<String>,
+    /// Recorded up to the end of this date, or before this RFC 3339 time.
+    pub recorded_to: Option<String>,
+    /// Page size, 1 to 200 (default 50). Ignored for CSV, which carries every row.
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+    /// `csv` for the same rows as CSV (or send `Accept: text/csv`). A reason or name
+    /// that starts like a spreadsheet formula (`=`, `+`, `-`, `@`, tab, carriage
+    /// return) starts with an apostrophe in CSV, so that it opens as text.
+    pub format: Option<String>,
+}
+
+/// The cursor's key: the last entry's time, table and id.
+fn encode_position(p: &Position) -> String {
+    format!(
+        "{}|{}|{}",
+        p.recorded_at.format("%Y-%m-%dT%H:%M:%S%.6f"),
+        p.source.as_str(),
+        p.id
+    )
+}
+
+fn decode_position(key: &str) -> Option<Position> {
+    let mut parts = key.split('|');
+    let recorded_at = NaiveDateTime::parse_from_str(parts.next()?, "%Y-%m-%dT%H:%M:%S%.6f").ok()?;
+    let source = Source::parse(parts.next()?)?;
+    let id = parts.next()?.parse().ok()?;
+    Some(Position {
+        recorded_at,
+        source,
+        id,
+    })
+}
+
+/// Every money movement in the order recorded: allocations, adjustments, withdrawals,
+/// envelope changes and spend, with who recorded each and why.
+#[utoipa::path(tag = "funding", security(("bearer" = [])), params(HistoryQuery), responses(
+    (status = 200, description = "A page of entries, or every entry as CSV", content(
+        (HistoryList = "application/json"),
+        (String = "text/csv"),
+    )),
+    (status = 422, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+))]
+#[get("/funding/history")]
+pub async fn list(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    _who: Caller,
+    query: web::Query<HistoryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner();
+    let csv = csv_export::wanted(&request, query.format.as_deref())?;
+    let asked = Query {
+        programme: query.programme.clone(),
+        stream: query.stream.clone(),
+        year: optional::<FinancialYear>("financial_year", query.financial_year.as_deref())?,
+        kind: optional::<HistoryKind>("kind", query.kind.as_deref())?,
+        from: query
+            .recorded_from
+            .as_deref()
+            .map(|t| parse_instant("recorded_from", t, false))
+            .transpose()?,
+        to: query
+            .recorded_to
+            .as_deref()
+            .map(|t| parse_instant("recorded_to", t, true))
+            .transpose()?,
+    };
+    let fingerprint = format!(
+        "history?{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        asked.programme, asked.stream, asked.year, asked.kind, asked.from, asked.to
+    );
+    let after = match &query.cursor {
+        Some(cursor) => {
+            let key = pagination::decode(&fingerprint, cursor)?;
+            Some(decode_position(&key).ok_or_else(|| {
+                ApiError::field(
+                    "cursor",
+                    "is not a cursor from this list; start again without it",
+                )
+            })?)
+        }
+        None => None,
+    };
+    let filter = state
+        .db(move |conn| Ok(history::filter(conn, &asked)?))
+        .await?;
+    if csv {
+        return Ok(csv_export::stream(
+            state.get_ref().clone(),
+            "beacon-funding-history.csv",
+            after,
+            move |conn, after, batch| history::page(conn, &filter, after, batch),
+        ));
+    }
+    let limit = pagination::limit(query.limit)?;
+    let rows = state
+        .db(move |conn| Ok(history::page(conn, &filter, after, limit + 1)?))
+        .await?;
+    let (rows, next_cursor) = pagination::finish(rows, limit, &fingerprint, |r| {
+        encode_position(&r.position())
+    });
+    Ok(HttpResponse::Ok().json(HistoryList {
+        items: rows.into_iter().map(HistoryEntryView::from).collect(),
+        next_cursor,
+    }))
+}

@@ -1,0 +1,247 @@
+//! The HTTP API under `/api/v1`, one module per resource. Every handler is registered
+//! through utoipa-actix-web so that it appears in the OpenAPI document; a handler
+//! parses, calls the use case in `app`, and renders.
+
+mod alerts;
+mod audit;
+mod caller;
+mod csv_export;
+mod forces;
+mod funding;
+mod health;
+mod history;
+pub(crate) mod pagination;
+mod params;
+mod portfolio;
+pub(crate) mod problem;
+mod programmes;
+mod sign_in;
+pub(crate) mod state;
+mod status_reports;
+mod summary;
+pub(crate) mod tokens;
+mod users;
+
+use std::sync::Arc;
+
+use actix_web::dev::ServiceResponse;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::Method;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
+use serde_json::error::Category;
+use tracing_actix_web::RequestId;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_actix_web::{AppExt, scope};
+
+use problem::ApiError;
+
+/// The largest JSON body accepted; nothing Beacon takes is near it.
+pub(crate) const BODY_LIMIT: usize = 64 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Beacon",
+        description = "The national register of police technology programmes in England and Wales: \
+            programmes and their delivery confidence, funding streams, envelopes, allocations and spend.\n\n\
+            Sign in with `POST /api/v1/auth/token`, then send `Authorization: Bearer <token>`. \
+            Money is always whole pence (`*_pence`); financial years are written `2025-26`; \
+            errors are RFC 9457 `application/problem+json`.",
+        license(name = "MIT")
+    ),
+    modifiers(&BearerScheme),
+    tags(
+        (name = "auth", description = "Signing in"),
+        (name = "programmes", description = "The register of programmes"),
+        (name = "status reports", description = "Delivery confidence, reported by programme leads"),
+        (name = "funding", description = "Funding streams, envelopes, allocations and spend"),
+        (name = "portfolio", description = "Every programme's rating and money on one date"),
+        (name = "users", description = "Accounts and roles (admin)"),
+        (name = "alerts", description = "Email alerts to programme owners, and their delivery (admin, auditor)"),
+        (name = "forces", description = "Police forces"),
+        (name = "operations", description = "Health checks"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerScheme;
+
+impl utoipa::Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("A token from POST /api/v1/auth/token"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The application's routes, as an app and the OpenAPI document describing them.
+pub(crate) fn routes() -> (
+    App<
+        impl actix_web::dev::ServiceFactory<
+            actix_web::dev::ServiceRequest,
+            Config = (),
+            Response = ServiceResponse,
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+    >,
+    utoipa::openapi::OpenApi,
+) {
+    App::new()
+        // Registered ahead of the /api/v1 scope, which would otherwise claim the path.
+        .route("/api/v1/openapi.json", web::get().to(openapi_json))
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(health::healthz)
+        .service(health::readyz)
+        .service(
+            scope("/api/v1")
+                .service(sign_in::token)
+                .service(sign_in::me)
+                .service(users::list)
+                .service(users::create)
+                .service(users::get)
+                .service(users::update)
+                .service(forces::list)
+                .service(forces::get)
+                .service(programmes::list)
+                .service(programmes::create)
+                .service(programmes::get)
+                .service(programmes::update)
+                .service(programmes::add_owner)
+                .service(programmes::remove_owner)
+                .service(status_reports::create)
+                .service(status_reports::list)
+                .service(funding::list_streams)
+                .service(funding::create_stream)
+                .service(funding::get_stream)
+                .service(funding::set_envelope)
+                .service(funding::allocate)
+                .service(funding::record_spend)
+                .service(history::list)
+                .service(summary::get)
+                .service(portfolio::get)
+                .service(audit::list)
+                .service(audit::verify)
+                .service(alerts::list)
+                .service(alerts::retry),
+        )
+        .split_for_parts()
+}
+
+/// The document rendered once at start-up.
+pub(crate) struct OpenApiJson(pub String);
+
+async fn openapi_json(document: web::Data<OpenApiJson>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document.0.clone())
+}
+
+/// The OpenAPI document, as served at /api/v1/openapi.json and committed.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().1
+}
+
+/// Each documented path, as an actix pattern, with the methods it takes: what turns an
+/// unmatched request into a 405 (known path) or a 404 (unknown).
+pub(crate) type KnownPaths = Arc<Vec<(actix_web::dev::ResourceDef, Vec<Method>)>>;
+
+pub(crate) fn known_paths(doc: &utoipa::openapi::OpenApi) -> KnownPaths {
+    let mut known = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        let mut methods = Vec::new();
+        for (method, operation) in [
+            (Method::GET, &item.get),
+            (Method::POST, &item.post),
+            (Method::PUT, &item.put),
+            (Method::PATCH, &item.patch),
+            (Method::DELETE, &item.delete),
+        ] {
+            if operation.is_some() {
+                methods.push(method);
+            }
+        }
+        known.push((actix_web::dev::ResourceDef::new(path.as_str()), methods));
+    }
+    Arc::new(known)
+}
+
+pub(crate) async fn unmatched(request: HttpRequest, known: web::Data<KnownPaths>) -> HttpResponse {
+    unmatched_error(&request, &known).error_response()
+}
+
+fn unmatched_error(request: &HttpRequest, known: &KnownPaths) -> ApiError {
+    let path = request.path();
+    for (pattern, methods) in known.iter() {
+        if pattern.is_match(path) && !methods.contains(request.method()) {
+            let allowed: Vec<&str> = methods.iter().map(Method::as_str).collect();
+            return ApiError::MethodNotAllowed {
+                method: request.method().to_string(),
+                allowed: allowed.join(", "),
+            };
+        }
+    }
+    ApiError::NotFound(format!(
+        "nothing at {path}; the API is described at /api/v1/openapi.json and /docs"
+    ))
+}
+
+pub(crate) fn json_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    let api_error = match &error {
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType(
+            "send the body as JSON with Content-Type: application/json".into(),
+        ),
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::PayloadTooLarge(format!(
+                "the body is larger than the {} KiB Beacon accepts",
+                BODY_LIMIT / 1024
+            ))
+        }
+        JsonPayloadError::Deserialize(cause) => match cause.classify() {
+            Category::Data => ApiError::field("body", cause.to_string()),
+            Category::Syntax | Category::Eof | Category::Io => {
+                ApiError::BadRequest(format!("the body is not valid JSON: {cause}"))
+            }
+        },
+        other => ApiError::BadRequest(format!("cannot read the body: {other}")),
+    };
+    api_error.into()
+}
+
+pub(crate) fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::field("query", format!("the query string is not valid: {error}")).into()
+}
+
+pub(crate) fn path_error(error: PathError, _: &HttpRequest) -> actix_web::Error {
+    ApiError::BadRequest(format!("the path is not valid: {error}")).into()
+}
+
+/// Echoes the request id that tracing-actix-web gave the request, so a user reporting
+/// a problem can quote it and an operator can find its log lines.
+pub(crate) async fn request_id_header(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let id: Option<String> = request
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.to_string());
+    let mut response = next.call(request).await?;
+    if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(response)
+}

@@ -1,0 +1,92 @@
+//! Reading query and body values into Beacon's types, each error against its field.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+use super::problem::ApiError;
+use crate::app::AsOf;
+
+/// Parses one text field, reporting its error against the field's name.
+pub(crate) fn parse_field<T: std::str::FromStr>(field: &str, text: &str) -> Result<T, ApiError>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse()
+        .map_err(|e: T::Err| ApiError::field(field, e.to_string()))
+}
+
+/// A date written YYYY-MM-DD, or a field error saying so.
+pub(crate) fn parse_date(field: &str, text: &str) -> Result<chrono::NaiveDate, ApiError> {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        ApiError::field(
+            field,
+            format!("'{text}' is not a date; write it like 2025-06-30"),
+        )
+    })
+}
+
+/// A time written as a date (YYYY-MM-DD) or an RFC 3339 time. A date as an upper
+/// bound (`end_of_day`) means the end of that day, so `to=2025-06-30` includes the 30th.
+pub(crate) fn parse_instant(
+    field: &str,
+    text: &str,
+    end_of_day: bool,
+) -> Result<NaiveDateTime, ApiError> {
+    let text = text.trim();
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Ok(time.naive_utc());
+    }
+    let day = parse_date(field, text).map_err(|_| {
+        ApiError::field(
+            field,
+            format!("'{text}' is not a date or time; write 2025-06-30 or 2025-06-30T12:00:00Z"),
+        )
+    })?;
+    let day = if end_of_day {
+        day.succ_opt().unwrap_or(day)
+    } else {
+        day
+    };
+    Ok(day.and_time(chrono::NaiveTime::MIN))
+}
+
+/// Stored times are UTC; the API writes them as RFC 3339.
+pub(crate) fn utc(time: NaiveDateTime) -> DateTime<Utc> {
+    time.and_utc()
+}
+
+/// Deserialises a field that may be absent (leave alone), null (clear) or a value.
+pub(crate) fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
+/// `as_of=YYYY-MM-DD`: the state at the end of that (UTC) day, today or earlier.
+pub(crate) fn as_of(text: Option<&str>) -> Result<Option<AsOf>, ApiError> {
+    text.map(|text| {
+        let day = parse_date("as_of", text)?;
+        AsOf::past(day).map_err(|message| ApiError::field("as_of", message))
+    })
+    .transpose()
+}
+
+/// A text filter, trimmed; empty counts as not given.
+pub(crate) fn text(value: &Option<String>) -> Option<String> {
+    value
+        .as_ref()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// An optional value parsed into its type, or a field error.
+pub(crate) fn optional<T: std::str::FromStr>(
+    field: &str,
+    text: Option<&str>,
+) -> Result<Option<T>, ApiError>
+where
+    T::Err: std::fmt::Display,
+{
+    text.map(|t| parse_field(field, t)).transpose()
+}

@@ -1,0 +1,142 @@
+//! The whole portfolio on one date: every programme's rating and money for a financial
+//! year, with counts by rating and totals, as it stood at the end of that day.
+
+use actix_web::{get, web};
+use beacon_core::{FinancialYear, Rating};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::params::{optional, utc};
+use super::problem::ApiError;
+use super::state::AppState;
+use crate::app::portfolio::{self, Portfolio};
+use crate::app::{AsOf, Caller};
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PortfolioQuery {
+    /// YYYY-MM-DD, today or earlier (default today): the portfolio at the end of that
+    /// (UTC) day.
+    pub as_of: Option<String>,
+    /// The year whose money to show, e.g. `2025-26` (default: the year `as_of` falls in).
+    pub financial_year: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PortfolioLine {
+    #[schema(example = "pnd-transformation")]
+    pub code: String,
+    pub name: String,
+    #[schema(example = "Home Office")]
+    pub sponsor: String,
+    #[schema(example = "delivery")]
+    pub stage: String,
+    /// The latest rating reported by then; null when none had been.
+    #[schema(example = "red")]
+    pub rating: Option<String>,
+    pub rating_since: Option<DateTime<Utc>>,
+    #[schema(example = 5_950_000_000_i64)]
+    pub allocated_pence: i64,
+    pub spent_run_pence: i64,
+    pub spent_change_pence: i64,
+    /// What cuts to envelopes had withdrawn from it for the year.
+    pub shortfall_pence: i64,
+}
+
+/// How many programmes held each rating.
+#[derive(Serialize, ToSchema, Default, Debug, PartialEq, Eq)]
+pub struct RatingCounts {
+    pub red: i64,
+    pub amber_red: i64,
+    pub amber: i64,
+    pub amber_green: i64,
+    pub green: i64,
+    /// Registered but not yet rated.
+    pub unrated: i64,
+}
+
+#[derive(Serialize, ToSchema, Default)]
+pub struct PortfolioTotals {
+    #[schema(example = 61)]
+    pub programmes: i64,
+    pub allocated_pence: i64,
+    pub spent_run_pence: i64,
+    pub spent_change_pence: i64,
+    pub shortfall_pence: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PortfolioView {
+    #[schema(example = "2025-03-31")]
+    pub as_of: NaiveDate,
+    #[schema(example = "2024-25")]
+    pub financial_year: String,
+    pub counts: RatingCounts,
+    pub totals: PortfolioTotals,
+    /// In code order.
+    pub programmes: Vec<PortfolioLine>,
+}
+
+/// The portfolio as it stood at the end of a day: every programme registered or rated
+/// by then, its rating and its money for the year, counts by rating and totals. A
+/// later change never alters a past day's answer.
+#[utoipa::path(tag = "portfolio", security(("bearer" = [])), params(PortfolioQuery), responses(
+    (status = 200, body = PortfolioView),
+    (status = 422, description = "as_of is not a date or is in the future, or financial_year is malformed", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+))]
+#[get("/portfolio")]
+pub async fn get(
+    state: web::Data<AppState>,
+    _who: Caller,
+    query: web::Query<PortfolioQuery>,
+) -> Result<web::Json<PortfolioView>, ApiError> {
+    let query = query.into_inner();
+    let as_of = super::params::as_of(query.as_of.as_deref())?.unwrap_or_else(AsOf::today);
+    let year = optional::<FinancialYear>("financial_year", query.financial_year.as_deref())?;
+    let portfolio = state
+        .db(move |conn| Ok(portfolio::portfolio(conn, as_of, year)?))
+        .await?;
+    Ok(web::Json(portfolio.into()))
+}
+
+impl From<Portfolio> for PortfolioView {
+    fn from(p: Portfolio) -> Self {
+        let count = |rating| p.counts.of(rating);
+        PortfolioView {
+            as_of: p.as_of,
+            financial_year: p.year.to_string(),
+            counts: RatingCounts {
+                red: count(Rating::Red),
+                amber_red: count(Rating::AmberRed),
+                amber: count(Rating::Amber),
+                amber_green: count(Rating::AmberGreen),
+                green: count(Rating::Green),
+                unrated: p.counts.unrated,
+            },
+            totals: PortfolioTotals {
+                programmes: p.totals.programmes,
+                allocated_pence: p.totals.allocated.get(),
+                spent_run_pence: p.totals.spent_run.get(),
+                spent_change_pence: p.totals.spent_change.get(),
+                shortfall_pence: p.totals.shortfall.get(),
+            },
+            programmes: p
+                .lines
+                .into_iter()
+                .map(|line| PortfolioLine {
+                    code: line.code.to_string(),
+                    name: line.name,
+                    sponsor: line.sponsor,
+                    stage: line.stage.to_string(),
+                    rating: line.rating.map(|r| r.to_string()),
+                    rating_since: line.rating_since.map(utc),
+                    allocated_pence: line.allocated.get(),
+                    spent_run_pence: line.spent_run.get(),
+                    spent_change_pence: line.spent_change.get(),
+                    shortfall_pence: line.shortfall.get(),
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,37 @@
+//! What every request handler shares: the pool, the token keys, the sign-in guards.
+
+use std::sync::Arc;
+
+use beacon_db::{DbConnection, Pool};
+
+use super::problem::ApiError;
+use super::tokens::{Throttle, TokenKeys};
+use crate::app::alerts::Policy;
+use crate::password::Hasher;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Pool,
+    pub keys: Arc<TokenKeys>,
+    pub throttle: Arc<Throttle>,
+    pub hasher: Hasher,
+    /// Whether changes write alerts, and to whom besides owners.
+    pub alerts: Arc<Policy>,
+}
+
+impl AppState {
+    /// Runs database work on the blocking pool: Diesel is synchronous and must never
+    /// hold an async worker thread.
+    pub async fn db<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get().map_err(beacon_db::DbError::from)?;
+            work(&mut conn)
+        })
+        .await?
+    }
+}

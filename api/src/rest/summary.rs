@@ -1,0 +1,114 @@
+//! Funding summaries: envelopes, allocations and spend added up by financial year,
+//! stream, programme or sponsor, now or at the end of a past day.
+
+use actix_web::{get, web};
+use beacon_core::{FinancialYear, Pence};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::params::optional;
+use super::problem::ApiError;
+use super::state::AppState;
+use crate::app::summary::{self, GroupBy, SummaryRow as Row};
+use crate::app::{AsOf, Caller};
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryQuery {
+    /// financial_year (default), stream, programme or sponsor.
+    pub group_by: Option<String>,
+    /// Only this year, e.g. `2025-26`.
+    pub financial_year: Option<String>,
+    /// YYYY-MM-DD, today or earlier (default today): the money at the end of that (UTC)
+    /// day.
+    pub as_of: Option<String>,
+}
+
+/// One group's money. Null where the grouping cannot carry it: envelopes belong to
+/// streams, spend is recorded against programmes.
+#[derive(Serialize, ToSchema, Debug, Clone, Default)]
+pub struct SummaryRow {
+    /// The year (`2025-26`), stream code, programme code or sponsor; `total` for the totals.
+    #[schema(example = "2025-26")]
+    pub key: String,
+    #[schema(example = 10_000_000_000_i64)]
+    pub envelope_pence: Option<i64>,
+    #[schema(example = 9_200_000_000_i64)]
+    pub allocated_pence: i64,
+    /// Spent keeping existing systems running.
+    pub spent_run_pence: Option<i64>,
+    /// Spent on new capability.
+    pub spent_change_pence: Option<i64>,
+    /// Envelope less allocated: what is left to allocate.
+    pub headroom_pence: Option<i64>,
+    /// Run spend as a share of all spend, 0 to 1, to four places; null with no spend.
+    #[schema(example = 0.97)]
+    pub run_share: Option<f64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SummaryView {
+    #[schema(example = "financial_year")]
+    pub group_by: String,
+    pub as_of: NaiveDate,
+    /// The year asked for, if one was.
+    pub financial_year: Option<String>,
+    /// In key order.
+    pub groups: Vec<SummaryRow>,
+    /// Every group together: these reconcile with the funding history to the penny.
+    pub totals: SummaryRow,
+}
+
+/// Envelopes, allocations and spend by financial year, stream, programme or sponsor.
+/// Totals equal the sums of the funding history's entries up to the same day.
+#[utoipa::path(tag = "funding", security(("bearer" = [])), params(SummaryQuery), responses(
+    (status = 200, body = SummaryView),
+    (status = 422, description = "An unknown group_by, a malformed year, or an as_of that is not a date or is in the future", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+))]
+#[get("/funding/summary")]
+pub async fn get(
+    state: web::Data<AppState>,
+    _who: Caller,
+    query: web::Query<SummaryQuery>,
+) -> Result<web::Json<SummaryView>, ApiError> {
+    let query = query.into_inner();
+    let group_by = match query.group_by.as_deref() {
+        None => GroupBy::FinancialYear,
+        Some(word) => GroupBy::parse(word).ok_or_else(|| {
+            ApiError::field(
+                "group_by",
+                format!(
+                    "'{word}' is not a grouping; use {}",
+                    GroupBy::WORDS.join(", ")
+                ),
+            )
+        })?,
+    };
+    let year = optional::<FinancialYear>("financial_year", query.financial_year.as_deref())?;
+    let as_of = super::params::as_of(query.as_of.as_deref())?.unwrap_or_else(AsOf::today);
+    let summary = state
+        .db(move |conn| Ok(summary::summary(conn, group_by, year, as_of)?))
+        .await?;
+    Ok(web::Json(SummaryView {
+        group_by: summary.group_by.as_str().to_string(),
+        as_of: summary.as_of,
+        financial_year: summary.year.map(|y| y.to_string()),
+        groups: summary.groups.into_iter().map(SummaryRow::from).collect(),
+        totals: summary.totals.into(),
+    }))
+}
+
+impl From<Row> for SummaryRow {
+    fn from(row: Row) -> Self {
+        SummaryRow {
+            key: row.key,
+            envelope_pence: row.envelope.map(Pence::get),
+            allocated_pence: row.allocated.get(),
+            spent_run_pence: row.spent_run.map(Pence::get),
+            spent_change_pence: row.spent_change.map(Pence::get),
+            headroom_pence: row.headroom.map(Pence::get),
+            run_share: row.run_share,
+        }
+    }
+}

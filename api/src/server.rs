@@ -1,0 +1,231 @@
+//! Building and running the HTTP server: the database, the first admin, the
+//! background work beside the requests (the alert worker and the audit sealer), and the
+//! REST API with its documentation.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{HttpServer, web};
+use beacon_core::{Email, Role};
+use secrecy::ExposeSecret;
+use tracing_actix_web::TracingLogger;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::alert_worker::{Worker, WorkerHandle};
+use crate::app::{AppError, Caller, users};
+use crate::audit_sealer::SealerHandle;
+use crate::database::Opened;
+use crate::password::Hasher;
+use crate::rest::state::AppState;
+use crate::rest::tokens::{Throttle, TokenKeys};
+use crate::rest::{self, BODY_LIMIT, OpenApiJson};
+use crate::settings::Settings;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    /// Stopped (after the alert in hand) when the server stops.
+    worker: Option<WorkerHandle>,
+    /// Seals the last entries and stops when the server stops.
+    sealer: SealerHandle,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("{0}")]
+    Settings(String),
+    #[error(transparent)]
+    Database(#[from] beacon_db::DbError),
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error("cannot listen on {address}: {cause}")]
+    Bind {
+        address: String,
+        cause: std::io::Error,
+    },
+    #[error(transparent)]
+    Hasher(#[from] crate::password::HashError),
+}
+
+impl Application {
+    /// Opens the database, makes sure there is an admin, and binds the listener (port 0
+    /// picks a free port, as the tests do).
+    pub fn build(settings: Settings) -> Result<Self, StartupError> {
+        settings.check().map_err(StartupError::Settings)?;
+        let opened = crate::database::open(settings.database_url.as_deref())?;
+        if let Some(added) = &opened.seeded {
+            tracing::info!(
+                records = added.total(),
+                "created the embedded database and loaded the public seed data"
+            );
+        }
+        ensure_admin(&opened.pool, &settings)?;
+        let (worker, sealer) = start_background(&settings, &opened)?;
+        let state = AppState {
+            alerts: Arc::new(settings.alerts.policy()),
+            pool: opened.pool,
+            keys: Arc::new(TokenKeys::new(
+                &signing_secret(&settings),
+                settings.token_ttl(),
+            )),
+            throttle: Arc::new(Throttle::new(Duration::from_secs(15 * 60), 5, 30)),
+            hasher: Hasher::start(1)?,
+        };
+        let bind_error = |cause| StartupError::Bind {
+            address: settings.bind.clone(),
+            cause,
+        };
+        let listener = TcpListener::bind(&settings.bind).map_err(bind_error)?;
+        let port = listener.local_addr().map_err(bind_error)?.port();
+        let server = http_server(state, listener, settings.workers).map_err(bind_error)?;
+        Ok(Application {
+            port,
+            server,
+            worker,
+            sealer,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server from elsewhere (the tests do).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM or SIGINT, then lets in-flight requests finish (up to 30 s).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        drop(self.worker);
+        drop(self.sealer);
+        result
+    }
+}
+
+/// The key tokens are signed with: the setting, or a random one for this run.
+fn signing_secret(settings: &Settings) -> Vec<u8> {
+    match &settings.jwt_secret {
+        Some(secret) => secret.expose_secret().as_bytes().to_vec(),
+        None => {
+            tracing::warn!(
+                "BEACON_JWT_SECRET is not set: using a random secret, so tokens end when the server stops"
+            );
+            (0..4)
+                .flat_map(|_| rand::random::<u64>().to_le_bytes())
+                .collect()
+        }
+    }
+}
+
+/// The alert worker and the audit sealer, on a pool of their own so that a request
+/// never waits for a connection they hold. The worker is built before the listener, so
+/// a bad SMTP URL or sender stops start-up with a message, not the first alert.
+fn start_background(
+    settings: &Settings,
+    opened: &Opened,
+) -> Result<(Option<WorkerHandle>, SealerHandle), StartupError> {
+    let background = beacon_db::pool::connect(&opened.url, &beacon_db::PoolOptions::background())?;
+    let worker = if settings.alerts.enabled {
+        let worker = Worker::new(background.clone(), settings.alerts.clone(), &opened.url)
+            .map_err(|e| StartupError::Settings(e.to_string()))?;
+        Some(WorkerHandle::spawn(worker).map_err(|cause| {
+            StartupError::Settings(format!("cannot start the alert worker: {cause}"))
+        })?)
+    } else {
+        tracing::info!("BEACON_ALERTS=off: no alerts are written or sent");
+        None
+    };
+    let sealer = SealerHandle::spawn(background).map_err(|cause| {
+        StartupError::Settings(format!("cannot start the audit sealer: {cause}"))
+    })?;
+    Ok((worker, sealer))
+}
+
+/// The REST API, its OpenAPI document and interactive docs, on `listener`.
+fn http_server(
+    state: AppState,
+    listener: TcpListener,
+    workers: Option<u16>,
+) -> std::io::Result<Server> {
+    let state = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        let (app, doc) = rest::routes();
+        let known = web::Data::new(rest::known_paths(&doc));
+        let json = web::Data::new(OpenApiJson(doc.to_pretty_json().unwrap_or_default()));
+        app.app_data(state.clone())
+            .app_data(known)
+            .app_data(json)
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(BODY_LIMIT)
+                    .content_type_required(true)
+                    .error_handler(rest::json_error),
+            )
+            .app_data(web::QueryConfig::default().error_handler(rest::query_error))
+            .app_data(web::PathConfig::default().error_handler(rest::path_error))
+            .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", doc))
+            .service(web::redirect("/docs", "/docs/"))
+            .default_service(web::to(rest::unmatched))
+            .wrap(Compress::default())
+            .wrap(from_fn(rest::request_id_header))
+            .wrap(TracingLogger::default())
+    })
+    .shutdown_timeout(30)
+    .listen(listener)?;
+    if let Some(workers) = workers {
+        server = server.workers(usize::from(workers));
+    }
+    Ok(server.run())
+}
+
+/// On first start there must be a way in: an admin from BEACON_ADMIN_EMAIL and
+/// BEACON_ADMIN_PASSWORD, or one with a generated password printed once.
+fn ensure_admin(pool: &beacon_db::Pool, settings: &Settings) -> Result<(), StartupError> {
+    let mut conn = pool.get().map_err(beacon_db::DbError::from)?;
+    if !users::none_yet(&mut conn)? {
+        return Ok(());
+    }
+    let email = match &settings.admin_email {
+        Some(email) => email.clone(),
+        None => Email::parse("admin@beacon.local")
+            .map_err(|e| StartupError::Settings(format!("BEACON_ADMIN_EMAIL: {e}")))?,
+    };
+    let (password, generated) = match &settings.admin_password {
+        Some(password) => {
+            let password = password.expose_secret().to_string();
+            beacon_core::user::validate_password(&password)
+                .map_err(|e| StartupError::Settings(format!("BEACON_ADMIN_PASSWORD: {e}")))?;
+            (password, false)
+        }
+        None => (generate_password(), true),
+    };
+    let hash = crate::password::hash(&password)?;
+    users::create(
+        &mut conn,
+        &Caller::system("beacon serve"),
+        &email,
+        Role::Admin,
+        &hash,
+    )?;
+    if generated {
+        // Printed once, to the operator's terminal, never to the log.
+        println!(
+            "Created the first admin account: {email}\nIts password (shown only now): {password}"
+        );
+    } else {
+        tracing::info!(%email, "created the first admin account");
+    }
+    Ok(())
+}
+
+fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    (0..20)
+        .map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]))
+        .collect()
+}

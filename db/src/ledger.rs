@@ -1,0 +1,200 @@
+//! The allocation ledger: append-only entries moving money between a stream's envelope
+//! and a programme. A programme's allocation is the sum of its entries.
+
+use std::collections::BTreeMap;
+
+use beacon_core::{FinancialYear, LedgerKind, MoneyError, Pence};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::audit::{self, Actor};
+use crate::connection::{DbConnection, Tx};
+use crate::error::DbError;
+use crate::records::{LedgerEntry, all};
+use crate::rows::LedgerRow;
+use crate::schema::ledger_entries;
+use crate::totals::{self, Delta};
+
+/// One ledger entry to append.
+#[derive(Debug, Clone)]
+pub struct NewEntry<'a> {
+    pub stream_id: i64,
+    pub programme_id: i64,
+    pub year: FinancialYear,
+    pub kind: LedgerKind,
+    pub amount: Pence,
+    pub reason: &'a str,
+    /// The envelope change whose cut makes this withdrawal, if one does.
+    pub envelope_change_id: Option<i64>,
+    pub recorded_by: Option<i64>,
+    pub at: NaiveDateTime,
+}
+
+/// Appends an entry, adds it to the programme's yearly totals, and records its audit
+/// entry. The caller has locked the envelope, checked the entry against it, and sets
+/// its allocated total.
+pub fn append(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    entry: &NewEntry<'_>,
+) -> Result<LedgerEntry, DbError> {
+    let row: LedgerRow = diesel::insert_into(ledger_entries::table)
+        .values((
+            ledger_entries::stream_id.eq(entry.stream_id),
+            ledger_entries::programme_id.eq(entry.programme_id),
+            ledger_entries::financial_year.eq(entry.year.start_year()),
+            ledger_entries::kind.eq(entry.kind.as_str()),
+            ledger_entries::amount_pence.eq(entry.amount.get()),
+            ledger_entries::reason.eq(entry.reason),
+            ledger_entries::recorded_by.eq(entry.recorded_by),
+            ledger_entries::recorded_at.eq(entry.at),
+            ledger_entries::envelope_change_id.eq(entry.envelope_change_id),
+        ))
+        .returning(ledger_entries::all_columns)
+        .get_result(&mut **tx)?;
+    let delta = Delta {
+        allocated: entry.amount,
+        ..Delta::default()
+    };
+    totals::add(tx, entry.programme_id, entry.year, delta, entry.at)?;
+    let id = row.id.to_string();
+    audit::record(
+        tx,
+        actor,
+        "create",
+        "ledger_entry",
+        &id,
+        None::<&LedgerRow>,
+        Some(&row),
+    )?;
+    LedgerEntry::try_from(row)
+}
+
+fn sum(amounts: Vec<i64>) -> Result<Pence, DbError> {
+    Pence::sum(amounts.into_iter().map(Pence::new))
+        .map_err(|e: MoneyError| DbError::Corrupt(format!("a ledger total: {e}")))
+}
+
+/// What a programme holds from one stream in one year: the sum of those entries.
+pub fn balance(
+    conn: &mut DbConnection,
+    stream_id: i64,
+    programme_id: i64,
+    year: FinancialYear,
+) -> Result<Pence, DbError> {
+    let amounts: Vec<i64> = ledger_entries::table
+        .filter(ledger_entries::stream_id.eq(stream_id))
+        .filter(ledger_entries::programme_id.eq(programme_id))
+        .filter(ledger_entries::financial_year.eq(year.start_year()))
+        .select(ledger_entries::amount_pence)
+        .load(conn)?;
+    sum(amounts)
+}
+
+/// What each programme holds from one stream in one year, by programme id.
+pub fn holdings(
+    conn: &mut DbConnection,
+    stream_id: i64,
+    year: FinancialYear,
+) -> Result<BTreeMap<i64, Pence>, DbError> {
+    let rows: Vec<(i64, i64)> = ledger_entries::table
+        .filter(ledger_entries::stream_id.eq(stream_id))
+        .filter(ledger_entries::financial_year.eq(year.start_year()))
+        .select((ledger_entries::programme_id, ledger_entries::amount_pence))
+        .load(conn)?;
+    let mut by_programme: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    for (programme_id, amount) in rows {
+        by_programme.entry(programme_id).or_default().push(amount);
+    }
+    by_programme
+        .into_iter()
+        .map(|(id, amounts)| Ok((id, sum(amounts)?)))
+        .collect()
+}
+
+/// A programme's ledger entries in the order they were recorded.
+pub fn for_programme(
+    conn: &mut DbConnection,
+    programme_id: i64,
+) -> Result<Vec<LedgerEntry>, DbError> {
+    let rows: Vec<LedgerRow> = ledger_entries::table
+        .filter(ledger_entries::programme_id.eq(programme_id))
+        .order(ledger_entries::id.asc())
+        .select(LedgerRow::as_select())
+        .load(conn)?;
+    all(rows)
+}
+
+/// Whether an entry with this stream, programme, year, amount and reason exists; the
+/// seed loader uses it to load each published allocation once.
+pub fn exists(
+    conn: &mut DbConnection,
+    stream_id: i64,
+    programme_id: i64,
+    year: FinancialYear,
+    amount: Pence,
+    reason: &str,
+) -> Result<bool, DbError> {
+    let count: i64 = ledger_entries::table
+        .filter(ledger_entries::stream_id.eq(stream_id))
+        .filter(ledger_entries::programme_id.eq(programme_id))
+        .filter(ledger_entries::financial_year.eq(year.start_year()))
+        .filter(ledger_entries::amount_pence.eq(amount.get()))
+        .filter(ledger_entries::reason.eq(reason))
+        .count()
+        .get_result(conn)?;
+    Ok(count > 0)
+}
+
+/// A programme's funding shortfall in one year: what cuts to an envelope withdrew.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shortfall {
+    pub programme_id: i64,
+    pub year: FinancialYear,
+    pub amount: Pence,
+}
+
+/// The shortfalls of every programme (or `ids`) from cuts recorded before `end` (or
+/// ever), by programme and year. Reads only withdrawals made by cuts, through their
+/// partial index.
+pub fn shortfalls(
+    conn: &mut DbConnection,
+    ids: Option<&[i64]>,
+    end: Option<NaiveDateTime>,
+) -> Result<Vec<Shortfall>, DbError> {
+    let mut query = ledger_entries::table
+        .filter(ledger_entries::envelope_change_id.is_not_null())
+        .select((
+            ledger_entries::programme_id,
+            ledger_entries::financial_year,
+            ledger_entries::amount_pence,
+            ledger_entries::recorded_at,
+        ))
+        .into_boxed();
+    if let Some(ids) = ids {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        query = query.filter(ledger_entries::programme_id.eq_any(ids));
+    }
+    // The time is checked here rather than in SQL: with it in the query the planner
+    // would walk the whole ledger by time instead of the few cut withdrawals.
+    let rows: Vec<(i64, i32, i64, NaiveDateTime)> = query.load(conn)?;
+    let mut sums: BTreeMap<(i64, i32), Vec<i64>> = BTreeMap::new();
+    for (programme_id, year, amount, at) in rows {
+        if end.is_none_or(|end| at < end) {
+            sums.entry((programme_id, year)).or_default().push(amount);
+        }
+    }
+    sums.into_iter()
+        .map(|((programme_id, year), amounts)| {
+            Ok(Shortfall {
+                programme_id,
+                year: crate::records::year(year)?,
+                amount: sum(amounts)?
+                    .checked_neg()
+                    .map_err(|e| DbError::Corrupt(e.to_string()))?,
+            })
+        })
+        .collect()
+}

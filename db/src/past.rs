@@ -1,0 +1,186 @@
+//! The register as it stood at a past moment: ratings from the reports made by then,
+//! and each programme's record and owners as the audit trail had them.
+
+use std::collections::HashMap;
+
+use beacon_core::Rating;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+
+use crate::backend;
+use crate::connection::DbConnection;
+use crate::error::DbError;
+use crate::records::Programme;
+use crate::rows::{OwnerRow, ProgrammeRow};
+
+/// A programme's rating as it stood at a past moment: its latest report before then,
+/// and since when it had held that rating.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RatingAt {
+    pub programme_id: i64,
+    pub rating: Rating,
+    pub reported_at: NaiveDateTime,
+    pub since: NaiveDateTime,
+}
+
+#[derive(QueryableByName)]
+struct RatingAtRow {
+    #[diesel(sql_type = BigInt)]
+    programme_id: i64,
+    #[diesel(sql_type = Text)]
+    rating: String,
+    #[diesel(sql_type = Timestamp)]
+    reported_at: NaiveDateTime,
+    #[diesel(sql_type = Timestamp)]
+    since: NaiveDateTime,
+}
+
+/// Every programme's (or `ids`') rating from its latest status report made before `end`,
+/// with when it entered that rating (the first report after the last one that differed).
+/// Programmes with no report before `end` are absent. One statement: each programme
+/// finds its latest report through the (programme, reported_at) index.
+pub fn ratings_before(
+    conn: &mut DbConnection,
+    end: NaiveDateTime,
+    ids: Option<&[i64]>,
+) -> Result<Vec<RatingAt>, DbError> {
+    // The last report before `end` with another rating: for each other rating, its
+    // latest report through the (programme, rating, reported_at) index; the greatest of
+    // those. Both backends' greatest-of functions see no NULLs, so they agree.
+    // PostgreSQL would flatten the per-programme lookup into a hash join over every
+    // report; OFFSET 0 keeps it a lookup per programme. SQLite plans it that way as is.
+    let (greatest, fence) = backend::greatest_and_fence(conn);
+    let other_ratings: Vec<String> = Rating::ALL
+        .iter()
+        .map(|rating| {
+            let rating = rating.as_str();
+            format!(
+                "COALESCE((SELECT MAX(t.reported_at) FROM status_reports t
+                           WHERE t.programme_id = x.programme_id AND t.rating = '{rating}'
+                             AND t.reported_at < $1 AND r.rating <> '{rating}'), $2)"
+            )
+        })
+        .collect();
+    // `$1`, `$2`: numbered placeholders on PostgreSQL, named ones on SQLite, where they
+    // take positions 1 and 2 by first appearance, as here.
+    let sql = format!(
+        "SELECT x.programme_id, r.rating, r.reported_at,
+                (SELECT MIN(s.reported_at) FROM status_reports s
+                 WHERE s.programme_id = x.programme_id AND s.reported_at < $1
+                   AND s.reported_at > {greatest}({})) AS since
+         FROM (SELECT p.id AS programme_id,
+                      (SELECT s.id FROM status_reports s
+                       WHERE s.programme_id = p.id AND s.reported_at < $1
+                       ORDER BY s.reported_at DESC, s.id DESC LIMIT 1) AS report_id
+               FROM programmes p {}{fence}) AS x
+         JOIN status_reports r ON r.id = x.report_id
+         ORDER BY x.programme_id",
+        other_ratings.join(", "),
+        id_condition("p.id", ids)
+    );
+    let rows: Vec<RatingAtRow> = diesel::sql_query(sql)
+        .bind::<Timestamp, _>(end)
+        .bind::<Timestamp, _>(epoch())
+        .load(conn)?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(RatingAt {
+                programme_id: row.programme_id,
+                rating: row
+                    .rating
+                    .parse()
+                    .map_err(|e| DbError::Corrupt(format!("rating: {e}")))?,
+                reported_at: row.reported_at,
+                since: row.since,
+            })
+        })
+        .collect()
+}
+
+/// The earliest time any report can carry.
+fn epoch() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(1900, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .unwrap_or(NaiveDateTime::MIN)
+}
+
+/// `WHERE column IN (ids)` written with integer literals (nothing from a request reaches
+/// the SQL text), or nothing for every row.
+fn id_condition(column: &str, ids: Option<&[i64]>) -> String {
+    match ids {
+        None => String::new(),
+        Some([]) => "WHERE 1 = 0".to_string(),
+        Some(ids) => {
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            format!("WHERE {column} IN ({})", list.join(", "))
+        }
+    }
+}
+
+/// The register as it stood before `end`, read back from the audit trail: each
+/// programme's record as its latest audit entry before then left it, and its owners
+/// (user ids) then. Programmes with no audit entry before `end` (loaded behind the
+/// application's back) are absent; callers fall back to the record as it is now.
+pub struct RegisterAt {
+    pub programmes: HashMap<i64, Programme>,
+    pub owners: HashMap<i64, Vec<i64>>,
+}
+
+#[derive(QueryableByName)]
+struct RegisterEntry {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    entity: String,
+    #[diesel(sql_type = Text)]
+    action: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    before: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    after: Option<String>,
+}
+
+pub fn register_before(conn: &mut DbConnection, end: NaiveDateTime) -> Result<RegisterAt, DbError> {
+    // Written out, not built: the condition must read exactly as the partial index
+    // `audit_log_register` does for either database to use it; the trail is long and
+    // these entries few. Sorted here, as ordering there would walk the whole trail.
+    let mut entries: Vec<RegisterEntry> = diesel::sql_query(
+        "SELECT id, entity, action, before, after FROM audit_log
+         WHERE entity IN ('programme', 'programme_owner') AND at < $1",
+    )
+    .bind::<Timestamp, _>(end)
+    .load(conn)?;
+    entries.sort_unstable_by_key(|e| e.id);
+    let mut programmes = HashMap::new();
+    let mut owners: HashMap<i64, Vec<i64>> = HashMap::new();
+    for RegisterEntry {
+        entity,
+        action,
+        before,
+        after,
+        ..
+    } in entries
+    {
+        if entity == "programme" {
+            if let Some(after) = after {
+                let row: ProgrammeRow = serde_json::from_str(&after)?;
+                programmes.insert(row.id, Programme::try_from(row)?);
+            }
+        } else if action == "add_owner" {
+            if let Some(after) = after {
+                let row: OwnerRow = serde_json::from_str(&after)?;
+                owners
+                    .entry(row.programme_id)
+                    .or_default()
+                    .push(row.user_id);
+            }
+        } else if let Some(before) = before {
+            let row: OwnerRow = serde_json::from_str(&before)?;
+            if let Some(list) = owners.get_mut(&row.programme_id) {
+                list.retain(|&user| user != row.user_id);
+            }
+        }
+    }
+    Ok(RegisterAt { programmes, owners })
+}

@@ -1,0 +1,224 @@
+//! Funding streams and their envelopes: how much each may allocate in each year, and
+//! the history of every change to that.
+
+use beacon_core::{FinancialYear, FundingStream, Pence};
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::audit::{self, Actor};
+use crate::backend;
+use crate::connection::{DbConnection, Tx};
+use crate::error::DbError;
+use crate::records::{EnvelopeState, Stream, all};
+use crate::rows::{EnvelopeRow, StreamRow};
+use crate::schema::{envelope_changes, envelopes, funding_streams};
+
+pub fn insert(tx: &mut Tx<'_>, actor: &Actor, stream: &FundingStream) -> Result<Stream, DbError> {
+    let row: StreamRow = diesel::insert_into(funding_streams::table)
+        .values((
+            funding_streams::code.eq(stream.code.as_str()),
+            funding_streams::name.eq(&stream.name),
+            funding_streams::description.eq(&stream.description),
+            funding_streams::created_at.eq(crate::now()),
+        ))
+        .returning(funding_streams::all_columns)
+        .get_result(&mut **tx)?;
+    audit::record(
+        tx,
+        actor,
+        "create",
+        "funding_stream",
+        &row.code,
+        None::<&StreamRow>,
+        Some(&row),
+    )?;
+    Stream::try_from(row)
+}
+
+pub fn find(conn: &mut DbConnection, code: &str) -> Result<Option<Stream>, DbError> {
+    funding_streams::table
+        .filter(funding_streams::code.eq(code))
+        .select(StreamRow::as_select())
+        .get_result(conn)
+        .optional()?
+        .map(Stream::try_from)
+        .transpose()
+}
+
+pub fn get(conn: &mut DbConnection, code: &str) -> Result<Stream, DbError> {
+    find(conn, code)?.ok_or_else(|| DbError::not_found("funding stream", code))
+}
+
+/// Every stream, by code.
+pub fn list(conn: &mut DbConnection) -> Result<Vec<Stream>, DbError> {
+    let rows: Vec<StreamRow> = funding_streams::table
+        .order(funding_streams::code.asc())
+        .select(StreamRow::as_select())
+        .load(conn)?;
+    all(rows)
+}
+
+/// A stream's envelopes, earliest year first.
+pub fn envelopes(conn: &mut DbConnection, stream_id: i64) -> Result<Vec<EnvelopeState>, DbError> {
+    let rows: Vec<EnvelopeRow> = envelopes::table
+        .filter(envelopes::stream_id.eq(stream_id))
+        .order(envelopes::financial_year.asc())
+        .select(EnvelopeRow::as_select())
+        .load(conn)?;
+    all(rows)
+}
+
+pub fn find_envelope(
+    conn: &mut DbConnection,
+    stream_id: i64,
+    year: FinancialYear,
+) -> Result<Option<EnvelopeState>, DbError> {
+    envelopes::table
+        .find((stream_id, year.start_year()))
+        .select(EnvelopeRow::as_select())
+        .get_result(conn)
+        .optional()?
+        .map(EnvelopeState::try_from)
+        .transpose()
+}
+
+/// The envelope, locked until this transaction ends, so that concurrent changes to it
+/// queue and none is checked against a total another is about to change.
+pub fn lock_envelope(
+    tx: &mut Tx<'_>,
+    stream_id: i64,
+    year: FinancialYear,
+) -> Result<Option<EnvelopeState>, DbError> {
+    backend::lock_envelope(tx, stream_id, year.start_year())?
+        .map(EnvelopeState::try_from)
+        .transpose()
+}
+
+/// An envelope being set: its stream, year, amount, what is allocated from it after
+/// the change, and where the figure comes from.
+#[derive(Debug, Clone)]
+pub struct EnvelopeSetting<'a> {
+    pub stream: &'a Stream,
+    pub year: FinancialYear,
+    pub amount: Pence,
+    pub allocated: Pence,
+    pub basis: &'a str,
+}
+
+impl EnvelopeSetting<'_> {
+    fn row(&self, at: NaiveDateTime) -> EnvelopeRow {
+        EnvelopeRow {
+            stream_id: self.stream.id,
+            financial_year: self.year.start_year(),
+            amount_pence: self.amount.get(),
+            allocated_pence: self.allocated.get(),
+            basis: self.basis.to_string(),
+            updated_at: at,
+        }
+    }
+
+    fn entity_id(&self) -> String {
+        format!("{}/{}", self.stream.code, self.year)
+    }
+}
+
+/// Appends an envelope's new amount to its history, `change` being the new amount less
+/// the old; returns the history row's id, which a cut's withdrawals refer to.
+pub fn record_change(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    setting: &EnvelopeSetting<'_>,
+    change: Pence,
+    at: NaiveDateTime,
+) -> Result<i64, DbError> {
+    Ok(diesel::insert_into(envelope_changes::table)
+        .values((
+            envelope_changes::stream_id.eq(setting.stream.id),
+            envelope_changes::financial_year.eq(setting.year.start_year()),
+            envelope_changes::amount_pence.eq(setting.amount.get()),
+            envelope_changes::change_pence.eq(change.get()),
+            envelope_changes::basis.eq(setting.basis),
+            envelope_changes::recorded_by.eq(actor.user_id),
+            envelope_changes::recorded_at.eq(at),
+        ))
+        .returning(envelope_changes::id)
+        .get_result(&mut **tx)?)
+}
+
+/// Creates an envelope, with its audit entry, its history row and its day.
+pub fn insert_envelope(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    setting: &EnvelopeSetting<'_>,
+) -> Result<EnvelopeState, DbError> {
+    let at = crate::now();
+    let row = setting.row(at);
+    diesel::insert_into(envelopes::table)
+        .values(&row)
+        .execute(&mut **tx)?;
+    audit::record(
+        tx,
+        actor,
+        "create",
+        "envelope",
+        &setting.entity_id(),
+        None::<&EnvelopeRow>,
+        Some(&row),
+    )?;
+    // The history row refers to the envelope, so it follows it.
+    record_change(tx, actor, setting, setting.amount, at)?;
+    backend::keep_envelope_day(tx, &row, at.date())?;
+    EnvelopeState::try_from(row)
+}
+
+/// Changes an envelope's amount and what is allocated from it, with its audit entry
+/// and its day. Its history row is the caller's, written first with [`record_change`].
+pub fn update_envelope(
+    tx: &mut Tx<'_>,
+    actor: &Actor,
+    setting: &EnvelopeSetting<'_>,
+) -> Result<EnvelopeState, DbError> {
+    let at = crate::now();
+    let key = (setting.stream.id, setting.year.start_year());
+    let before: EnvelopeRow = envelopes::table
+        .find(key)
+        .select(EnvelopeRow::as_select())
+        .get_result(&mut **tx)?;
+    let after: EnvelopeRow = diesel::update(envelopes::table.find(key))
+        .set((
+            envelopes::amount_pence.eq(setting.amount.get()),
+            envelopes::allocated_pence.eq(setting.allocated.get()),
+            envelopes::basis.eq(setting.basis),
+            envelopes::updated_at.eq(at),
+        ))
+        .returning(envelopes::all_columns)
+        .get_result(&mut **tx)?;
+    audit::record(
+        tx,
+        actor,
+        "update",
+        "envelope",
+        &setting.entity_id(),
+        Some(&before),
+        Some(&after),
+    )?;
+    backend::keep_envelope_day(tx, &after, at.date())?;
+    EnvelopeState::try_from(after)
+}
+
+/// Sets what is allocated from an envelope after a ledger entry (which carries the
+/// audit entry), and keeps it as the envelope's day.
+pub fn set_allocated(
+    tx: &mut Tx<'_>,
+    stream_id: i64,
+    year: FinancialYear,
+    allocated: Pence,
+    at: NaiveDateTime,
+) -> Result<EnvelopeState, DbError> {
+    let row: EnvelopeRow = diesel::update(envelopes::table.find((stream_id, year.start_year())))
+        .set(envelopes::allocated_pence.eq(allocated.get()))
+        .returning(envelopes::all_columns)
+        .get_result(&mut **tx)?;
+    backend::keep_envelope_day(tx, &row, at.date())?;
+    EnvelopeState::try_from(row)
+}
