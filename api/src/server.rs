@@ -66,6 +66,7 @@ impl Application {
         let (worker, sealer) = start_background(&settings, &opened)?;
         let state = AppState {
             alerts: Arc::new(settings.alerts.policy()),
+            owners: Arc::default(),
             pool: opened.pool,
             keys: Arc::new(TokenKeys::new(
                 &signing_secret(&settings),

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use beacon_core::{CapabilityArea, ForceId, NewProgramme, Rating, Stage};
+use beacon_core::{CapabilityArea, FinancialYear, ForceId, NewProgramme, Rating, Stage};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -10,9 +10,9 @@ use crate::audit::{self, Actor};
 use crate::backend;
 use crate::connection::{DbConnection, Tx};
 use crate::error::DbError;
-use crate::records::{Programme, all};
-use crate::rows::ProgrammeRow;
-use crate::schema::programmes;
+use crate::records::{Programme, YearTotals, all};
+use crate::rows::{ProgrammeRow, TotalsRow};
+use crate::schema::{programme_year_totals as totals, programmes};
 
 /// The columns a person sets; the rest (rating, version, times) Beacon keeps.
 #[derive(Insertable, AsChangeset)]
@@ -239,15 +239,21 @@ fn like_pattern(text: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// Up to `limit` programmes in code order, after `after_code` when given.
+/// Up to `limit` programmes in code order, after `after_code` when given, each with its
+/// money in `year` (zeros when none is recorded), read in the same statement.
 pub fn page(
     conn: &mut DbConnection,
     filter: &Filter,
     after_code: Option<&str>,
     limit: i64,
-) -> Result<Vec<Programme>, DbError> {
+    year: FinancialYear,
+) -> Result<Vec<(Programme, YearTotals)>, DbError> {
+    let in_year = totals::programme_id
+        .eq(programmes::id)
+        .and(totals::financial_year.eq(year.start_year()));
     let mut query = programmes::table
-        .select(ProgrammeRow::as_select())
+        .left_join(totals::table.on(in_year))
+        .select((ProgrammeRow::as_select(), Option::<TotalsRow>::as_select()))
         .into_boxed();
     if let Some(rating) = filter.rating {
         query = query.filter(programmes::current_rating.eq(rating.as_str()));
@@ -277,9 +283,18 @@ pub fn page(
     if let Some(after) = after_code {
         query = query.filter(programmes::code.gt(after.to_string()));
     }
-    let rows: Vec<ProgrammeRow> = query
+    let rows: Vec<(ProgrammeRow, Option<TotalsRow>)> = query
         .order(programmes::code.asc())
         .limit(limit)
         .load(conn)?;
-    all(rows)
+    rows.into_iter()
+        .map(|(programme, money)| {
+            let programme = Programme::try_from(programme)?;
+            let money = match money {
+                Some(money) => YearTotals::try_from(money)?,
+                None => YearTotals::zero(programme.id, year),
+            };
+            Ok((programme, money))
+        })
+        .collect()
 }

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use crate::backend;
 use crate::connection::{DbConnection, Tx};
 use crate::error::DbError;
-use crate::records::{YearTotals, all};
+use crate::records::YearTotals;
 use crate::rows::TotalsRow;
 use crate::schema::programme_year_totals as totals;
 
@@ -62,22 +62,4 @@ pub fn for_programme_year(
         Some(row) => YearTotals::try_from(row),
         None => Ok(YearTotals::zero(programme_id, year)),
     }
-}
-
-/// The totals of each of `programme_ids` for one year; programmes with nothing
-/// recorded are absent.
-pub fn for_programmes_year(
-    conn: &mut DbConnection,
-    programme_ids: &[i64],
-    year: FinancialYear,
-) -> Result<Vec<YearTotals>, DbError> {
-    if programme_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows: Vec<TotalsRow> = totals::table
-        .filter(totals::programme_id.eq_any(programme_ids))
-        .filter(totals::financial_year.eq(year.start_year()))
-        .select(TotalsRow::as_select())
-        .load(conn)?;
-    all(rows)
 }

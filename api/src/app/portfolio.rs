@@ -91,7 +91,7 @@ pub fn portfolio(
         .into_iter()
         .map(|m| (m.programme_id, m))
         .collect();
-    let shortfalls: HashMap<i64, Pence> = ledger::shortfalls(conn, None, Some(as_of.end))?
+    let shortfalls: HashMap<i64, Pence> = ledger::shortfalls(conn, Some(as_of.end))?
         .into_iter()
         .filter(|s| s.year == year)
         .map(|s| (s.programme_id, s.amount))

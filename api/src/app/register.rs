@@ -7,9 +7,10 @@ use beacon_core::FinancialYear;
 use beacon_db::ledger::Shortfall;
 use beacon_db::programmes::Filter;
 use beacon_db::records::{Owner, Programme, YearTotals};
-use beacon_db::{DbConnection, days, ledger, owners, past, programmes, totals};
+use beacon_db::{DbConnection, days, ledger, past, programmes, totals};
 use chrono::NaiveDate;
 
+use super::owners_cache::OwnersCache;
 use super::{AppError, AsOf, current_year};
 
 /// A programme as a page shows it: its record (with its rating then), owners, its
@@ -30,6 +31,7 @@ pub struct ProgrammeDetail {
 /// as they were then.
 pub fn list(
     conn: &mut DbConnection,
+    cache: &OwnersCache,
     filter: &Filter,
     after: Option<&str>,
     limit: i64,
@@ -37,8 +39,8 @@ pub fn list(
 ) -> Result<Vec<ProgrammeDetail>, AppError> {
     match as_of {
         None => {
-            let rows = programmes::page(conn, filter, after, limit)?;
-            details_now(conn, rows)
+            let rows = programmes::page(conn, filter, after, limit, current_year()?)?;
+            details_now(conn, cache, rows)
         }
         Some(as_of) => {
             let register = past_register(conn, as_of)?;
@@ -59,12 +61,14 @@ pub fn list(
 /// neither registered nor rated by then.
 pub fn get(
     conn: &mut DbConnection,
+    cache: &OwnersCache,
     code: &str,
     as_of: Option<AsOf>,
 ) -> Result<ProgrammeDetail, AppError> {
     let programme = programmes::get_by_code(conn, code)?;
     let Some(as_of) = as_of else {
-        return first(details_now(conn, vec![programme])?);
+        let money = totals::for_programme_year(conn, programme.id, current_year()?)?;
+        return first(details_now(conn, cache, vec![(programme, money)])?);
     };
     let register = past_register(conn, as_of)?;
     let then = register
@@ -89,16 +93,13 @@ fn first(mut details: Vec<ProgrammeDetail>) -> Result<ProgrammeDetail, AppError>
 
 fn details_now(
     conn: &mut DbConnection,
-    rows: Vec<Programme>,
+    cache: &OwnersCache,
+    rows: Vec<(Programme, YearTotals)>,
 ) -> Result<Vec<ProgrammeDetail>, AppError> {
+    let owners_by = cache.owners_of(conn, rows.iter().map(|(p, _)| p))?;
+    let shortfalls = ledger::shortfalls(conn, None)?;
+    let (rows, money): (Vec<Programme>, Vec<YearTotals>) = rows.into_iter().unzip();
     let year = current_year()?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    let mut owners_by: HashMap<i64, Vec<Owner>> = HashMap::new();
-    for (programme_id, owner) in owners::of(conn, &ids)? {
-        owners_by.entry(programme_id).or_default().push(owner);
-    }
-    let money = totals::for_programmes_year(conn, &ids, year)?;
-    let shortfalls = ledger::shortfalls(conn, Some(&ids), None)?;
     Ok(assemble(rows, owners_by, money, shortfalls, year, None))
 }
 
@@ -133,7 +134,7 @@ fn details_then(
         ids: Some(&ids),
     };
     let money = days::programmes_as_of(conn, as_of.day, scope)?;
-    let shortfalls = ledger::shortfalls(conn, Some(&ids), Some(as_of.end))?;
+    let shortfalls = ledger::shortfalls(conn, Some(as_of.end))?;
     Ok(assemble(
         rows,
         owners_by,
@@ -216,7 +217,7 @@ pub struct ProgrammeRecord {
 }
 
 pub fn record_of(conn: &mut DbConnection, code: &str) -> Result<ProgrammeRecord, AppError> {
-    let detail = get(conn, code, None)?;
+    let detail = get(conn, &OwnersCache::default(), code, None)?;
     let id = detail.programme.id;
     Ok(ProgrammeRecord {
         reports: beacon_db::status_reports::for_programme(conn, id)?,

@@ -209,12 +209,15 @@ pub async fn list(
         .as_deref()
         .map(|c| pagination::decode(&fingerprint, c))
         .transpose()?;
+    let owners = state.owners.clone();
     let details = state
         .db(move |conn| {
+            let after = after.as_deref();
             Ok(register::list(
                 conn,
+                &owners,
                 &filter,
-                after.as_deref(),
+                after,
                 limit + 1,
                 as_of,
             )?)
@@ -242,8 +245,9 @@ async fn load_view(
     code: String,
     as_of: Option<AsOf>,
 ) -> Result<ProgrammeView, ApiError> {
+    let owners = state.owners.clone();
     let detail = state
-        .db(move |conn| Ok(register::get(conn, &code, as_of)?))
+        .db(move |conn| Ok(register::get(conn, &owners, &code, as_of)?))
         .await?;
     Ok(detail.into())
 }

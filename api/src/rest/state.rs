@@ -7,6 +7,7 @@ use beacon_db::{DbConnection, Pool};
 use super::problem::ApiError;
 use super::tokens::{Throttle, TokenKeys};
 use crate::app::alerts::Policy;
+use crate::app::owners_cache::OwnersCache;
 use crate::password::Hasher;
 
 #[derive(Clone)]
@@ -17,6 +18,8 @@ pub struct AppState {
     pub hasher: Hasher,
     /// Whether changes write alerts, and to whom besides owners.
     pub alerts: Arc<Policy>,
+    /// Programmes' owners by version, for pages of the register.
+    pub owners: Arc<OwnersCache>,
 }
 
 impl AppState {

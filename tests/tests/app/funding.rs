@@ -121,7 +121,7 @@ both_backends!(fn an_envelope_cannot_drop_below_what_is_allocated(db) {
     let (withdrawn, programme) = &set.withdrawals[0];
     assert_eq!((withdrawn.amount, programme.as_str()), (Pence::new(-1_000_000_000), "eagle-x"));
     assert!(withdrawn.envelope_change_id.is_some());
-    let shortfalls = app::register::get(&mut conn, "eagle-x", None).unwrap().shortfalls;
+    let shortfalls = app::register::get(&mut conn, &Default::default(), "eagle-x", None).unwrap().shortfalls;
     assert_eq!(shortfalls.len(), 1);
     assert_eq!((shortfalls[0].year, shortfalls[0].amount), (year("2025-26"), Pence::new(1_000_000_000)));
     assert_eq!(beacon_tests::inspect::totals_mismatches(&mut conn), vec![]);

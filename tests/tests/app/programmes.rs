@@ -17,7 +17,7 @@ both_backends!(fn a_programme_is_stored_as_given(db) {
     assert_eq!(row.rating, None);
     assert_eq!(row.version, 1);
     assert_eq!(programme_now(&mut conn, "pnd-transformation"), row);
-    let listed: Vec<_> = app::register::list(&mut conn, &Filter::default(), None, 100, None).unwrap().into_iter().map(|d| d.programme).collect();
+    let listed: Vec<_> = app::register::list(&mut conn, &Default::default(), &Filter::default(), None, 100, None).unwrap().into_iter().map(|d| d.programme).collect();
     assert_eq!(listed, vec![row.clone()]);
     assert_eq!(rows(&mut conn, "programmes"), 1);
     let trail = trail(&mut conn, "programme", "pnd-transformation");
@@ -93,13 +93,13 @@ both_backends!(fn owners_are_added_listed_and_removed(db) {
     assert!(app::programmes::add_owner(&mut conn, &admin(), "eagle-x", lead.id).unwrap());
     assert!(app::programmes::add_owner(&mut conn, &admin(), "eagle-x", deputy.id).unwrap());
     assert!(!app::programmes::add_owner(&mut conn, &admin(), "eagle-x", lead.id).unwrap(), "adding twice changes nothing");
-    let detail = app::register::get(&mut conn, "eagle-x", None).unwrap();
+    let detail = app::register::get(&mut conn, &Default::default(), "eagle-x", None).unwrap();
     let owners: Vec<String> = detail.owners.into_iter().map(|o| o.email).collect();
     assert_eq!(owners, ["lead@norfolk.police.uk", "deputy@norfolk.police.uk"]);
     assert_eq!(detail.programme.version, p.version + 2, "a change of owners is a new version");
 
     app::programmes::remove_owner(&mut conn, &admin(), "eagle-x", lead.id).unwrap();
-    assert_eq!(app::register::get(&mut conn, "eagle-x", None).unwrap().owners.len(), 1);
+    assert_eq!(app::register::get(&mut conn, &Default::default(), "eagle-x", None).unwrap().owners.len(), 1);
     assert!(matches!(app::programmes::remove_owner(&mut conn, &admin(), "eagle-x", lead.id), Err(AppError::NotFound(_))));
     let error = app::programmes::add_owner(&mut conn, &admin(), "eagle-x", 999).unwrap_err();
     assert!(matches!(error, AppError::NotFound(ref m) if m.contains("user")), "{error:?}");

@@ -20,7 +20,7 @@ both_backends!(fn seeding_loads_the_register(db) {
         "ESN's 2017 Red is in its history"
     );
     for code in ["live-facial-recognition", "eagle-x", "national-digital-forensics", "knife-detection", "dpc"] {
-        assert!(app::register::get(&mut conn, code, None).is_ok(), "{code} is in the register");
+        assert!(app::register::get(&mut conn, &Default::default(), code, None).is_ok(), "{code} is in the register");
     }
     let hmt = app::funding::get_stream(&mut conn, "hmt-police-technology-2024-28").unwrap();
     let envelopes: Vec<(String, Pence)> = hmt.envelopes.into_iter().map(|e| (e.year.to_string(), e.amount)).collect();

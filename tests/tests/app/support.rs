@@ -54,7 +54,9 @@ pub fn programme(conn: &mut DbConnection, code: &str) -> Programme {
 
 /// The programme as the register shows it now.
 pub fn programme_now(conn: &mut DbConnection, code: &str) -> Programme {
-    app::register::get(conn, code, None).unwrap().programme
+    app::register::get(conn, &Default::default(), code, None)
+        .unwrap()
+        .programme
 }
 
 pub fn user(conn: &mut DbConnection, email: &str, role: Role) -> User {
