@@ -248,19 +248,7 @@ fn milliseconds(min: u64, max: u64) -> impl Fn(&str) -> Result<Duration, String>
     whole_number(min, max, Duration::from_millis)
 }
 
-/// `smtp://user:password@host` without the password, for logs and messages.
-pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..]),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
-}
+pub use beacon_db::url::redact;
 
 #[cfg(test)]
 mod tests {

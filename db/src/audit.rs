@@ -72,11 +72,8 @@ impl NewAuditRow<'_> {
 
 /// Appends one audit entry, inside the write transaction of the change it describes.
 /// `before` is `None` for a creation, `after` for a removal.
-///
-/// On PostgreSQL the entry is linked into the hash chain just after it commits, by
-/// [`seal`]: linking here would make every audited write wait for the one before it to
-/// reach the disk. SQLite's write transaction already excludes every other writer, so
-/// there the entry is linked at once, for the cost of reading the head.
+/// It joins the hash chain here or, on PostgreSQL, just after it commits
+/// (`backend::links_as_written`, [`seal`]).
 pub(crate) fn record<B: Serialize, A: Serialize>(
     conn: &mut Tx<'_>,
     actor: &Actor,
@@ -99,7 +96,7 @@ pub(crate) fn record<B: Serialize, A: Serialize>(
         prev_hash: None,
         hash: None,
     };
-    if matches!(**conn, DbConnection::Sqlite(_)) {
+    if backend::links_as_written(conn) {
         let (last_seq, last_hash) = head(conn)?;
         let seq = last_seq + 1;
         row.hash = Some(row.chain_entry(seq).hash(&last_hash));

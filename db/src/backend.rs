@@ -172,6 +172,14 @@ pub(crate) fn lock_due_alerts(
     })
 }
 
+/// Whether an audit entry is linked into the chain as it is written. On PostgreSQL it is
+/// linked just after its transaction commits (`audit::seal`), so that audited writes do
+/// not each wait for the one before to reach the disk; SQLite's write transaction
+/// already excludes every other writer, so there it is linked at once.
+pub(crate) fn links_as_written(conn: &DbConnection) -> bool {
+    matches!(conn, DbConnection::Sqlite(_))
+}
+
 /// Makes this transaction the only one linking audit entries into the chain until it
 /// commits, so two sealers cannot both link to the same head.
 pub(crate) fn lock_audit_chain(conn: &mut DbConnection) -> Result<(), DbError> {

@@ -73,8 +73,8 @@ PRAGMA synchronous = NORMAL;
 PRAGMA foreign_keys = ON;
 PRAGMA mmap_size = 268435456;";
 
-/// Hides the password in `scheme://user:password@host`.
-fn redact(url: &str) -> String {
+/// Hides the password in `scheme://user:password@host`, for messages and logs.
+pub fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let credentials = &url[scheme_end + 3..at];

@@ -96,14 +96,6 @@ pub fn set_envelope(
         let named = withdrawn_programmes(tx, withdrawals)?;
         let before = streams::lock_envelope(tx, stream.id, envelope.year)?;
         let holdings = holdings(tx, &stream, envelope.year)?;
-        let asked: Vec<Withdrawal> = named
-            .iter()
-            .zip(withdrawals)
-            .map(|(programme, w)| Withdrawal {
-                programme: programme.code.clone(),
-                amount: w.amount,
-            })
-            .collect();
         let change = EnvelopeChange {
             stream: &stream.code,
             year: envelope.year,
@@ -112,7 +104,7 @@ pub fn set_envelope(
             allocated: before.as_ref().map_or(Pence::ZERO, |b| b.allocated),
             holdings: &holdings,
         };
-        let allocated = change.check(&asked)?;
+        let allocated = change.check(&asked(&named, withdrawals))?;
         let setting = EnvelopeSetting {
             stream: &stream,
             year: envelope.year,
@@ -194,6 +186,18 @@ impl Cut<'_> {
         }
         Ok(made)
     }
+}
+
+/// The withdrawals asked for, by programme code, as the cut rules take them.
+fn asked(programmes: &[Programme], withdrawals: &[WithdrawalRequest]) -> Vec<Withdrawal> {
+    programmes
+        .iter()
+        .zip(withdrawals)
+        .map(|(programme, w)| Withdrawal {
+            programme: programme.code.clone(),
+            amount: w.amount,
+        })
+        .collect()
 }
 
 fn funding_error(error: beacon_core::MoneyError) -> AppError {

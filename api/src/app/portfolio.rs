@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use beacon_core::{FinancialYear, MoneyError, Pence, ProgrammeCode, Rating, Stage};
-use beacon_db::records::YearTotals;
+use beacon_db::records::{Programme, YearTotals};
 use beacon_db::{DbConnection, days, ledger};
 use chrono::{NaiveDate, NaiveDateTime};
 
@@ -25,6 +25,23 @@ pub struct PortfolioLine {
     pub spent_change: Pence,
     /// What cuts to envelopes had withdrawn from it for the year.
     pub shortfall: Pence,
+}
+
+impl PortfolioLine {
+    fn of(programme: Programme, money: YearTotals, shortfall: Pence) -> Self {
+        PortfolioLine {
+            code: programme.code,
+            name: programme.name,
+            sponsor: programme.sponsor,
+            stage: programme.stage,
+            rating: programme.rating,
+            rating_since: programme.rating_since,
+            allocated: money.allocated,
+            spent_run: money.spent_run,
+            spent_change: money.spent_change,
+            shortfall,
+        }
+    }
 }
 
 /// How many programmes held each rating, and how many none.
@@ -107,21 +124,11 @@ pub fn portfolio(
         let m = money
             .remove(&programme.id)
             .unwrap_or_else(|| YearTotals::zero(programme.id, year));
-        let line = PortfolioLine {
-            shortfall: shortfalls
-                .get(&programme.id)
-                .copied()
-                .unwrap_or(Pence::ZERO),
-            code: programme.code,
-            name: programme.name,
-            sponsor: programme.sponsor,
-            stage: programme.stage,
-            rating: programme.rating,
-            rating_since: programme.rating_since,
-            allocated: m.allocated,
-            spent_run: m.spent_run,
-            spent_change: m.spent_change,
-        };
+        let shortfall = shortfalls
+            .get(&programme.id)
+            .copied()
+            .unwrap_or(Pence::ZERO);
+        let line = PortfolioLine::of(programme, m, shortfall);
         totals
             .add(&line)
             .map_err(|e| AppError::Internal(format!("a portfolio total: {e}")))?;

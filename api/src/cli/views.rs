@@ -110,6 +110,11 @@ pub(super) fn programme(
         outln!(out, "Whole-life cost: {cost}");
     }
     outln!(out);
+    reports_and_ledger(out, &record);
+    Ok(())
+}
+
+fn reports_and_ledger(out: &mut String, record: &register::ProgrammeRecord) {
     let mut table = new_table(&["Reported", "Rating", "Source", "Rationale"]);
     for report in &record.reports {
         table.add_row(vec![
@@ -142,5 +147,4 @@ pub(super) fn programme(
             record.ledger.len()
         );
     }
-    Ok(())
 }

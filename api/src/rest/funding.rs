@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::params::{parse_field, utc};
+use super::params::{parse_field, utc, year_and};
 use super::problem::ApiError;
 use super::state::AppState;
 use crate::app::Caller;
@@ -292,15 +292,7 @@ pub async fn allocate(
 ) -> Result<HttpResponse, ApiError> {
     who.may(Action::ManageFunding)?;
     let body = body.into_inner();
-    let mut errors = beacon_core::ValidationErrors::new();
-    let year = errors.check(
-        "financial_year",
-        body.financial_year.parse::<FinancialYear>(),
-    );
-    let kind = errors.check("kind", body.kind.parse::<LedgerKind>());
-    let (Some(year), Some(kind)) = (year, kind) else {
-        return Err(errors.into());
-    };
+    let (year, kind) = year_and::<LedgerKind>(&body.financial_year, "kind", &body.kind)?;
     let entry = NewLedgerEntry::new(kind, Pence::new(body.amount_pence), &body.reason)?;
     let stream = code.into_inner();
     let alerts = state.alerts.clone();
@@ -374,15 +366,8 @@ pub async fn record_spend(
 ) -> Result<HttpResponse, ApiError> {
     who.may(Action::ManageFunding)?;
     let body = body.into_inner();
-    let mut errors = beacon_core::ValidationErrors::new();
-    let year = errors.check(
-        "financial_year",
-        body.financial_year.parse::<FinancialYear>(),
-    );
-    let category = errors.check("category", body.category.parse::<SpendCategory>());
-    let (Some(year), Some(category)) = (year, category) else {
-        return Err(errors.into());
-    };
+    let (year, category) =
+        year_and::<SpendCategory>(&body.financial_year, "category", &body.category)?;
     let spend = NewSpend::new(category, Pence::new(body.amount_pence), &body.description)?;
     let code = code.into_inner();
     let (entry, programme) = state

@@ -132,6 +132,35 @@ pub struct HistoryQuery {
     pub format: Option<String>,
 }
 
+impl HistoryQuery {
+    /// What the query asks for, each value checked.
+    fn asked(&self) -> Result<Query, ApiError> {
+        let instant = |field, text: &Option<String>, end_of_day| {
+            text.as_deref()
+                .map(|t| parse_instant(field, t, end_of_day))
+                .transpose()
+        };
+        Ok(Query {
+            programme: self.programme.clone(),
+            stream: self.stream.clone(),
+            year: optional::<FinancialYear>("financial_year", self.financial_year.as_deref())?,
+            kind: optional::<HistoryKind>("kind", self.kind.as_deref())?,
+            from: instant("recorded_from", &self.recorded_from, false)?,
+            to: instant("recorded_to", &self.recorded_to, true)?,
+        })
+    }
+}
+
+fn decode_cursor(fingerprint: &str, cursor: &str) -> Result<Position, ApiError> {
+    let key = pagination::decode(fingerprint, cursor)?;
+    decode_position(&key).ok_or_else(|| {
+        ApiError::field(
+            "cursor",
+            "is not a cursor from this list; start again without it",
+        )
+    })
+}
+
 /// The cursor's key: the last entry's time, table and id.
 fn encode_position(p: &Position) -> String {
     format!(
@@ -172,38 +201,16 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let csv = csv_export::wanted(&request, query.format.as_deref())?;
-    let asked = Query {
-        programme: query.programme.clone(),
-        stream: query.stream.clone(),
-        year: optional::<FinancialYear>("financial_year", query.financial_year.as_deref())?,
-        kind: optional::<HistoryKind>("kind", query.kind.as_deref())?,
-        from: query
-            .recorded_from
-            .as_deref()
-            .map(|t| parse_instant("recorded_from", t, false))
-            .transpose()?,
-        to: query
-            .recorded_to
-            .as_deref()
-            .map(|t| parse_instant("recorded_to", t, true))
-            .transpose()?,
-    };
+    let asked = query.asked()?;
     let fingerprint = format!(
         "history?{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
         asked.programme, asked.stream, asked.year, asked.kind, asked.from, asked.to
     );
-    let after = match &query.cursor {
-        Some(cursor) => {
-            let key = pagination::decode(&fingerprint, cursor)?;
-            Some(decode_position(&key).ok_or_else(|| {
-                ApiError::field(
-                    "cursor",
-                    "is not a cursor from this list; start again without it",
-                )
-            })?)
-        }
-        None => None,
-    };
+    let after = query
+        .cursor
+        .as_deref()
+        .map(|cursor| decode_cursor(&fingerprint, cursor))
+        .transpose()?;
     let filter = state
         .db(move |conn| Ok(history::filter(conn, &asked)?))
         .await?;

@@ -90,3 +90,22 @@ where
 {
     text.map(|t| parse_field(field, t)).transpose()
 }
+
+/// A financial year and a word of a closed vocabulary from one body, both checked and
+/// every error reported at once.
+pub(crate) fn year_and<T: std::str::FromStr>(
+    year: &str,
+    field: &str,
+    word: &str,
+) -> Result<(beacon_core::FinancialYear, T), ApiError>
+where
+    T::Err: std::fmt::Display,
+{
+    let mut errors = beacon_core::ValidationErrors::new();
+    let year = errors.check("financial_year", year.parse::<beacon_core::FinancialYear>());
+    let word = errors.check(field, word.parse::<T>());
+    match (year, word) {
+        (Some(year), Some(word)) => Ok((year, word)),
+        _ => Err(errors.into()),
+    }
+}
