@@ -27,7 +27,7 @@ use crate::settings::Settings;
 pub struct Application {
     port: u16,
     server: Server,
-    /// Stopped (after the alert in hand) when the server stops.
+    /// Stopped (after the batch in hand) when the server stops.
     worker: Option<WorkerHandle>,
     /// Seals the last entries and stops when the server stops.
     sealer: SealerHandle,
@@ -67,6 +67,7 @@ impl Application {
         let state = AppState {
             alerts: Arc::new(settings.alerts.policy()),
             owners: Arc::default(),
+            writes: beacon_db::pool::writes(&opened.url, &opened.pool)?,
             pool: opened.pool,
             keys: Arc::new(TokenKeys::new(
                 &signing_secret(&settings),

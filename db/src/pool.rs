@@ -68,6 +68,24 @@ impl PoolOptions {
     }
 }
 
+/// The pool changes go through. SQLite has one writer: writers that each hold a
+/// connection of their own wait for its lock in SQLite's busy handler, which sleeps in
+/// steps of milliseconds, so there they queue for one connection instead (which also
+/// keeps that connection's cache of the file warm from one write to the next). It holds
+/// up the status report's figure in bench/README.md. PostgreSQL's writers share `reads`.
+pub fn writes(url: &DatabaseUrl, reads: &Pool) -> Result<Pool, DbError> {
+    match url {
+        DatabaseUrl::Sqlite(_) => connect(
+            url,
+            &PoolOptions {
+                max_size: 1,
+                connection_timeout: Duration::from_secs(10),
+            },
+        ),
+        DatabaseUrl::Postgres(_) => Ok(reads.clone()),
+    }
+}
+
 /// Builds a pool and checks that the database answers, so that a wrong URL fails here
 /// with one clear message rather than on the first request.
 pub fn connect(url: &DatabaseUrl, options: &PoolOptions) -> Result<Pool, DbError> {

@@ -25,7 +25,7 @@ pub(super) fn serve(
 }
 
 /// The alert worker alone, in the foreground, until SIGTERM or Ctrl-C: then it finishes
-/// the alert in hand and exits. A worker killed outright (SIGKILL, a crash) leaves its
+/// the batch in hand and exits. A worker killed outright (SIGKILL, a crash) leaves its
 /// claimed alerts to be sent by another once their lease ends.
 pub(super) fn worker(
     database_url: Option<String>,
@@ -59,7 +59,7 @@ pub(super) fn worker(
     if let Err(error) = stopped {
         return fail(&format!("cannot wait for a stop signal: {error}"));
     }
-    eprintln!("beacon: stopping the alert worker after the alert in hand");
+    eprintln!("beacon: stopping the alert worker after the batch in hand");
     drop(handle);
     ExitCode::SUCCESS
 }

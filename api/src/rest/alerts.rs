@@ -142,7 +142,7 @@ pub async fn retry(
 ) -> Result<web::Json<AlertView>, ApiError> {
     let id = id.into_inner();
     let row = state
-        .db(move |conn| Ok(alerts::retry(conn, &who, id)?))
+        .db_write(move |conn| Ok(alerts::retry(conn, &who, id)?))
         .await?;
     Ok(web::Json(row.into()))
 }

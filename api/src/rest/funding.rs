@@ -105,7 +105,7 @@ pub async fn create_stream(
     who.may(Action::ManageFunding)?;
     let stream = FundingStream::parse(&body.code, &body.name, &body.description)?;
     let stream = state
-        .db(move |conn| Ok(funding::create_stream(conn, &who, &stream)?))
+        .db_write(move |conn| Ok(funding::create_stream(conn, &who, &stream)?))
         .await?;
     let location = format!("/api/v1/funding-streams/{}", stream.code);
     Ok(HttpResponse::Created()
@@ -205,7 +205,7 @@ pub async fn set_envelope(
         .collect();
     let alerts = state.alerts.clone();
     let set = state
-        .db(move |conn| {
+        .db_write(move |conn| {
             let set = funding::set_envelope(
                 conn,
                 &who,
@@ -297,7 +297,7 @@ pub async fn allocate(
     let stream = code.into_inner();
     let alerts = state.alerts.clone();
     let recorded = state
-        .db(move |conn| {
+        .db_write(move |conn| {
             let recorded =
                 funding::record_entry(conn, &who, &stream, &body.programme, year, &entry, &alerts)?;
             Ok(recorded)
@@ -371,7 +371,7 @@ pub async fn record_spend(
     let spend = NewSpend::new(category, Pence::new(body.amount_pence), &body.description)?;
     let code = code.into_inner();
     let (entry, programme) = state
-        .db(move |conn| Ok(funding::record_spend(conn, &who, &code, year, &spend)?))
+        .db_write(move |conn| Ok(funding::record_spend(conn, &who, &code, year, &spend)?))
         .await?;
     Ok(HttpResponse::Created().json(spend_view(entry, programme.code.to_string())))
 }

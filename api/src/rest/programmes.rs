@@ -335,7 +335,7 @@ pub async fn create(
         whole_life_cost_pence: body.whole_life_cost_pence,
     })?;
     let code = state
-        .db(move |conn| Ok(programmes::register(conn, &who, &programme)?.code))
+        .db_write(move |conn| Ok(programmes::register(conn, &who, &programme)?.code))
         .await?;
     let view = load_view(&state, code.to_string(), None).await?;
     let location = format!("/api/v1/programmes/{}", view.code);
@@ -432,7 +432,7 @@ pub async fn update(
         whole_life_cost_pence: body.whole_life_cost_pence,
     };
     let updated = state
-        .db(move |conn| Ok(programmes::update(conn, &who, &code, patch, Some(version))?))
+        .db_write(move |conn| Ok(programmes::update(conn, &who, &code, patch, Some(version))?))
         .await?;
     let view = load_view(&state, updated.code.to_string(), None).await?;
     Ok(with_etag(HttpResponse::Ok(), &view))
@@ -450,7 +450,7 @@ async fn change_owner(
 ) -> Result<HttpResponse, ApiError> {
     let (code, user_id) = path.into_inner();
     state
-        .db(move |conn| Ok(change(conn, &who, &code, user_id)?))
+        .db_write(move |conn| Ok(change(conn, &who, &code, user_id)?))
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

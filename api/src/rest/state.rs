@@ -1,4 +1,4 @@
-//! What every request handler shares: the pool, the token keys, the sign-in guards.
+//! What every request handler shares: the pools, the token keys, the sign-in guards.
 
 use std::sync::Arc;
 
@@ -13,6 +13,8 @@ use crate::password::Hasher;
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
+    /// Where changes run (see `beacon_db::pool::writes`).
+    pub writes: Pool,
     pub keys: Arc<TokenKeys>,
     pub throttle: Arc<Throttle>,
     pub hasher: Hasher,
@@ -23,18 +25,34 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Runs database work on the blocking pool: Diesel is synchronous and must never
-    /// hold an async worker thread.
+    /// Runs database work that reads, on the blocking thread pool: Diesel is
+    /// synchronous and must never hold an async worker thread.
     pub async fn db<T, F>(&self, work: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        actix_web::web::block(move || {
-            let mut conn = pool.get().map_err(beacon_db::DbError::from)?;
-            work(&mut conn)
-        })
-        .await?
+        on(self.pool.clone(), work).await
     }
+
+    /// Runs a use case that changes the register, on the pool changes go through.
+    pub async fn db_write<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        on(self.writes.clone(), work).await
+    }
+}
+
+async fn on<T, F>(pool: Pool, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    actix_web::web::block(move || {
+        let mut conn = pool.get().map_err(beacon_db::DbError::from)?;
+        work(&mut conn)
+    })
+    .await?
 }

@@ -99,7 +99,7 @@ pub async fn create(
     let code = code.into_inner();
     let alerts = state.alerts.clone();
     let recorded = state
-        .db(move |conn| Ok(reports::report_status(conn, &who, &code, &report, &alerts)?))
+        .db_write(move |conn| Ok(reports::report_status(conn, &who, &code, &report, &alerts)?))
         .await?;
     let code = recorded.programme.code.to_string();
     let location = format!(

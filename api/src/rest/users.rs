@@ -137,7 +137,7 @@ pub async fn create(
     }
     let hash = state.hasher.hash(body.password).await?;
     let row = state
-        .db(move |conn| Ok(users::create(conn, &who, &email, role, &hash)?))
+        .db_write(move |conn| Ok(users::create(conn, &who, &email, role, &hash)?))
         .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/users/{}", row.id)))
@@ -196,7 +196,7 @@ pub async fn update(
         password_hash,
     };
     let row = state
-        .db(move |conn| Ok(users::update(conn, &who, id, &change)?))
+        .db_write(move |conn| Ok(users::update(conn, &who, id, &change)?))
         .await?;
     Ok(web::Json(row.into()))
 }
