@@ -1,11 +1,6 @@
--- The outbox without its foreign key. PostgreSQL checks a foreign key with a query of
--- its own for every row written, and here rows are written inside the transaction of
--- the event they tell of (a status report's holds its programme's lock): in pgbench, a
--- third or more of what the outbox rows add to a report on PostgreSQL (README, "Alerts
--- and the status report"). The check guarded nothing: each row's programme is one
--- Beacon has just read (the report's, the ledger entry's, or the reminder sweep's),
--- programmes are never deleted, and filing the row into `alerts` checks the same key
--- again. SQLite checks a key in-process, against an
--- index it has open already, so its outbox keeps it; the version exists on both
--- backends to keep them in step.
+-- The outbox without its foreign key: every row's programme is one Beacon has just read
+-- inside the same transaction, programmes are never deleted, and filing the row into
+-- `alerts` checked the same key again, so the check per row guarded nothing. SQLite's
+-- outbox kept it; the version exists on both backends to keep them in step. (Migration
+-- 11 retires the outbox.)
 ALTER TABLE alert_outbox DROP CONSTRAINT alert_outbox_programme_id_fkey;

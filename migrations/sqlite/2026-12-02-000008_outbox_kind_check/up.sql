@@ -1,8 +1,6 @@
--- The outbox's kind check as a chain of comparisons. SQLite checks `kind IN (…)` of
--- three or more values by building a temporary table for each statement that writes
--- a row, inside the status report's transaction and SQLite's one write lock: that was
--- two fifths of what alerts added to a report (bench/report_cost.sh, README
--- "Alerts and the status report"). The rows and the numbering carry over.
+-- The outbox's kind check as a chain of comparisons, which SQLite checks without
+-- building a temporary table for each statement that writes a row. The rows and the
+-- numbering carry over. (Migration 11 retires the outbox.)
 CREATE TABLE alert_outbox_new (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     unique_key TEXT NOT NULL,
