@@ -4,7 +4,6 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
@@ -19,10 +18,11 @@ use crate::app::{AppError, Caller, users};
 use crate::audit_sealer::SealerHandle;
 use crate::database::Opened;
 use crate::password::Hasher;
+use crate::rest::headers::{self, Hsts};
 use crate::rest::state::AppState;
-use crate::rest::tokens::{Throttle, TokenKeys};
+use crate::rest::tokens::TokenKeys;
 use crate::rest::{self, BODY_LIMIT, OpenApiJson};
-use crate::settings::Settings;
+use crate::settings::{Environment, Settings};
 
 pub struct Application {
     port: u16,
@@ -73,7 +73,7 @@ impl Application {
                 &signing_secret(&settings),
                 settings.token_ttl(),
             )),
-            throttle: Arc::new(Throttle::new(Duration::from_secs(15 * 60), 5, 30)),
+            trusted_proxies: Arc::new(settings.trusted_proxies.0.clone()),
             hasher: Hasher::start(1)?,
         };
         let bind_error = |cause| StartupError::Bind {
@@ -82,7 +82,8 @@ impl Application {
         };
         let listener = TcpListener::bind(&settings.bind).map_err(bind_error)?;
         let port = listener.local_addr().map_err(bind_error)?.port();
-        let server = http_server(state, listener, settings.workers).map_err(bind_error)?;
+        let hsts = Hsts(settings.environment == Environment::Production);
+        let server = http_server(state, listener, settings.workers, hsts).map_err(bind_error)?;
         Ok(Application {
             port,
             server,
@@ -153,13 +154,16 @@ fn http_server(
     state: AppState,
     listener: TcpListener,
     workers: Option<u16>,
+    hsts: Hsts,
 ) -> std::io::Result<Server> {
     let state = web::Data::new(state);
+    let hsts = web::Data::new(hsts);
     let mut server = HttpServer::new(move || {
         let (app, doc) = rest::routes();
         let known = web::Data::new(rest::known_paths(&doc));
         let json = web::Data::new(OpenApiJson(doc.to_pretty_json().unwrap_or_default()));
         app.app_data(state.clone())
+            .app_data(hsts.clone())
             .app_data(known)
             .app_data(json)
             .app_data(
@@ -173,8 +177,10 @@ fn http_server(
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", doc))
             .service(web::redirect("/docs", "/docs/"))
             .default_service(web::to(rest::unmatched))
+            .wrap(from_fn(rest::refuse_control_characters))
+            .wrap(from_fn(rest::head::as_get))
             .wrap(Compress::default())
-            .wrap(from_fn(rest::request_id_header))
+            .wrap(from_fn(headers::on_every_response))
             .wrap(TracingLogger::default())
     })
     .shutdown_timeout(30)

@@ -81,6 +81,12 @@ pub struct Settings {
     #[arg(long, env = "BEACON_TOKEN_TTL_SECONDS", default_value_t = 3600,
           value_parser = clap::value_parser!(u64).range(60..=86_400))]
     pub token_ttl_seconds: u64,
+    /// Comma-separated addresses or networks (e.g. 10.0.0.0/8) of reverse proxies whose
+    /// X-Forwarded-For header names the client, for the sign-in throttle [default:
+    /// none: the peer's address is the client's]
+    #[arg(long = "trusted-proxies", env = "BEACON_TRUSTED_PROXIES", default_value = "",
+          hide_default_value = true, value_parser = parse_proxies)]
+    pub trusted_proxies: TrustedProxies,
     /// HTTP worker threads (1 to 256) [default: one per core]
     #[arg(long, env = "BEACON_WORKERS", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub workers: Option<u16>,
@@ -222,6 +228,26 @@ fn parse_recipients(text: &str) -> Result<Recipients, String> {
         .map(|address| parse_email(address).map(|email| email.as_str().to_string()))
         .collect::<Result<Vec<_>, _>>()
         .map(Recipients)
+}
+
+/// Proxies trusted to name the client in X-Forwarded-For.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(pub Vec<ipnet::IpNet>);
+
+fn parse_proxies(text: &str) -> Result<TrustedProxies, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    format!("'{entry}' is not an address or network; write it like 10.0.0.7 or 10.0.0.0/8")
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(TrustedProxies)
 }
 
 /// A whole number from `min` to `max`, as a duration in `unit`s.

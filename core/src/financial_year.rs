@@ -66,6 +66,26 @@ impl FinancialYear {
         NaiveDate::from_ymd_opt(self.0 + 1, 3, 31).unwrap_or(NaiveDate::MAX)
     }
 
+    /// The first and last days Beacon records: those of its first and last years.
+    pub fn recorded_days() -> (NaiveDate, NaiveDate) {
+        (
+            FinancialYear(FIRST_START_YEAR).first_day(),
+            FinancialYear(LAST_START_YEAR).last_day(),
+        )
+    }
+
+    /// `date` itself when Beacon records it, else a message giving the range.
+    pub fn check_recorded(date: NaiveDate) -> Result<NaiveDate, String> {
+        let (first, last) = Self::recorded_days();
+        if (first..=last).contains(&date) {
+            Ok(date)
+        } else {
+            Err(format!(
+                "{date} is outside the dates Beacon records: use a date from {first} to {last}"
+            ))
+        }
+    }
+
     pub fn contains(self, date: NaiveDate) -> bool {
         self.first_day() <= date && date <= self.last_day()
     }
@@ -232,5 +252,17 @@ mod tests {
             prop_assert_eq!(april.start_year(), start + 1);
             prop_assert_eq!(march.next(), Some(april));
         }
+    }
+
+    #[test]
+    fn recorded_days_run_from_the_first_year_to_the_last() {
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert!(FinancialYear::check_recorded(day("1990-04-01")).is_ok());
+        assert!(FinancialYear::check_recorded(day("2201-03-31")).is_ok());
+        assert_eq!(
+            FinancialYear::check_recorded(day("1990-03-31")),
+            Err("1990-03-31 is outside the dates Beacon records: use a date from 1990-04-01 to 2201-03-31".into())
+        );
+        assert!(FinancialYear::check_recorded(day("0001-01-01")).is_err());
     }
 }

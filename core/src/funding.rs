@@ -89,6 +89,8 @@ impl Envelope {
     pub fn new(year: FinancialYear, amount: Pence) -> Result<Self, FundingError> {
         if amount.is_negative() {
             Err(FundingError::NegativeEnvelope { year, amount })
+        } else if amount.within_limit().is_err() {
+            Err(FundingError::EnvelopeOverLimit { year })
         } else {
             Ok(Envelope { year, amount })
         }
@@ -111,7 +113,9 @@ impl NewLedgerEntry {
             LedgerKind::Adjustment => !amount.is_zero(),
             LedgerKind::Withdrawal => amount.is_negative(),
         };
-        if !sign_ok {
+        if let Err(error) = amount.within_limit() {
+            errors.add("amount_pence", error.to_string());
+        } else if !sign_ok {
             let rule = match kind {
                 LedgerKind::Allocation => "an allocation must be a positive amount",
                 LedgerKind::Adjustment => "an adjustment must not be zero",
@@ -135,6 +139,10 @@ impl NewLedgerEntry {
 pub enum FundingError {
     #[error("an envelope cannot be negative ({amount} for {year})")]
     NegativeEnvelope { year: FinancialYear, amount: Pence },
+    #[error(
+        "an envelope for {year} must be at most £10,000,000,000,000.00 (1000000000000000 pence)"
+    )]
+    EnvelopeOverLimit { year: FinancialYear },
     #[error(
         "{requested} would take the {year} envelope of {envelope} over: only {headroom} is left"
     )]

@@ -15,6 +15,7 @@ pub mod money;
 pub mod permission;
 pub mod programme;
 pub mod rating;
+pub mod sign_in;
 pub mod slug;
 pub mod spend;
 pub mod status;

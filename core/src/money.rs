@@ -13,6 +13,8 @@ pub enum MoneyError {
     Invalid(String),
     #[error("the amount must not be negative")]
     Negative,
+    #[error("must be at most £10,000,000,000,000.00 either way (1000000000000000 pence)")]
+    OverLimit,
 }
 
 /// An amount of money in pence, signed: ledger entries may be negative.
@@ -24,6 +26,33 @@ pub struct Pence(i64);
 
 impl Pence {
     pub const ZERO: Pence = Pence(0);
+    /// The most Beacon records in one amount, or in one year's total of envelopes or
+    /// spend across the register: £10 trillion, far beyond any police budget, and
+    /// small enough that every sum Beacon takes over programmes, streams and years
+    /// fits in 64 bits.
+    pub const LIMIT: Pence = Pence(1_000_000_000_000_000);
+
+    /// The amount itself when it is within [`Pence::LIMIT`] either way.
+    pub fn within_limit(self) -> Result<Self, MoneyError> {
+        if self.0.unsigned_abs() > Self::LIMIT.0.unsigned_abs() {
+            Err(MoneyError::OverLimit)
+        } else {
+            Ok(self)
+        }
+    }
+
+    /// Whether `self + amount` stays within [`Pence::LIMIT`]: for a total across the
+    /// register, `what` naming it in the refusal.
+    pub fn check_total_within_limit(self, amount: Pence, what: &str) -> Result<Pence, String> {
+        self.checked_add(amount)
+            .and_then(Pence::within_limit)
+            .map_err(|_| {
+                format!(
+                    "{amount} would take {what} past {}, the most Beacon records ({self} is recorded)",
+                    Self::LIMIT
+                )
+            })
+    }
 
     pub const fn new(pence: i64) -> Self {
         Pence(pence)
@@ -294,5 +323,36 @@ mod tests {
             prop_assert!(max - min <= 1);
             prop_assert!(shares.windows(2).all(|w| w[0] >= w[1]));
         }
+    }
+
+    #[test]
+    fn amounts_and_totals_stay_within_the_limit() {
+        assert_eq!(Pence::LIMIT.within_limit(), Ok(Pence::LIMIT));
+        assert_eq!(
+            Pence::new(-Pence::LIMIT.get()).within_limit(),
+            Ok(Pence::new(-Pence::LIMIT.get()))
+        );
+        assert_eq!(
+            Pence::new(Pence::LIMIT.get() + 1).within_limit(),
+            Err(MoneyError::OverLimit)
+        );
+        assert_eq!(
+            Pence::new(i64::MIN).within_limit(),
+            Err(MoneyError::OverLimit)
+        );
+        let half = Pence::new(Pence::LIMIT.get() / 2);
+        assert_eq!(half.check_total_within_limit(half, "x"), Ok(Pence::LIMIT));
+        let refused =
+            Pence::LIMIT.check_total_within_limit(Pence::new(1), "all envelopes for 2025-26");
+        assert!(
+            refused
+                .unwrap_err()
+                .contains("all envelopes for 2025-26 past £10,000,000,000,000.00")
+        );
+        assert!(
+            Pence::new(i64::MAX)
+                .check_total_within_limit(Pence::new(1), "x")
+                .is_err()
+        );
     }
 }

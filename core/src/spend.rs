@@ -36,6 +36,8 @@ impl NewSpend {
         let mut errors = ValidationErrors::new();
         if amount.is_zero() {
             errors.add("amount_pence", "a spend entry must not be zero");
+        } else if let Err(error) = amount.within_limit() {
+            errors.add("amount_pence", error.to_string());
         }
         let description = errors.check("description", text::required(description, DESCRIPTION_MAX));
         match description {

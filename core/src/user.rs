@@ -73,9 +73,22 @@ impl fmt::Display for Email {
 pub const MIN_PASSWORD_CHARS: usize = 12;
 const MAX_PASSWORD_CHARS: usize = 256;
 
-/// Checks a new password's length; says what to fix.
+/// Passwords too common to keep anyone out (see the file's own notes).
+static COMMON_PASSWORDS: std::sync::LazyLock<std::collections::HashSet<&'static str>> =
+    std::sync::LazyLock::new(|| {
+        include_str!("../data/common-passwords.txt")
+            .lines()
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .collect()
+    });
+
+/// Checks a new password: long enough, not one character over and over or only
+/// spaces, and not a common password, nor one with digits or symbols added at its end
+/// (`Password1234!`). Says what to fix.
 pub fn validate_password(password: &str) -> Result<(), String> {
     let length = password.chars().count();
+    let mut chars = password.chars();
+    let first = chars.next();
     if length < MIN_PASSWORD_CHARS {
         Err(format!(
             "the password must have at least {MIN_PASSWORD_CHARS} characters (it has {length})"
@@ -84,9 +97,22 @@ pub fn validate_password(password: &str) -> Result<(), String> {
         Err(format!(
             "the password must have at most {MAX_PASSWORD_CHARS} characters"
         ))
+    } else if password.trim().is_empty() || chars.all(|c| Some(c) == first) {
+        Err("the password must not be one character repeated or only spaces".to_string())
+    } else if is_common(password) {
+        Err(
+            "the password is too common to be safe; choose a longer phrase of unrelated words"
+                .to_string(),
+        )
     } else {
         Ok(())
     }
+}
+
+fn is_common(password: &str) -> bool {
+    let lower = password.trim().to_lowercase();
+    let stem = lower.trim_end_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation());
+    COMMON_PASSWORDS.contains(lower.as_str()) || COMMON_PASSWORDS.contains(stem)
 }
 
 /// Checks a change an administrator makes to their own account: they may not disable
@@ -148,5 +174,36 @@ mod tests {
     fn passwords_need_length() {
         assert!(validate_password("short").is_err());
         assert!(validate_password("correct horse battery").is_ok());
+    }
+
+    #[test]
+    fn weak_passwords_are_refused_with_the_reason() {
+        for weak in [
+            "password1234",
+            "Password1234!",
+            "            ",
+            "aaaaaaaaaaaa",
+            "qwertyuiop12",
+            "1q2w3e4r5t6y",
+        ] {
+            assert!(validate_password(weak).is_err(), "{weak:?} was accepted");
+        }
+        assert!(
+            validate_password("            ")
+                .unwrap_err()
+                .contains("only spaces")
+        );
+        assert!(
+            validate_password("Password1234!")
+                .unwrap_err()
+                .contains("too common")
+        );
+        for strong in [
+            "correct horse battery staple",
+            "an admin password for tests",
+            "Kx7pQ2mVw9Lz",
+        ] {
+            assert_eq!(validate_password(strong), Ok(()), "{strong:?}");
+        }
     }
 }

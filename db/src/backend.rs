@@ -192,6 +192,24 @@ pub(crate) fn lock_audit_chain(conn: &mut DbConnection) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Holds back every other transaction's sign-in attempt at `account` until this one
+/// ends, so that attempts are counted one after another however many arrive at once.
+/// SQLite's write transaction already does.
+pub(crate) fn lock_sign_in(conn: &mut DbConnection, account: &str) -> Result<(), DbError> {
+    /// Names sign-in locks among advisory locks: the upper half of each key.
+    const SIGN_IN_LOCKS: i64 = 0x6265_6163_0000_0000;
+    diesel::define_sql_function!(fn pg_advisory_xact_lock(key: diesel::sql_types::BigInt));
+    if let DbConnection::Postgres(pg) = conn {
+        // FNV-1a: stable from one build and one server to the next, unlike std's hasher.
+        let hash = account.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+            (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+        });
+        let key = SIGN_IN_LOCKS | i64::from(hash);
+        diesel::select(pg_advisory_xact_lock(key)).execute(pg)?;
+    }
+    Ok(())
+}
+
 /// The greatest-of function's name, and the fence that keeps PostgreSQL's planner from
 /// flattening a per-programme lookup into a hash join over every report (which keeps
 /// the portfolio at a past date quick: bench/README.md, "Auditors").

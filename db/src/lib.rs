@@ -24,6 +24,7 @@ pub mod records;
 mod rows;
 mod schema;
 pub mod seed;
+pub mod sign_in;
 pub mod spend;
 pub mod status_reports;
 pub mod streams;

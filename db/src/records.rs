@@ -35,6 +35,9 @@ pub struct User {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Tokens carry it; a change of password, role or standing raises it, which ends
+    /// the tokens issued before.
+    pub token_version: i64,
 }
 
 impl TryFrom<UserRow> for User {
@@ -48,6 +51,7 @@ impl TryFrom<UserRow> for User {
             active: row.active,
             created_at: row.created_at,
             updated_at: row.updated_at,
+            token_version: row.token_version,
         })
     }
 }

@@ -28,6 +28,7 @@ pub(crate) struct UserRow {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub token_version: i64,
 }
 
 /// Also read back from the audit trail, to show a programme as it stood on a past date.

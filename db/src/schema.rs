@@ -19,6 +19,17 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        token_version -> BigInt,
+    }
+}
+
+diesel::table! {
+    sign_in_attempts (id) {
+        id -> BigInt,
+        account -> Text,
+        address -> Text,
+        started_at -> Timestamp,
+        succeeded -> Nullable<Bool>,
     }
 }
 
@@ -212,6 +223,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     envelope_changes,
     forces,
     users,
+    sign_in_attempts,
     programmes,
     programme_owners,
     status_reports,

@@ -68,6 +68,21 @@ pub fn envelopes(conn: &mut DbConnection, stream_id: i64) -> Result<Vec<Envelope
     all(rows)
 }
 
+/// Every stream's envelope for `year` but `except_stream`'s, added up.
+pub fn year_envelopes_besides(
+    conn: &mut DbConnection,
+    year: FinancialYear,
+    except_stream: i64,
+) -> Result<Pence, DbError> {
+    let amounts: Vec<i64> = envelopes::table
+        .filter(envelopes::financial_year.eq(year.start_year()))
+        .filter(envelopes::stream_id.ne(except_stream))
+        .select(envelopes::amount_pence)
+        .load(conn)?;
+    Pence::sum(amounts.into_iter().map(Pence::new))
+        .map_err(|e| DbError::Corrupt(format!("envelopes for {year}: {e}")))
+}
+
 pub fn find_envelope(
     conn: &mut DbConnection,
     stream_id: i64,

@@ -47,6 +47,18 @@ pub(crate) fn add(
     YearTotals::try_from(row)
 }
 
+/// The year's run and change spend across every programme.
+pub fn year_spend(conn: &mut DbConnection, year: FinancialYear) -> Result<(Pence, Pence), DbError> {
+    let rows: Vec<(i64, i64)> = totals::table
+        .filter(totals::financial_year.eq(year.start_year()))
+        .select((totals::spent_run_pence, totals::spent_change_pence))
+        .load(conn)?;
+    let corrupt = |e: beacon_core::MoneyError| DbError::Corrupt(format!("spend for {year}: {e}"));
+    let run = Pence::sum(rows.iter().map(|r| Pence::new(r.0))).map_err(corrupt)?;
+    let change = Pence::sum(rows.iter().map(|r| Pence::new(r.1))).map_err(corrupt)?;
+    Ok((run, change))
+}
+
 /// A programme's totals for a year; zeros when nothing was recorded.
 pub fn for_programme_year(
     conn: &mut DbConnection,

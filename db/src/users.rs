@@ -77,11 +77,17 @@ pub fn update(
         .password_hash
         .clone()
         .unwrap_or_else(|| before.password_hash.clone());
+    let active = change.active.unwrap_or(before.active);
+    // Tokens issued before a change of password, role or standing end with it.
+    let ends_tokens =
+        change.password_hash.is_some() || role != before.role || active != before.active;
+    let token_version = before.token_version + i64::from(ends_tokens);
     let after: UserRow = diesel::update(users::table.find(id))
         .set((
             users::role.eq(role),
-            users::active.eq(change.active.unwrap_or(before.active)),
+            users::active.eq(active),
             users::password_hash.eq(password_hash),
+            users::token_version.eq(token_version),
             users::updated_at.eq(crate::now()),
         ))
         .returning(users::all_columns)

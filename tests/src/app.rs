@@ -5,7 +5,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use beacon_api::server::Application;
-use beacon_api::settings::{AlertSettings, Environment, Recipients, Settings};
+use beacon_api::settings::{AlertSettings, Environment, Recipients, Settings, TrustedProxies};
 use serde_json::Value;
 
 use crate::TestDb;
@@ -26,6 +26,7 @@ pub fn settings(database_url: &str) -> Settings {
         admin_email: None,
         admin_password: None,
         token_ttl_seconds: 3600,
+        trusted_proxies: TrustedProxies::default(),
         workers: Some(2),
         alerts: AlertSettings {
             enabled: true,

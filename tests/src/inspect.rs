@@ -116,6 +116,16 @@ pub fn revert_last_migration(conn: &mut DbConnection) -> String {
     }
 }
 
+/// Reverts migrations, newest first, down to and including `version`.
+pub fn revert_through(conn: &mut DbConnection, version: &str) {
+    for _ in 0..100 {
+        if revert_last_migration(conn) == version {
+            return;
+        }
+    }
+    panic!("migration {version} was never reverted");
+}
+
 /// A programme-year whose stored totals differ from the sums of its entries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mismatch {

@@ -30,7 +30,11 @@ pub struct TestDb {
 
 enum Cleanup {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { name: String },
+    Postgres {
+        name: String,
+    },
+    /// Another handle on a database some other `TestDb` owns and removes.
+    Shared,
 }
 
 impl Drop for Cleanup {
@@ -93,6 +97,17 @@ impl TestDb {
             pool,
             url_text,
             _cleanup: cleanup,
+        }
+    }
+
+    /// The same database again, for a second server on it; the first handle still
+    /// removes it, so drop this one first.
+    pub fn share(&self) -> Self {
+        TestDb {
+            url: self.url.clone(),
+            pool: self.pool.clone(),
+            url_text: self.url_text.clone(),
+            _cleanup: Cleanup::Shared,
         }
     }
 

@@ -95,6 +95,12 @@ pub fn set_envelope(
         let stream = streams::get(tx, stream_code)?;
         let named = withdrawn_programmes(tx, withdrawals)?;
         let before = streams::lock_envelope(tx, stream.id, envelope.year)?;
+        streams::year_envelopes_besides(tx, envelope.year, stream.id)?
+            .check_total_within_limit(
+                envelope.amount,
+                &format!("the envelopes for {}", envelope.year),
+            )
+            .map_err(|message| AppError::field("amount_pence", message))?;
         let holdings = holdings(tx, &stream, envelope.year)?;
         let change = EnvelopeChange {
             stream: &stream.code,
@@ -369,6 +375,17 @@ pub fn record_spend(
             SpendCategory::Change => current.spent_change,
         };
         spend::check_total(entry.category, year, spent, entry.amount)?;
+        let (run, change) = totals::year_spend(tx, year)?;
+        let register = match entry.category {
+            SpendCategory::Run => run,
+            SpendCategory::Change => change,
+        };
+        register
+            .check_total_within_limit(
+                entry.amount,
+                &format!("the register's {} spend for {year}", entry.category),
+            )
+            .map_err(|message| AppError::field("amount_pence", message))?;
         let stored =
             beacon_db::spend::append(tx, &who.actor, programme.id, year, entry, who.user_id())?;
         Ok((stored, programme))

@@ -18,6 +18,7 @@ pub mod programmes;
 pub mod register;
 pub mod reports;
 pub mod seed;
+pub mod sign_in;
 pub mod summary;
 pub mod users;
 
@@ -82,12 +83,19 @@ impl AsOf {
         }
     }
 
-    /// A day someone asked for: today or earlier, since a future day has no answer yet.
+    /// A day someone asked for: from the first day Beacon records to today, since a
+    /// future day has no answer yet.
     pub fn past(day: NaiveDate) -> Result<Self, String> {
         let today = Utc::now().date_naive();
+        let (first, _) = FinancialYear::recorded_days();
         if day > today {
             return Err(format!(
-                "{day} is in the future; the latest date Beacon can answer for is today, {today}"
+                "{day} is in the future; use a date from {first} to today, {today}"
+            ));
+        }
+        if day < first {
+            return Err(format!(
+                "{day} is before the dates Beacon records; use a date from {first} to today, {today}"
             ));
         }
         Ok(Self::of(day))

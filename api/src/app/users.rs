@@ -73,11 +73,16 @@ pub fn credentials(
     Ok(users::credentials(conn, email)?)
 }
 
-/// The user a token or session names, as stored now: a disabled account or a changed
-/// role takes effect on their next request.
-pub fn signed_in(conn: &mut DbConnection, id: i64) -> Result<Option<Caller>, AppError> {
+/// The user a token or session names, as stored now, if they are active and the token
+/// was issued under their current token version: a disabled account, a changed role or
+/// a new password ends the tokens issued before it.
+pub fn signed_in(
+    conn: &mut DbConnection,
+    id: i64,
+    token_version: i64,
+) -> Result<Option<Caller>, AppError> {
     Ok(users::find(conn, id)?
-        .filter(|user| user.active)
+        .filter(|user| user.active && user.token_version == token_version)
         .map(|user| Caller::user(user.id, user.email.as_str(), user.role)))
 }
 

@@ -100,6 +100,23 @@ pub(super) fn user_list(out: &mut String, conn: &mut PooledConnection) -> Result
     Ok(())
 }
 
+pub(super) fn user_lift_throttle(
+    out: &mut String,
+    conn: &mut PooledConnection,
+    email: &Email,
+) -> Result<(), Failure> {
+    let user = users::credentials(conn, email)?
+        .ok_or_else(|| Failure(format!("no user has the email {email}")))?
+        .user;
+    let who = Caller::system("beacon user lift-throttle");
+    let forgotten = crate::app::sign_in::lift(conn, &who, user.id)?;
+    outln!(
+        out,
+        "{email} may sign in again at once ({forgotten} failed attempts forgotten)"
+    );
+    Ok(())
+}
+
 pub(super) fn envelope_set(
     out: &mut String,
     conn: &mut PooledConnection,

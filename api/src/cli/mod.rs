@@ -97,6 +97,12 @@ enum UserCommand {
     },
     /// List every user with their role and whether they are active
     List,
+    /// Let a user sign in again at once from anywhere: forget their failed sign-ins
+    LiftThrottle {
+        /// The user's email address
+        #[arg(long, value_parser = parse_email)]
+        email: Email,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -324,6 +330,9 @@ fn command(
             commands::user_add(out, conn, &email, role)
         }
         Command::User(UserCommand::List) => commands::user_list(out, conn),
+        Command::User(UserCommand::LiftThrottle { email }) => {
+            commands::user_lift_throttle(out, conn, &email)
+        }
         Command::Portfolio(args) => views::portfolio(out, conn, args.year),
         Command::Programme(args) => views::programme(out, conn, &args.code),
         Command::Envelope(EnvelopeCommand::Set {

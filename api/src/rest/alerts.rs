@@ -92,7 +92,7 @@ pub struct AlertQuery {
 }
 
 /// Alerts, newest first, by status, programme and kind.
-#[utoipa::path(tag = "alerts", security(("bearer" = [])), params(AlertQuery), responses(
+#[utoipa::path(operation_id = "list_alerts", tag = "alerts", security(("bearer" = [])), params(AlertQuery), responses(
     (status = 200, body = AlertList),
     (status = 403, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
     (status = 422, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
@@ -128,7 +128,7 @@ pub async fn list(
 
 /// Send a failed alert again, from its first attempt: for after the cause (a refused
 /// address, a mail server down too long) is fixed. Audited.
-#[utoipa::path(tag = "alerts", security(("bearer" = [])), params(("id" = i64, Path, example = 17)), responses(
+#[utoipa::path(operation_id = "retry_alert", tag = "alerts", security(("bearer" = [])), params(("id" = i64, Path, example = 17)), responses(
     (status = 200, description = "The alert, pending again", body = AlertView),
     (status = 403, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
     (status = 404, body = crate::rest::problem::Problem, content_type = "application/problem+json"),

@@ -164,7 +164,7 @@ impl AuditQuery {
 }
 
 /// The audit trail in chain order, filtered; as JSON pages or streamed as CSV.
-#[utoipa::path(tag = "audit", security(("bearer" = [])), params(AuditQuery), responses(
+#[utoipa::path(operation_id = "list_audit_entries", tag = "audit", security(("bearer" = [])), params(AuditQuery), responses(
     (status = 200, description = "A page of entries, or every entry as CSV", content(
         (AuditList = "application/json"),
         (String = "text/csv"),
@@ -241,7 +241,7 @@ impl From<Verification> for VerifyReport {
 }
 
 /// Recomputes the whole hash chain and reports where, if anywhere, it breaks.
-#[utoipa::path(tag = "audit", security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "verify_audit_chain", tag = "audit", security(("bearer" = [])), responses(
     (status = 200, body = VerifyReport),
     (status = 403, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]

@@ -11,8 +11,8 @@ use super::problem::ApiError;
 use super::state::AppState;
 use crate::app::{Caller, users};
 
-/// The signed-in user, as stored now: a disabled account or a changed role takes
-/// effect on the next request, whatever the token says.
+/// The signed-in user, as stored now: a disabled account, a changed role or a new
+/// password ends the tokens issued before it.
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
@@ -31,9 +31,9 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token.ok_or(ApiError::Unauthenticated)?;
-            let id = state.keys.user_id(&token)?;
+            let bearer = state.keys.bearer(&token)?;
             state
-                .db(move |conn| Ok(users::signed_in(conn, id)?))
+                .db(move |conn| Ok(users::signed_in(conn, bearer.user_id, bearer.version)?))
                 .await?
                 .ok_or(ApiError::Unauthenticated)
         })

@@ -35,7 +35,7 @@ impl From<Force> for ForceView {
 }
 
 /// Every force, by name (43 territorial forces; not paginated).
-#[utoipa::path(tag = "forces", security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "list_forces", tag = "forces", security(("bearer" = [])), responses(
     (status = 200, body = Vec<ForceView>),
     (status = 401, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]
@@ -49,7 +49,7 @@ pub async fn list(
 }
 
 /// One force.
-#[utoipa::path(tag = "forces", security(("bearer" = [])), params(("id" = String, Path, example = "norfolk")), responses(
+#[utoipa::path(operation_id = "get_force", tag = "forces", security(("bearer" = [])), params(("id" = String, Path, example = "norfolk")), responses(
     (status = 200, body = ForceView),
     (status = 404, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]

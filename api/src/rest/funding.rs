@@ -67,7 +67,7 @@ impl From<StreamEnvelopes> for StreamView {
 }
 
 /// Every funding stream with its envelopes (a short list; not paginated).
-#[utoipa::path(tag = "funding", security(("bearer" = [])), responses((status = 200, body = Vec<StreamView>)))]
+#[utoipa::path(operation_id = "list_funding_streams", tag = "funding", security(("bearer" = [])), responses((status = 200, body = Vec<StreamView>)))]
 #[get("/funding-streams")]
 pub async fn list_streams(
     state: web::Data<AppState>,
@@ -91,10 +91,11 @@ pub struct NewStream {
 }
 
 /// Create a funding stream (finance, admin).
-#[utoipa::path(tag = "funding", security(("bearer" = [])), request_body = NewStream, responses(
+#[utoipa::path(operation_id = "create_funding_stream", tag = "funding", security(("bearer" = [])), request_body = NewStream, responses(
     (status = 201, body = StreamView),
     (status = 409, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
     (status = 422, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Only finance and admin manage funding", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/funding-streams")]
 pub async fn create_stream(
@@ -117,7 +118,7 @@ pub async fn create_stream(
 }
 
 /// One funding stream with its envelopes.
-#[utoipa::path(tag = "funding", security(("bearer" = [])), params(("code" = String, Path)), responses(
+#[utoipa::path(operation_id = "get_funding_stream", tag = "funding", security(("bearer" = [])), params(("code" = String, Path)), responses(
     (status = 200, body = StreamView),
     (status = 404, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]
@@ -173,13 +174,14 @@ pub struct EnvelopeSetView {
 }
 
 /// Set a stream's envelope for a financial year (finance, admin).
-#[utoipa::path(tag = "funding", security(("bearer" = [])),
+#[utoipa::path(operation_id = "set_envelope", tag = "funding", security(("bearer" = [])),
     params(("code" = String, Path), ("financial_year" = String, Path, example = "2025-26")),
     request_body = EnvelopeInput, responses(
     (status = 200, body = EnvelopeSetView),
     (status = 404, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
     (status = 409, description = "A cut below what is allocated that does not withdraw enough: lists the allocations it would leave uncovered", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
     (status = 422, description = "A negative amount, or a withdrawal that is not possible", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Only finance and admin manage funding", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[put("/funding-streams/{code}/envelopes/{financial_year}")]
 pub async fn set_envelope(
@@ -278,10 +280,11 @@ fn ledger_view(row: LedgerEntry, stream: String, programme: String) -> LedgerEnt
 /// Allocate money from a stream to a programme, or correct or withdraw it (finance,
 /// admin). An entry that would take the stream's year over its envelope is refused
 /// with the headroom left.
-#[utoipa::path(tag = "funding", security(("bearer" = [])), params(("code" = String, Path)), request_body = NewAllocation, responses(
+#[utoipa::path(operation_id = "record_ledger_entry", tag = "funding", security(("bearer" = [])), params(("code" = String, Path)), request_body = NewAllocation, responses(
     (status = 201, body = LedgerEntryView),
     (status = 404, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
     (status = 422, description = "Over the envelope (headroom_pence says what is left), or invalid", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Only finance and admin manage funding", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/funding-streams/{code}/allocations")]
 pub async fn allocate(
@@ -352,10 +355,11 @@ fn spend_view(row: SpendEntry, programme: String) -> SpendView {
 }
 
 /// Record actual spend on a programme (finance, admin).
-#[utoipa::path(tag = "funding", security(("bearer" = [])), params(("code" = String, Path)), request_body = NewSpendInput, responses(
+#[utoipa::path(operation_id = "record_spend", tag = "funding", security(("bearer" = [])), params(("code" = String, Path)), request_body = NewSpendInput, responses(
     (status = 201, body = SpendView),
     (status = 404, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
     (status = 422, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Only finance and admin manage funding", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/programmes/{code}/spend")]
 pub async fn record_spend(

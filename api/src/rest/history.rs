@@ -185,7 +185,7 @@ fn decode_position(key: &str) -> Option<Position> {
 
 /// Every money movement in the order recorded: allocations, adjustments, withdrawals,
 /// envelope changes and spend, with who recorded each and why.
-#[utoipa::path(tag = "funding", security(("bearer" = [])), params(HistoryQuery), responses(
+#[utoipa::path(operation_id = "list_funding_history", tag = "funding", security(("bearer" = [])), params(HistoryQuery), responses(
     (status = 200, description = "A page of entries, or every entry as CSV", content(
         (HistoryList = "application/json"),
         (String = "text/csv"),
@@ -201,6 +201,29 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let csv = csv_export::wanted(&request, query.format.as_deref())?;
+    answer(state, query, csv).await
+}
+
+/// The funding history as CSV: every entry the filters match, from `cursor` on. The
+/// same rows as `GET /funding/history?format=csv`, as an operation of its own for
+/// clients generated from this document.
+#[utoipa::path(operation_id = "export_funding_history", tag = "funding", security(("bearer" = [])), params(HistoryQuery), responses(
+    (status = 200, description = "Every entry the filters match, as CSV", body = String, content_type = "text/csv"),
+))]
+#[get("/funding/history.csv")]
+pub async fn export(
+    state: web::Data<AppState>,
+    _who: Caller,
+    query: web::Query<HistoryQuery>,
+) -> Result<HttpResponse, ApiError> {
+    answer(state, query.into_inner(), true).await
+}
+
+async fn answer(
+    state: web::Data<AppState>,
+    query: HistoryQuery,
+    csv: bool,
+) -> Result<HttpResponse, ApiError> {
     let asked = query.asked()?;
     let fingerprint = format!(
         "history?{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",

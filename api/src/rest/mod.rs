@@ -6,10 +6,14 @@ mod alerts;
 mod audit;
 mod caller;
 mod csv_export;
+mod document;
 mod forces;
 mod funding;
+pub(crate) mod head;
+pub(crate) mod headers;
 mod health;
 mod history;
+mod input;
 pub(crate) mod pagination;
 mod params;
 mod portfolio;
@@ -27,10 +31,8 @@ use std::sync::Arc;
 use actix_web::dev::ServiceResponse;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::Method;
-use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{App, HttpRequest, HttpResponse, ResponseError, web};
 use serde_json::error::Category;
-use tracing_actix_web::RequestId;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_actix_web::{AppExt, scope};
@@ -38,6 +40,8 @@ use utoipa_actix_web::{AppExt, scope};
 use problem::ApiError;
 
 /// The largest JSON body accepted; nothing Beacon takes is near it.
+pub(crate) use input::refuse_control_characters;
+
 pub(crate) const BODY_LIMIT: usize = 64 * 1024;
 
 #[derive(OpenApi)]
@@ -97,7 +101,7 @@ pub(crate) fn routes() -> (
     >,
     utoipa::openapi::OpenApi,
 ) {
-    App::new()
+    let (app, mut doc) = App::new()
         // Registered ahead of the /api/v1 scope, which would otherwise claim the path.
         .route("/api/v1/openapi.json", web::get().to(openapi_json))
         .into_utoipa_app()
@@ -112,6 +116,7 @@ pub(crate) fn routes() -> (
                 .service(users::create)
                 .service(users::get)
                 .service(users::update)
+                .service(users::lift_throttle)
                 .service(forces::list)
                 .service(forces::get)
                 .service(programmes::list)
@@ -129,6 +134,7 @@ pub(crate) fn routes() -> (
                 .service(funding::allocate)
                 .service(funding::record_spend)
                 .service(history::list)
+                .service(history::export)
                 .service(summary::get)
                 .service(portfolio::get)
                 .service(audit::list)
@@ -136,7 +142,9 @@ pub(crate) fn routes() -> (
                 .service(alerts::list)
                 .service(alerts::retry),
         )
-        .split_for_parts()
+        .split_for_parts();
+    document::complete(&mut doc);
+    (app, doc)
 }
 
 /// The document rendered once at start-up.
@@ -225,23 +233,4 @@ pub(crate) fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_we
 
 pub(crate) fn path_error(error: PathError, _: &HttpRequest) -> actix_web::Error {
     ApiError::BadRequest(format!("the path is not valid: {error}")).into()
-}
-
-/// Echoes the request id that tracing-actix-web gave the request, so a user reporting
-/// a problem can quote it and an operator can find its log lines.
-pub(crate) async fn request_id_header(
-    request: actix_web::dev::ServiceRequest,
-    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
-) -> Result<ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
-    let id: Option<String> = request
-        .extensions()
-        .get::<RequestId>()
-        .map(|id| id.to_string());
-    let mut response = next.call(request).await?;
-    if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
-        response
-            .headers_mut()
-            .insert(HeaderName::from_static("x-request-id"), value);
-    }
-    Ok(response)
 }

@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
+use beacon_core::FinancialYear;
+
 use super::problem::ApiError;
 use crate::app::AsOf;
 
@@ -14,8 +16,14 @@ where
         .map_err(|e: T::Err| ApiError::field(field, e.to_string()))
 }
 
-/// A date written YYYY-MM-DD, or a field error saying so.
+/// A date written YYYY-MM-DD within the dates Beacon records, or a field error saying
+/// what to write.
 pub(crate) fn parse_date(field: &str, text: &str) -> Result<chrono::NaiveDate, ApiError> {
+    FinancialYear::check_recorded(any_date(field, text)?)
+        .map_err(|message| ApiError::field(field, message))
+}
+
+fn any_date(field: &str, text: &str) -> Result<chrono::NaiveDate, ApiError> {
     chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
         ApiError::field(
             field,
@@ -33,14 +41,18 @@ pub(crate) fn parse_instant(
 ) -> Result<NaiveDateTime, ApiError> {
     let text = text.trim();
     if let Ok(time) = DateTime::parse_from_rfc3339(text) {
-        return Ok(time.naive_utc());
+        let time = time.naive_utc();
+        FinancialYear::check_recorded(time.date())
+            .map_err(|message| ApiError::field(field, message))?;
+        return Ok(time);
     }
-    let day = parse_date(field, text).map_err(|_| {
-        ApiError::field(
+    if chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_err() {
+        return Err(ApiError::field(
             field,
             format!("'{text}' is not a date or time; write 2025-06-30 or 2025-06-30T12:00:00Z"),
-        )
-    })?;
+        ));
+    }
+    let day = parse_date(field, text)?;
     let day = if end_of_day {
         day.succ_opt().unwrap_or(day)
     } else {
@@ -66,7 +78,7 @@ where
 /// `as_of=YYYY-MM-DD`: the state at the end of that (UTC) day, today or earlier.
 pub(crate) fn as_of(text: Option<&str>) -> Result<Option<AsOf>, ApiError> {
     text.map(|text| {
-        let day = parse_date("as_of", text)?;
+        let day = any_date("as_of", text)?;
         AsOf::past(day).map_err(|message| ApiError::field("as_of", message))
     })
     .transpose()

@@ -81,7 +81,7 @@ pub struct PortfolioView {
 /// The portfolio as it stood at the end of a day: every programme registered or rated
 /// by then, its rating and its money for the year, counts by rating and totals. A
 /// later change never alters a past day's answer.
-#[utoipa::path(tag = "portfolio", security(("bearer" = [])), params(PortfolioQuery), responses(
+#[utoipa::path(operation_id = "get_portfolio", tag = "portfolio", security(("bearer" = [])), params(PortfolioQuery), responses(
     (status = 200, body = PortfolioView),
     (status = 422, description = "as_of is not a date or is in the future, or financial_year is malformed", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]

@@ -182,7 +182,7 @@ pub struct ListQuery {
 }
 
 /// Programmes in code order, filtered, a page at a time.
-#[utoipa::path(tag = "programmes", security(("bearer" = [])), params(ListQuery), responses(
+#[utoipa::path(operation_id = "list_programmes", tag = "programmes", security(("bearer" = [])), params(ListQuery), responses(
     (status = 200, body = ProgrammeList),
     (status = 422, description = "A filter or the cursor is not valid", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]
@@ -259,7 +259,7 @@ fn with_etag(mut response: actix_web::HttpResponseBuilder, view: &ProgrammeView)
 }
 
 /// One programme, with an ETag for conditional updates.
-#[utoipa::path(tag = "programmes", security(("bearer" = [])), params(("code" = String, Path, example = "pnd-transformation"), GetQuery), responses(
+#[utoipa::path(operation_id = "get_programme", tag = "programmes", security(("bearer" = [])), params(("code" = String, Path, example = "pnd-transformation"), GetQuery), responses(
     (status = 200, body = ProgrammeView, headers(("ETag" = String, description = "Send back as If-Match to PATCH (not sent with as_of)"))),
     (status = 404, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
     (status = 422, description = "as_of is not a date, or is in the future", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
@@ -309,10 +309,11 @@ fn optional_date(field: &str, text: Option<&str>) -> Result<Option<NaiveDate>, A
 }
 
 /// Register a programme (admin).
-#[utoipa::path(tag = "programmes", security(("bearer" = [])), request_body = ProgrammeInput, responses(
+#[utoipa::path(operation_id = "register_programme", tag = "programmes", security(("bearer" = [])), request_body = ProgrammeInput, responses(
     (status = 201, body = ProgrammeView),
     (status = 409, description = "The code is taken", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
     (status = 422, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Only an admin registers programmes", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/programmes")]
 pub async fn create(
@@ -371,19 +372,24 @@ pub struct ProgrammePatch {
     pub whole_life_cost_pence: Option<Option<i64>>,
 }
 
-/// The version an `If-Match: "v4"` names.
-fn expected_version(request: &HttpRequest) -> Result<i64, ApiError> {
+/// The version an `If-Match: "v4"` names; `None` for `If-Match: *`, which any current
+/// version matches.
+fn expected_version(request: &HttpRequest) -> Result<Option<i64>, ApiError> {
     let value = request.headers().get(header::IF_MATCH).ok_or_else(|| {
         ApiError::PreconditionRequired(
             "send If-Match with the ETag from GET /api/v1/programmes/{code}".into(),
         )
     })?;
+    let value = value.to_str().unwrap_or_default().trim();
+    if value == "*" {
+        return Ok(None);
+    }
     value
-        .to_str()
-        .ok()
-        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
-        .and_then(|v| v.strip_prefix('v'))
+        .trim_start_matches("W/")
+        .trim_matches('"')
+        .strip_prefix('v')
         .and_then(|v| v.parse().ok())
+        .map(Some)
         .ok_or_else(|| {
             ApiError::PreconditionFailed(
                 "If-Match does not name a version of this programme; GET it again".into(),
@@ -393,13 +399,15 @@ fn expected_version(request: &HttpRequest) -> Result<i64, ApiError> {
 
 /// Change a programme's details (admin). Send the ETag from GET as If-Match: if the
 /// programme changed since, the answer is 412 and nothing is changed.
-#[utoipa::path(tag = "programmes", security(("bearer" = [])),
-    params(("code" = String, Path), ("If-Match" = String, Header, description = "The ETag from GET", example = "\"v4\"")),
+#[utoipa::path(operation_id = "update_programme", tag = "programmes", security(("bearer" = [])),
+    params(("code" = String, Path), ("If-Match" = String, Header, description = "The ETag from GET, or * to change whatever version is current", example = "\"v4\"")),
     request_body = ProgrammePatch, responses(
     (status = 200, body = ProgrammeView),
     (status = 412, description = "Changed since it was read", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
     (status = 428, description = "If-Match missing", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
     (status = 422, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Only an admin changes programmes", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+    (status = 404, description = "No programme has this code", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[patch("/programmes/{code}")]
 pub async fn update(
@@ -432,7 +440,7 @@ pub async fn update(
         whole_life_cost_pence: body.whole_life_cost_pence,
     };
     let updated = state
-        .db_write(move |conn| Ok(programmes::update(conn, &who, &code, patch, Some(version))?))
+        .db_write(move |conn| Ok(programmes::update(conn, &who, &code, patch, version)?))
         .await?;
     let view = load_view(&state, updated.code.to_string(), None).await?;
     Ok(with_etag(HttpResponse::Ok(), &view))
@@ -456,9 +464,10 @@ async fn change_owner(
 }
 
 /// Make a user an owner of a programme (admin). Owners are told when it turns Red.
-#[utoipa::path(tag = "programmes", security(("bearer" = [])), params(("code" = String, Path), ("user_id" = i64, Path)), responses(
+#[utoipa::path(operation_id = "add_programme_owner", tag = "programmes", security(("bearer" = [])), params(("code" = String, Path), ("user_id" = i64, Path)), responses(
     (status = 204, description = "The user owns the programme"),
     (status = 404, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Only an admin manages owners", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[put("/programmes/{code}/owners/{user_id}")]
 pub async fn add_owner(
@@ -474,9 +483,10 @@ pub async fn add_owner(
 }
 
 /// Stop a user owning a programme (admin).
-#[utoipa::path(tag = "programmes", security(("bearer" = [])), params(("code" = String, Path), ("user_id" = i64, Path)), responses(
+#[utoipa::path(operation_id = "remove_programme_owner", tag = "programmes", security(("bearer" = [])), params(("code" = String, Path), ("user_id" = i64, Path)), responses(
     (status = 204, description = "The user no longer owns the programme"),
     (status = 404, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Only an admin manages owners", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[delete("/programmes/{code}/owners/{user_id}")]
 pub async fn remove_owner(

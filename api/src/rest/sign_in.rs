@@ -1,14 +1,17 @@
 //! Signing in and finding out who you are.
 
+use std::net::IpAddr;
+
 use actix_web::{HttpRequest, get, post, web};
 use beacon_core::Email;
+use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::problem::ApiError;
 use super::state::AppState;
 use super::users::UserView;
-use crate::app::{Caller, users};
+use crate::app::{Caller, sign_in, users};
 use crate::password::HasherError;
 
 #[derive(Deserialize, ToSchema)]
@@ -40,9 +43,10 @@ impl From<HasherError> for ApiError {
 }
 
 /// Exchange an email and password for a bearer token. A wrong password and an unknown
-/// email get the same answer in the same time; repeated failures are throttled per
-/// client address and per account.
-#[utoipa::path(tag = "auth", request_body = TokenRequest, responses(
+/// email get the same answer in the same time. Each account allows a handful of
+/// guesses per client address per quarter hour; an account under attack from many
+/// addresses admits one guess at a time, from addresses that have not failed at it.
+#[utoipa::path(operation_id = "sign_in", tag = "auth", request_body = TokenRequest, responses(
     (status = 200, body = TokenResponse),
     (status = 401, description = "Wrong email or password", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
     (status = 429, description = "Too many failures; see Retry-After", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
@@ -55,20 +59,24 @@ pub async fn token(
     body: web::Json<TokenRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let TokenRequest { email, password } = body.into_inner();
-    // A malformed email cannot have an account: the same 401 as any other miss, after
-    // the same work (the hasher verifies against its dummy hash).
+    // A malformed email cannot have an account, so there is nothing to throttle: the
+    // same 401 as any other miss, after the same work (the hasher verifies against its
+    // dummy hash).
     let parsed = Email::parse(&email).ok();
-    let email = parsed.as_ref().map_or(email, |e| e.as_str().to_string());
-    tracing::Span::current().record("email", email.as_str());
-    let address = request
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
-    state
-        .throttle
-        .check(&address, &email)
-        .map_err(|retry_after| ApiError::TooManyRequests { retry_after })?;
-
+    tracing::Span::current().record("email", parsed.as_ref().map_or("", |e| e.as_str()));
+    let attempt = match &parsed {
+        Some(email) => {
+            let account = email.as_str().to_string();
+            let address = client_address(&request, &state.trusted_proxies);
+            let begun = state
+                .db_write(move |conn| Ok(sign_in::begin(conn, &account, &address)?))
+                .await?;
+            Some(begun.map_err(|wait| ApiError::TooManyRequests {
+                retry_after: wait.as_secs().max(1),
+            })?)
+        }
+        None => None,
+    };
     let credentials = match parsed {
         Some(parsed) => {
             state
@@ -78,26 +86,57 @@ pub async fn token(
         None => None,
     };
     let stored = credentials.as_ref().map(|c| c.password_hash.clone());
-    let matches = state.hasher.verify(password, stored).await?;
-    match credentials.map(|c| c.user) {
-        Some(user) if matches && user.active => {
-            state.throttle.succeeded(&email);
-            let token = state.keys.issue(user.id, user.role)?;
-            Ok(web::Json(TokenResponse {
-                access_token: token,
-                token_type: "Bearer",
-                expires_in: state.keys.ttl.as_secs(),
-            }))
-        }
-        _ => {
-            state.throttle.failed(&address, &email);
-            Err(ApiError::BadCredentials)
+    let checked = state.hasher.verify(password, stored).await;
+    let user = match (&checked, credentials) {
+        (Ok(true), Some(c)) if c.user.active => Some(c.user),
+        _ => None,
+    };
+    if let Some(attempt) = attempt {
+        let outcome = checked.as_ref().ok().map(|_| user.is_some());
+        state
+            .db_write(move |conn| Ok(sign_in::finish(conn, attempt, outcome)?))
+            .await?;
+    }
+    checked?;
+    let user = user.ok_or(ApiError::BadCredentials)?;
+    Ok(web::Json(TokenResponse {
+        access_token: state.keys.issue(user.id, user.role, user.token_version)?,
+        token_type: "Bearer",
+        expires_in: state.keys.ttl.as_secs(),
+    }))
+}
+
+/// The client's address: the peer's, or, when the peer is a trusted proxy, the nearest
+/// address in `X-Forwarded-For` that is not one (the entries to its left are the
+/// client's to write, and cannot be believed).
+fn client_address(request: &HttpRequest, trusted: &[IpNet]) -> String {
+    let Some(peer) = request.peer_addr().map(|a| a.ip()) else {
+        return String::new();
+    };
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer.to_string();
+    }
+    let forwarded: Vec<&str> = request
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for entry in forwarded.iter().rev() {
+        match entry.parse::<IpAddr>() {
+            Ok(ip) if is_trusted(&ip) => client = ip,
+            Ok(ip) => return ip.to_string(),
+            Err(_) => break,
         }
     }
+    client.to_string()
 }
 
 /// The signed-in user.
-#[utoipa::path(tag = "auth", security(("bearer" = [])), responses(
+#[utoipa::path(operation_id = "get_me", tag = "auth", security(("bearer" = [])), responses(
     (status = 200, body = UserView),
     (status = 401, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]

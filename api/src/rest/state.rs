@@ -5,7 +5,7 @@ use std::sync::Arc;
 use beacon_db::{DbConnection, Pool};
 
 use super::problem::ApiError;
-use super::tokens::{Throttle, TokenKeys};
+use super::tokens::TokenKeys;
 use crate::app::alerts::Policy;
 use crate::app::owners_cache::OwnersCache;
 use crate::password::Hasher;
@@ -16,7 +16,8 @@ pub struct AppState {
     /// Where changes run (see `beacon_db::pool::writes`).
     pub writes: Pool,
     pub keys: Arc<TokenKeys>,
-    pub throttle: Arc<Throttle>,
+    /// Proxies whose `X-Forwarded-For` names the client (BEACON_TRUSTED_PROXIES).
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     pub hasher: Hasher,
     /// Whether changes write alerts, and to whom besides owners.
     pub alerts: Arc<Policy>,

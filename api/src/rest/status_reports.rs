@@ -70,7 +70,7 @@ pub struct ReportList {
 }
 
 /// Report a programme's delivery confidence: an owner whose role is lead, or an admin.
-#[utoipa::path(tag = "status reports", security(("bearer" = [])), params(("code" = String, Path)), request_body = NewReport, responses(
+#[utoipa::path(operation_id = "report_status", tag = "status reports", security(("bearer" = [])), params(("code" = String, Path)), request_body = NewReport, responses(
     (status = 201, body = ReportView),
     (status = 403, description = "Not an owner of this programme", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
     (status = 404, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
@@ -121,7 +121,7 @@ pub struct ListQuery {
 }
 
 /// A programme's status reports, newest first.
-#[utoipa::path(tag = "status reports", security(("bearer" = [])), params(("code" = String, Path), ListQuery), responses(
+#[utoipa::path(operation_id = "list_status_reports", tag = "status reports", security(("bearer" = [])), params(("code" = String, Path), ListQuery), responses(
     (status = 200, body = ReportList),
     (status = 404, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]

@@ -62,7 +62,7 @@ pub struct SummaryView {
 
 /// Envelopes, allocations and spend by financial year, stream, programme or sponsor.
 /// Totals equal the sums of the funding history's entries up to the same day.
-#[utoipa::path(tag = "funding", security(("bearer" = [])), params(SummaryQuery), responses(
+#[utoipa::path(operation_id = "get_funding_summary", tag = "funding", security(("bearer" = [])), params(SummaryQuery), responses(
     (status = 200, body = SummaryView),
     (status = 422, description = "An unknown group_by, a malformed year, or an as_of that is not a date or is in the future", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]

@@ -1,6 +1,6 @@
 //! User accounts: administrators only.
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use beacon_core::{Email, Role, user::validate_password};
 use beacon_db::records::User;
 use beacon_db::users::UserChange;
@@ -12,7 +12,7 @@ use super::pagination;
 use super::params::{parse_field, utc};
 use super::problem::ApiError;
 use super::state::AppState;
-use crate::app::{Caller, users};
+use crate::app::{Caller, sign_in, users};
 
 #[derive(Serialize, ToSchema)]
 pub struct UserView {
@@ -82,7 +82,7 @@ pub struct UserPatch {
 }
 
 /// Users in the order they were created.
-#[utoipa::path(tag = "users", security(("bearer" = [])), params(ListQuery), responses(
+#[utoipa::path(operation_id = "list_users", tag = "users", security(("bearer" = [])), params(ListQuery), responses(
     (status = 200, body = UserList),
     (status = 403, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]
@@ -111,10 +111,11 @@ pub async fn list(
 }
 
 /// Create a user.
-#[utoipa::path(tag = "users", security(("bearer" = [])), request_body = NewUser, responses(
+#[utoipa::path(operation_id = "create_user", tag = "users", security(("bearer" = [])), request_body = NewUser, responses(
     (status = 201, body = UserView),
     (status = 409, description = "The email is taken", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
     (status = 422, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Only an admin manages accounts", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[post("/users")]
 pub async fn create(
@@ -145,9 +146,10 @@ pub async fn create(
 }
 
 /// One user.
-#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = i64, Path)), responses(
+#[utoipa::path(operation_id = "get_user", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)), responses(
     (status = 200, body = UserView),
     (status = 404, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Only an admin manages accounts", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/users/{id}")]
 pub async fn get(
@@ -163,10 +165,12 @@ pub async fn get(
 }
 
 /// Change a user's role, disable or enable them, or reset their password.
-#[utoipa::path(tag = "users", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UserPatch, responses(
+#[utoipa::path(operation_id = "update_user", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)), request_body = UserPatch, responses(
     (status = 200, body = UserView),
     (status = 404, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
     (status = 422, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Only an admin manages accounts", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+    (status = 409, description = "An admin cannot disable themselves or give up their own admin role", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[patch("/users/{id}")]
 pub async fn update(
@@ -199,4 +203,31 @@ pub async fn update(
         .db_write(move |conn| Ok(users::update(conn, &who, id, &change)?))
         .await?;
     Ok(web::Json(row.into()))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ThrottleLifted {
+    /// Failed and pending sign-in attempts forgotten.
+    #[schema(example = 20)]
+    pub attempts_forgotten: usize,
+}
+
+/// Lift the sign-in throttle for a user: their failed attempts are forgotten, so they
+/// can sign in at once from anywhere. Audited.
+#[utoipa::path(operation_id = "lift_sign_in_throttle", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)), responses(
+    (status = 200, body = ThrottleLifted),
+    (status = 403, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+    (status = 404, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+))]
+#[delete("/users/{id}/sign-in-throttle")]
+pub async fn lift_throttle(
+    state: web::Data<AppState>,
+    who: Caller,
+    id: web::Path<i64>,
+) -> Result<web::Json<ThrottleLifted>, ApiError> {
+    let id = id.into_inner();
+    let attempts_forgotten = state
+        .db_write(move |conn| Ok(sign_in::lift(conn, &who, id)?))
+        .await?;
+    Ok(web::Json(ThrottleLifted { attempts_forgotten }))
 }

@@ -435,15 +435,23 @@ fn a_busy_server_still_sends_alerts_within_seconds() {
     let smtp = SmtpServer::start();
     let app = with_smtp(TestDb::sqlite(), smtp.url(), 5);
     let (token, _) = owned_programme(&app, "busy-next", NAME);
-    app.user("viewer@beacon.police.uk", "viewer");
+    // One account per thread: the sign-in throttle counts a check in progress against
+    // its account, so one account signing in many times at once would be turned away.
+    let viewers: Vec<String> = (0..12)
+        .map(|i| format!("viewer{i}@beacon.police.uk"))
+        .collect();
+    for viewer in &viewers {
+        app.user(viewer, "viewer");
+    }
     let done = std::sync::atomic::AtomicBool::new(false);
     let messages = std::thread::scope(|scope| {
         // More requests in hand than any machine here has cores, until the mail is in:
         // sign-ins, which wait their turn for the password hasher.
-        for _ in 0..12 {
-            scope.spawn(|| {
+        for viewer in &viewers {
+            let (app, done) = (&app, &done);
+            scope.spawn(move || {
                 while !done.load(std::sync::atomic::Ordering::Relaxed) {
-                    app.token("viewer@beacon.police.uk", beacon_tests::app::PASSWORD);
+                    app.token(viewer, beacon_tests::app::PASSWORD);
                 }
             });
         }

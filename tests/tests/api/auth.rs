@@ -51,9 +51,25 @@ api_test!(fn a_disabled_users_token_stops_working_at_once(app) {
     app.send("POST", "/api/v1/auth/token", None, Some(&json!({"email": "leaver@force.police.uk", "password": PASSWORD}))).problem(401);
 });
 
-api_test!(fn a_role_change_takes_effect_on_the_next_request(app) {
+api_test!(fn a_role_change_ends_earlier_tokens_and_the_next_has_the_new_role(app) {
     let (id, token) = app.user("analyst@force.police.uk", "viewer");
     app.post("/api/v1/funding-streams", &token, json!({"code": "new-stream", "name": "New"})).problem(403);
     app.send("PATCH", &format!("/api/v1/users/{id}"), Some(&app.admin()), Some(&json!({"role": "finance"})));
+    app.get("/api/v1/programmes", &token).problem(401);
+    let token = app.token("analyst@force.police.uk", PASSWORD);
     assert_eq!(app.post("/api/v1/funding-streams", &token, json!({"code": "new-stream", "name": "New"})).status, 201);
+});
+
+api_test!(fn a_password_reset_ends_the_tokens_issued_before_it(app) {
+    let (id, old) = app.user("forgetful@force.police.uk", "viewer");
+    let admin = app.admin();
+    let new_password = "a brand new password for tests";
+    let reply = app.send("PATCH", &format!("/api/v1/users/{id}"), Some(&admin), Some(&json!({"password": new_password})));
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    app.get("/api/v1/programmes", &old).problem(401);
+    let fresh = app.token("forgetful@force.police.uk", new_password);
+    assert_eq!(app.get("/api/v1/programmes", &fresh).status, 200);
+    // An unrelated change (enabling an account already enabled) ends nothing.
+    app.send("PATCH", &format!("/api/v1/users/{id}"), Some(&admin), Some(&json!({"active": true})));
+    assert_eq!(app.get("/api/v1/programmes", &fresh).status, 200);
 });

@@ -164,6 +164,10 @@ api_test!(fn a_reason_typed_as_a_formula_opens_as_text_in_csv(app) {
     let last = rows.last().unwrap();
     assert_eq!(last[8], format!("'{formula}"));
     assert_eq!(last[5], "-1000000", "a negative amount stays a number");
+    let export = app.get("/api/v1/funding/history.csv?programme=eagle-x&kind=withdrawal", &finance);
+    assert_eq!(export.status, 200);
+    assert!(export.header("content-type").unwrap().starts_with("text/csv"));
+    assert_eq!(csv_rows(&export.text), rows, "the export is the same CSV");
 });
 
 api_test!(fn bad_history_queries_name_the_parameter(app) {

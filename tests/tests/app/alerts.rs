@@ -410,7 +410,9 @@ both_backends!(fn alerts_written_before_the_outbox_keep_their_ids_and_new_ones_n
     let mut conn = db.conn();
     let p = owned_programme(&mut conn, "esn");
     // The database as the release before the outbox left it, with an alert written
-    // straight into `alerts`.
+    // straight into `alerts`. Migrations after the outbox's are reverted first: they
+    // were written to run once.
+    beacon_tests::inspect::revert_through(&mut conn, "20261204000012");
     db.execute("DELETE FROM __diesel_schema_migrations WHERE version >= '20261201000007'");
     db.execute(&format!(
         "INSERT INTO alerts (id, unique_key, kind, programme_id, recipient, details, status, attempts, next_attempt_at, created_at, sent_at) \
@@ -449,7 +451,7 @@ both_backends!(fn alerts_refuse_an_unknown_kind_and_the_outbox_migration_files_w
     // already filed under the same key, and numbers on after the alerts there.
     let details = rating_change_json("drones", Rating::Amber);
     for _ in 0..2 {
-        assert_eq!(beacon_tests::inspect::revert_last_migration(&mut conn), "20261204000011");
+        beacon_tests::inspect::revert_through(&mut conn, "20261204000011");
         db.execute(&format!(
             "INSERT INTO alert_outbox (key_prefix, kind, programme_id, recipients, details, created_at) \
              VALUES ('left_red:status_report:99:', 'left_red', {0}, '[\"SRO-drones@met.police.uk\", \"pmo@beacon.police.uk\"]', '{details}', '2026-01-01 00:00:00'), \

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The committed OpenAPI document, checked as its users will use it: it passes a
+# validator, and a Python client generated from it signs in, pages the funding history
+# and downloads it as CSV from a real server. Run by .ci/run after the tests; needs
+# the debug build of `beacon` and Python 3 with pip (PyPI reachable).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+venv=target/openapi-venv
+if [ ! -x "$venv/bin/openapi-python-client" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q openapi-spec-validator==0.9.0 openapi-python-client==0.29.1
+fi
+
+echo "validating openapi/openapi.json"
+"$venv/bin/openapi-spec-validator" openapi/openapi.json
+
+work=$(mktemp -d)
+server=
+cleanup() {
+    if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "generating a Python client"
+"$venv/bin/openapi-python-client" generate --path openapi/openapi.json \
+    --output-path "$work/beacon_client" --meta none --config tests/openapi/client-config.yaml >/dev/null
+
+port=${OPENAPI_CHECK_PORT:-18190}
+target/debug/beacon --database-url "$work/beacon.db" seed >/dev/null
+export BEACON_ADMIN_EMAIL=client@beacon.test BEACON_ADMIN_PASSWORD='a generated client signs in'
+BEACON_BIND=127.0.0.1:$port target/debug/beacon --database-url "$work/beacon.db" serve \
+    >"$work/server.log" 2>&1 &
+server=$!
+for _ in $(seq 1 100); do
+    if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then break; fi
+    sleep 0.2
+done
+
+echo "using the client against the server"
+PYTHONPATH="$work" "$venv/bin/python" tests/openapi/use_client.py "http://127.0.0.1:$port" || {
+    cat "$work/server.log" >&2
+    exit 1
+}
