@@ -231,6 +231,12 @@ pub(crate) fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_we
     ApiError::field("query", format!("the query string is not valid: {error}")).into()
 }
 
-pub(crate) fn path_error(error: PathError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::BadRequest(format!("the path is not valid: {error}")).into()
+/// A path whose id is not a number Beacon could have given names nothing: a 404,
+/// as an id that was never used is.
+pub(crate) fn path_error(_: PathError, request: &HttpRequest) -> actix_web::Error {
+    ApiError::NotFound(format!(
+        "nothing at {}: an id in the path is a whole number from 1 to 9223372036854775807",
+        request.path()
+    ))
+    .into()
 }

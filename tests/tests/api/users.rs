@@ -43,7 +43,10 @@ api_test!(fn user_input_is_checked_field_by_field(app) {
     assert_eq!(fields, ["email", "role", "password"]);
     app.post("/api/v1/users", &admin, json!({"email": "admin@beacon.test", "role": "viewer", "password": "a long enough password"})).problem(409);
     app.get("/api/v1/users/9999", &admin).problem(404);
-    app.get("/api/v1/users/not-a-number", &admin).problem(400);
+    for id in ["not-a-number", "9223372036854775808"] {
+        let problem = app.get(&format!("/api/v1/users/{id}"), &admin).problem(404);
+        assert!(problem["detail"].as_str().unwrap().contains("whole number"), "{problem}");
+    }
     let me = app.get("/api/v1/me", &admin).json()["id"].as_i64().unwrap();
     app.send("PATCH", &format!("/api/v1/users/{me}"), Some(&admin), Some(&json!({"active": false}))).problem(409);
 });
