@@ -3,19 +3,131 @@
 //! server can send, and each comes with a description and the problem+json schema.
 
 use actix_web::http::StatusCode;
+use beacon_core::{
+    AlertKind, AlertStatus, HistoryKind, LedgerKind, Pence, Rating, Role, SpendCategory, Stage,
+};
+use serde_json::{Value, json};
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 
 use super::BODY_LIMIT;
+use super::pagination::MAX_LIMIT;
+use crate::app::summary::GroupBy;
 
-/// Adds the shared answers to every operation, and a description to any response
-/// declared without one (which OpenAPI requires).
+/// Adds the shared answers to every operation, a description to any response declared
+/// without one (which OpenAPI requires), and the server's own constraints to fields and
+/// parameters.
 pub(crate) fn complete(document: &mut OpenApi) {
     for (path, item) in document.paths.paths.iter_mut() {
         for operation in operations(item) {
             add_shared_answers(path, operation);
             describe_bare_responses(operation);
         }
+    }
+    if let Ok(mut value) = serde_json::to_value(&*document) {
+        constrain(&mut value);
+        if let Ok(constrained) = serde_json::from_value(value) {
+            *document = constrained;
+        }
+    }
+}
+
+/// What the server accepts for a field or parameter of this name (in this schema or
+/// operation), from the same words and limits the server checks against, so that a
+/// client generated from the document refuses what the server would.
+fn constraint(owner: &str, name: &str) -> Option<Value> {
+    let words = |words: &[&str]| json!({ "enum": words });
+    let limit = Pence::LIMIT.get();
+    Some(match (owner, name) {
+        (_, "rating") => words(Rating::WORDS),
+        (_, "stage") => words(Stage::WORDS),
+        (_, "role") => words(Role::WORDS),
+        (_, "category") => words(SpendCategory::WORDS),
+        ("AlertView" | "list_alerts", "kind") => words(AlertKind::WORDS),
+        ("AlertView" | "list_alerts", "status") => words(AlertStatus::WORDS),
+        ("HistoryEntryView" | "list_funding_history" | "export_funding_history", "kind") => {
+            words(HistoryKind::WORDS)
+        }
+        ("NewAllocation" | "LedgerEntryView", "kind") => words(LedgerKind::WORDS),
+        (_, "group_by") => words(&GroupBy::WORDS),
+        (_, "format") => words(&["csv", "json"]),
+        (_, "financial_year") => json!({ "pattern": "^[0-9]{4}[-/][0-9]{2}$" }),
+        (_, "capability_area" | "capability" | "lead_force" | "code" | "programme" | "stream") => {
+            json!({ "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "minLength": 2, "maxLength": 64 })
+        }
+        (_, "limit") => json!({ "minimum": 1, "maximum": MAX_LIMIT }),
+        ("NewUser" | "UserPatch", "password") => json!({ "minLength": 12, "maxLength": 256 }),
+        ("EnvelopeInput", "amount_pence") => json!({ "minimum": 0, "maximum": limit }),
+        ("WithdrawalInput", "withdraw_pence") => json!({ "minimum": 1, "maximum": limit }),
+        ("NewAllocation" | "NewSpendInput", "amount_pence") => {
+            json!({ "minimum": -limit, "maximum": limit })
+        }
+        (_, "as_of" | "period_end" | "start_date" | "planned_end_date") => {
+            json!({ "format": "date" })
+        }
+        _ => return None,
+    })
+}
+
+fn constrain(document: &mut Value) {
+    if let Some(schemas) = document
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for (schema_name, schema) in schemas.iter_mut() {
+            let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut)
+            else {
+                continue;
+            };
+            for (name, property) in properties.iter_mut() {
+                apply(property, constraint(schema_name, name));
+            }
+        }
+    }
+    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for operation in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
+        let id = operation["operationId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let Some(parameters) = operation
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+        else {
+            continue;
+        };
+        for parameter in parameters {
+            let name = parameter["name"].as_str().unwrap_or_default().to_string();
+            if let Some(schema) = parameter.get_mut("schema") {
+                apply(schema, constraint(&id, &name));
+            }
+        }
+    }
+}
+
+/// Merges `constraint` into a property's schema; a nullable one keeps null allowed.
+fn apply(schema: &mut Value, constraint: Option<Value>) {
+    let (Some(schema), Some(Value::Object(constraint))) = (schema.as_object_mut(), constraint)
+    else {
+        return;
+    };
+    let nullable = schema
+        .get("type")
+        .and_then(Value::as_array)
+        .is_some_and(|types| types.iter().any(|t| t == "null"));
+    for (key, mut value) in constraint {
+        if key == "enum" && nullable {
+            if let Some(words) = value.as_array_mut() {
+                words.push(Value::Null);
+            }
+        }
+        schema.insert(key, value);
     }
 }
 

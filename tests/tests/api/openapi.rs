@@ -68,3 +68,54 @@ fn the_interactive_docs_work_offline() {
         config.text
     );
 }
+
+#[test]
+fn operations_are_named_once_every_answer_is_described_and_fields_carry_the_servers_rules() {
+    let document = serde_json::to_value(beacon_api::rest::openapi()).unwrap();
+    let mut ids = std::collections::BTreeSet::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"].as_str().unwrap();
+            assert!(ids.insert(id.to_string()), "{id} repeats ({method} {path})");
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                let described = response["description"]
+                    .as_str()
+                    .is_some_and(|d| !d.is_empty());
+                assert!(described, "{method} {path} {status} has no description");
+            }
+            if operation.get("security").is_some() {
+                assert!(
+                    operation["responses"].get("401").is_some(),
+                    "{method} {path} lists no 401"
+                );
+            }
+            if operation.get("requestBody").is_some() {
+                for status in ["400", "413", "415", "422"] {
+                    assert!(
+                        operation["responses"].get(status).is_some(),
+                        "{method} {path} lists no {status}"
+                    );
+                }
+            }
+        }
+    }
+    let schemas = &document["components"]["schemas"];
+    let words = |values: &[&str]| serde_json::json!(values);
+    assert_eq!(
+        schemas["NewReport"]["properties"]["rating"]["enum"],
+        words(beacon_core::Rating::WORDS)
+    );
+    assert_eq!(
+        schemas["UserView"]["properties"]["role"]["enum"],
+        words(beacon_core::Role::WORDS)
+    );
+    assert_eq!(
+        schemas["NewUser"]["properties"]["password"]["minLength"],
+        12
+    );
+    let amount = &schemas["NewAllocation"]["properties"]["amount_pence"];
+    assert_eq!(amount["maximum"], beacon_core::Pence::LIMIT.get());
+    let export =
+        &document["paths"]["/api/v1/funding/history.csv"]["get"]["responses"]["200"]["content"];
+    assert!(export.get("text/csv").is_some(), "{export}");
+}
