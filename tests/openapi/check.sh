@@ -6,11 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-venv=target/openapi-venv
-if [ ! -x "$venv/bin/openapi-python-client" ]; then
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q openapi-spec-validator==0.9.0 openapi-python-client==0.29.1
-fi
+source tests/openapi/common.sh
+python_tools openapi-spec-validator==0.9.0 openapi-python-client==0.29.1
 
 echo "validating openapi/openapi.json"
 "$venv/bin/openapi-spec-validator" openapi/openapi.json
@@ -28,15 +25,8 @@ echo "generating a Python client"
     --output-path "$work/beacon_client" --meta none --config tests/openapi/client-config.yaml >/dev/null
 
 port=${OPENAPI_CHECK_PORT:-18190}
-target/debug/beacon --database-url "$work/beacon.db" seed >/dev/null
 export BEACON_ADMIN_EMAIL=client@beacon.test BEACON_ADMIN_PASSWORD='a generated client signs in'
-BEACON_BIND=127.0.0.1:$port target/debug/beacon --database-url "$work/beacon.db" serve \
-    >"$work/server.log" 2>&1 &
-server=$!
-for _ in $(seq 1 100); do
-    if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then break; fi
-    sleep 0.2
-done
+serve "$work/server.log" "$work/beacon.db" "$port"
 
 echo "using the client against the server"
 PYTHONPATH="$work" "$venv/bin/python" tests/openapi/use_client.py "http://127.0.0.1:$port" || {

@@ -181,3 +181,18 @@ api_test!(fn head_answers_as_get_without_a_body_and_if_match_star_matches_any_ve
         Some(("application/json", &patch)), &[("if-match", get.header("etag").unwrap())]);
     stale.problem(412);
 });
+
+api_test!(fn a_common_or_repeated_password_is_refused_with_the_reason(app) {
+    let admin = app.admin();
+    for (password, says) in [
+        ("password1234", "too common"),
+        ("Password1234!", "too common"),
+        ("            ", "only spaces"),
+        ("zzzzzzzzzzzz", "one character repeated"),
+    ] {
+        let user = json!({"email": "weak@force.police.uk", "role": "viewer", "password": password});
+        assert_field_problem(&app.post("/api/v1/users", &admin, user), "password", says);
+    }
+    let user = json!({"email": "weak@force.police.uk", "role": "viewer", "password": "unrelated words make a phrase"});
+    assert_eq!(app.post("/api/v1/users", &admin, user).status, 201);
+});
