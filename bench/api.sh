@@ -45,18 +45,20 @@ start() {
     token=$(admin_token "$PORT")
 }
 
-# lua NAME METHOD PATH BODY: a wrk script; PATH may contain {n} for a random programme.
+# lua NAME METHOD PATH BODY: a wrk script; PATH may contain {n} for a random programme,
+# BODY {u} for a random owner.
 lua() {
     local file="$work/$1.lua"
     cat >"$file" <<LUA
 wrk.method = "$2"
 wrk.headers["Authorization"] = "Bearer $token"
 wrk.headers["Content-Type"] = "application/json"
-wrk.body = [[$4]]
+local body = [[$4]]
 local template = "$3"
 request = function()
   local path = template:gsub("{n}", string.format("%05d", math.random(1, 1000)))
-  return wrk.format(nil, path)
+  local text = body:gsub("{u}", tostring(math.random(1, 2000)))
+  return wrk.format(nil, path, nil, text)
 end
 LUA
     echo "$file"
@@ -140,13 +142,13 @@ for backend in $BACKENDS; do
     each report "POST /programmes/{code}/status-reports" report POST '/api/v1/programmes/bench-{n}/status-reports' \
         '{"rating":"amber","rationale":"Benchmark report","period_end":"2026-09-30"}'
     each signin "POST /auth/token" signin POST /api/v1/auth/token \
-        "{\"email\":\"bench@beacon.test\",\"password\":\"$admin_password\"}"
+        "{\"email\":\"owner-{u}@bench.test\",\"password\":\"$admin_password\"}"
 
     # Sign-in at full load beside the list: the list's share of its own throughput.
     for i in $(in_turn "$turn"); do
         start "$i" "${dbs[i]}"
         list=$(lua list GET '/api/v1/programmes?limit=50' '')
-        signin=$(lua signin POST /api/v1/auth/token "{\"email\":\"bench@beacon.test\",\"password\":\"$admin_password\"}")
+        signin=$(lua signin POST /api/v1/auth/token "{\"email\":\"owner-{u}@bench.test\",\"password\":\"$admin_password\"}")
         load "$list" 1 32 1 >/dev/null
         load "$list" "$DURATION" 32 1 >"$work/alone-$i.out"
         load "$signin" "$DURATION" 32 1 >"$work/beside-$i.out" &
