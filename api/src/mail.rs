@@ -160,20 +160,40 @@ impl Mailer {
     }
 }
 
-/// Writes the message whole or not at all: to a temporary name, then renamed, so a
-/// reader of the folder never sees half a message.
+/// Writes the message whole or not at all: to a temporary name, then linked under its
+/// own, so a reader of the folder never sees half a message. A name already taken (by
+/// another server writing to the same folder, whose alerts number from 1 too) is never
+/// overwritten: the file gets the next free `-2`, `-3` … instead.
 fn write_eml(dir: &Path, alert: &Alert, bytes: &[u8]) -> Result<PathBuf, MailError> {
     let error = |path: &Path, cause| MailError::File {
         path: path.display().to_string(),
         cause,
     };
     std::fs::create_dir_all(dir).map_err(|e| error(dir, e))?;
-    let name = format!("alert-{:08}-{}.eml", alert.id, alert.kind());
-    let path = dir.join(&name);
-    let partial = dir.join(format!(".{name}.partial"));
+    let stem = format!("alert-{:08}-{}", alert.id, alert.kind());
+    let partial = dir.join(format!(".{stem}-{:016x}.partial", rand::random::<u64>()));
     std::fs::write(&partial, bytes).map_err(|e| error(&partial, e))?;
-    std::fs::rename(&partial, &path).map_err(|e| error(&path, e))?;
-    Ok(path)
+    let mut result = Err(error(dir, std::io::ErrorKind::AlreadyExists.into()));
+    for n in 1..=10_000 {
+        let name = match n {
+            1 => format!("{stem}.eml"),
+            n => format!("{stem}-{n}.eml"),
+        };
+        let path = dir.join(name);
+        match std::fs::hard_link(&partial, &path) {
+            Ok(()) => {
+                result = Ok(path);
+                break;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => {
+                result = Err(error(&path, e));
+                break;
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&partial);
+    result
 }
 
 fn fnv1a(text: &str) -> u64 {

@@ -31,7 +31,10 @@ impl NewStatusReport {
         if rating.needs_rationale() && rationale.as_deref() == Some("") {
             errors.add(
                 "rationale",
-                format!("a {rating} rating needs a rationale: say why delivery confidence is below green"),
+                format!(
+                    "{} {rating} rating needs a rationale: say why delivery confidence is below green",
+                    if rating.as_str().starts_with('a') { "an" } else { "a" }
+                ),
             );
         }
         if period_end > today {
@@ -75,6 +78,14 @@ mod tests {
             errors
                 .to_string()
                 .contains("a red rating needs a rationale")
+        );
+        let errors = NewStatusReport::new(Rating::Amber, "", day("2025-06-30"), day("2025-07-01"))
+            .unwrap_err();
+        assert!(
+            errors
+                .to_string()
+                .contains("an amber rating needs a rationale"),
+            "{errors}"
         );
     }
 

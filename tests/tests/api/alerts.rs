@@ -402,14 +402,11 @@ fn with_alerts_off_nothing_is_written_or_sent() {
     );
 }
 
-#[test]
-fn with_no_smtp_server_alerts_are_written_as_eml_files() {
-    let app = TestApp::sqlite();
-    let (token, _) = owned_programme(&app, "files", "Files <programme>");
-    report(&app, &token, "files", "red", "Red.");
+/// The `.eml` files in `dir`, once there are `count` (or ten seconds have passed).
+fn eml_files(dir: &std::path::Path, count: usize) -> Vec<std::path::PathBuf> {
     let deadline = Instant::now() + Duration::from_secs(10);
-    let files = loop {
-        let files: Vec<_> = std::fs::read_dir(&app.alert_dir)
+    loop {
+        let files: Vec<_> = std::fs::read_dir(dir)
             .map(|d| {
                 d.filter_map(Result::ok)
                     .map(|e| e.path())
@@ -417,11 +414,41 @@ fn with_no_smtp_server_alerts_are_written_as_eml_files() {
                     .collect()
             })
             .unwrap_or_default();
-        if files.len() == 2 || Instant::now() > deadline {
-            break files;
+        if files.len() >= count || Instant::now() > deadline {
+            return files;
         }
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn two_servers_writing_alerts_to_one_folder_keep_every_file() {
+    let folder = tempfile::tempdir().unwrap();
+    let spawn = |db| {
+        TestApp::spawn_with(db, |settings| {
+            settings.alerts.alert_dir = Some(folder.path().to_path_buf());
+        })
     };
+    let (first, second) = (spawn(TestDb::sqlite()), spawn(TestDb::postgres()));
+    for app in [&first, &second] {
+        let (token, _) = owned_programme(app, "shared", "Shared folder");
+        report(app, &token, "shared", "red", "Red.");
+    }
+    let files = eml_files(folder.path(), 4);
+    assert_eq!(files.len(), 4, "{files:?}");
+    let bodies: HashSet<String> = files
+        .iter()
+        .map(|f| std::fs::read_to_string(f).unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 4, "each file is its own message");
+}
+
+#[test]
+fn with_no_smtp_server_alerts_are_written_as_eml_files() {
+    let app = TestApp::sqlite();
+    let (token, _) = owned_programme(&app, "files", "Files <programme>");
+    report(&app, &token, "files", "red", "Red.");
+    let files = eml_files(&app.alert_dir, 2);
     assert_eq!(files.len(), 2, "{files:?}");
     let mail = smtp::read(&std::fs::read_to_string(&files[0]).unwrap());
     assert_eq!(mail.header("subject"), "[RED] Files <programme> is now Red");
