@@ -173,27 +173,18 @@ fn write_eml(dir: &Path, alert: &Alert, bytes: &[u8]) -> Result<PathBuf, MailErr
     let stem = format!("alert-{:08}-{}", alert.id, alert.kind());
     let partial = dir.join(format!(".{stem}-{:016x}.partial", rand::random::<u64>()));
     std::fs::write(&partial, bytes).map_err(|e| error(&partial, e))?;
-    let mut result = Err(error(dir, std::io::ErrorKind::AlreadyExists.into()));
-    for n in 1..=10_000 {
-        let name = match n {
-            1 => format!("{stem}.eml"),
-            n => format!("{stem}-{n}.eml"),
-        };
-        let path = dir.join(name);
-        match std::fs::hard_link(&partial, &path) {
-            Ok(()) => {
-                result = Ok(path);
-                break;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => {
-                result = Err(error(&path, e));
-                break;
-            }
-        }
-    }
+    let linked = (1..=10_000)
+        .map(|n| match n {
+            1 => dir.join(format!("{stem}.eml")),
+            n => dir.join(format!("{stem}-{n}.eml")),
+        })
+        .find_map(|path| match std::fs::hard_link(&partial, &path) {
+            Ok(()) => Some(Ok(path)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => None,
+            Err(e) => Some(Err(error(&path, e))),
+        });
     let _ = std::fs::remove_file(&partial);
-    result
+    linked.unwrap_or_else(|| Err(error(dir, std::io::ErrorKind::AlreadyExists.into())))
 }
 
 fn fnv1a(text: &str) -> u64 {

@@ -177,7 +177,7 @@ fn http_server(
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", doc))
             .service(web::redirect("/docs", "/docs/"))
             .default_service(web::to(rest::unmatched))
-            .wrap(from_fn(rest::refuse_control_characters))
+            .wrap(from_fn(rest::input::refuse_control_characters))
             .wrap(from_fn(rest::head::as_get))
             .wrap(Compress::default())
             .wrap(from_fn(headers::on_every_response))

@@ -273,6 +273,14 @@ pub struct YearTotals {
 }
 
 impl YearTotals {
+    /// What was spent in `category`.
+    pub fn spent(&self, category: SpendCategory) -> Pence {
+        match category {
+            SpendCategory::Run => self.spent_run,
+            SpendCategory::Change => self.spent_change,
+        }
+    }
+
     pub fn zero(programme_id: i64, year: FinancialYear) -> Self {
         YearTotals {
             programme_id,

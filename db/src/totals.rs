@@ -2,7 +2,7 @@
 //! pages read instead of summing entries per request. Updated only inside the write
 //! transaction of the entry that changes them.
 
-use beacon_core::{FinancialYear, Pence};
+use beacon_core::{FinancialYear, Pence, SpendCategory};
 use diesel::prelude::*;
 
 use crate::backend;
@@ -47,16 +47,21 @@ pub(crate) fn add(
     YearTotals::try_from(row)
 }
 
-/// The year's run and change spend across every programme.
-pub fn year_spend(conn: &mut DbConnection, year: FinancialYear) -> Result<(Pence, Pence), DbError> {
-    let rows: Vec<(i64, i64)> = totals::table
+/// The year's spend in `category` across every programme.
+pub fn year_spend(
+    conn: &mut DbConnection,
+    year: FinancialYear,
+    category: SpendCategory,
+) -> Result<Pence, DbError> {
+    let rows: Vec<TotalsRow> = totals::table
         .filter(totals::financial_year.eq(year.start_year()))
-        .select((totals::spent_run_pence, totals::spent_change_pence))
+        .select(TotalsRow::as_select())
         .load(conn)?;
-    let corrupt = |e: beacon_core::MoneyError| DbError::Corrupt(format!("spend for {year}: {e}"));
-    let run = Pence::sum(rows.iter().map(|r| Pence::new(r.0))).map_err(corrupt)?;
-    let change = Pence::sum(rows.iter().map(|r| Pence::new(r.1))).map_err(corrupt)?;
-    Ok((run, change))
+    let each = rows
+        .into_iter()
+        .map(|row| YearTotals::try_from(row).map(|totals| totals.spent(category)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Pence::sum(each).map_err(|e| DbError::Corrupt(format!("{category} spend for {year}: {e}")))
 }
 
 /// A programme's totals for a year; zeros when nothing was recorded.

@@ -8,7 +8,7 @@ use beacon_core::cut::{EnvelopeChange, Holding, Withdrawal};
 use beacon_core::funding::check_entry_fits;
 use beacon_core::{
     Action, AlertDetails, Envelope, FinancialYear, FundingStream, LedgerKind, NewLedgerEntry,
-    NewSpend, Pence, ProgrammeCode, SpendCategory, spend,
+    NewSpend, Pence, ProgrammeCode, spend,
 };
 use beacon_db::ledger::{self, NewEntry};
 use beacon_db::records::{EnvelopeState, LedgerEntry, Programme, SpendEntry, Stream};
@@ -370,17 +370,13 @@ pub fn record_spend(
     write_transaction(conn, |tx| {
         let programme = programmes::lock(tx, programme_code)?;
         let current = totals::for_programme_year(tx, programme.id, year)?;
-        let spent = match entry.category {
-            SpendCategory::Run => current.spent_run,
-            SpendCategory::Change => current.spent_change,
-        };
-        spend::check_total(entry.category, year, spent, entry.amount)?;
-        let (run, change) = totals::year_spend(tx, year)?;
-        let register = match entry.category {
-            SpendCategory::Run => run,
-            SpendCategory::Change => change,
-        };
-        register
+        spend::check_total(
+            entry.category,
+            year,
+            current.spent(entry.category),
+            entry.amount,
+        )?;
+        totals::year_spend(tx, year, entry.category)?
             .check_total_within_limit(
                 entry.amount,
                 &format!("the register's {} spend for {year}", entry.category),

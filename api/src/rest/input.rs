@@ -72,7 +72,8 @@ fn declared_length(request: &ServiceRequest) -> Option<usize> {
         .and_then(|value| value.trim().parse().ok())
 }
 
-fn too_large() -> ApiError {
+/// The refusal of a body over [`BODY_LIMIT`], wherever it is noticed.
+pub(super) fn too_large() -> ApiError {
     ApiError::PayloadTooLarge(format!(
         "the body is larger than the {} KiB Beacon accepts",
         BODY_LIMIT / 1024

@@ -13,7 +13,7 @@ pub(crate) mod head;
 pub(crate) mod headers;
 mod health;
 mod history;
-mod input;
+pub(crate) mod input;
 pub(crate) mod pagination;
 mod params;
 mod portfolio;
@@ -40,8 +40,6 @@ use utoipa_actix_web::{AppExt, scope};
 use problem::ApiError;
 
 /// The largest JSON body accepted; nothing Beacon takes is near it.
-pub(crate) use input::refuse_control_characters;
-
 pub(crate) const BODY_LIMIT: usize = 64 * 1024;
 
 #[derive(OpenApi)]
@@ -211,10 +209,7 @@ pub(crate) fn json_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web:
             "send the body as JSON with Content-Type: application/json".into(),
         ),
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
-            ApiError::PayloadTooLarge(format!(
-                "the body is larger than the {} KiB Beacon accepts",
-                BODY_LIMIT / 1024
-            ))
+            input::too_large()
         }
         JsonPayloadError::Deserialize(cause) => match cause.classify() {
             Category::Data => ApiError::field("body", cause.to_string()),

@@ -90,13 +90,13 @@ impl TokenKeys {
 mod tests {
     use super::*;
 
-    fn keys(secret: &[u8]) -> TokenKeys {
+    fn keys_from(secret: &[u8]) -> TokenKeys {
         TokenKeys::new(secret, Duration::from_secs(60))
     }
 
     #[test]
     fn tokens_round_trip_and_reject_tampering() {
-        let keys = keys(b"a secret of at least thirty-two bytes!!");
+        let keys = keys_from(b"a secret of at least thirty-two bytes!!");
         let token = keys.issue(7, Role::Lead, 3).unwrap();
         assert_eq!(
             keys.bearer(&token).unwrap(),
@@ -105,14 +105,14 @@ mod tests {
                 version: 3
             }
         );
-        let other = super::tests::keys(b"another secret of at least thirty-two!!");
+        let other = keys_from(b"another secret of at least thirty-two!!");
         assert!(other.bearer(&token).is_err());
         assert!(keys.bearer("not.a.token").is_err());
     }
 
     #[test]
     fn a_token_issued_in_the_future_is_refused() {
-        let keys = keys(b"a secret of at least thirty-two bytes!!");
+        let keys = keys_from(b"a secret of at least thirty-two bytes!!");
         let now = chrono::Utc::now().timestamp().unsigned_abs();
         let claims = Claims {
             sub: "7".into(),
