@@ -85,7 +85,7 @@ impl Mailer {
             transport,
             from,
             domain,
-            public_url: settings.public_url.clone(),
+            public_url: settings.link_base(),
             description,
         })
     }

@@ -8,13 +8,14 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{HttpServer, web};
-use beacon_core::{Email, Role};
+use beacon_core::Email;
 use secrecy::ExposeSecret;
 use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::alert_worker::{Worker, WorkerHandle};
-use crate::app::{AppError, Caller, users};
+use crate::app::AppError;
+use crate::app::users::{self, AdminAtStart};
 use crate::audit_sealer::SealerHandle;
 use crate::database::Opened;
 use crate::password::Hasher;
@@ -24,8 +25,11 @@ use crate::rest::tokens::TokenKeys;
 use crate::rest::{self, BODY_LIMIT, OpenApiJson};
 use crate::settings::{Environment, Settings};
 
+/// The first admin's email when BEACON_ADMIN_EMAIL is not set.
+pub const DEFAULT_ADMIN: &str = "admin@beacon.local";
+
 pub struct Application {
-    port: u16,
+    address: std::net::SocketAddr,
     server: Server,
     /// Stopped (after the batch in hand) when the server stops.
     worker: Option<WorkerHandle>,
@@ -53,7 +57,7 @@ pub enum StartupError {
 impl Application {
     /// Opens the database, makes sure there is an admin, and binds the listener (port 0
     /// picks a free port, as the tests do).
-    pub fn build(settings: Settings) -> Result<Self, StartupError> {
+    pub fn build(mut settings: Settings) -> Result<Self, StartupError> {
         settings.check().map_err(StartupError::Settings)?;
         let opened = crate::database::open(settings.database_url.as_deref())?;
         if let Some(added) = &opened.seeded {
@@ -63,6 +67,17 @@ impl Application {
             );
         }
         ensure_admin(&opened.pool, &settings)?;
+        let bind_error = |cause| StartupError::Bind {
+            address: settings.bind.clone(),
+            cause,
+        };
+        let listener = TcpListener::bind(&settings.bind).map_err(bind_error)?;
+        let address = listener.local_addr().map_err(bind_error)?;
+        // Alert links lead back to this server unless the operator says otherwise.
+        settings
+            .alerts
+            .public_url
+            .get_or_insert_with(|| crate::settings::url_of(address));
         let (worker, sealer) = start_background(&settings, &opened)?;
         let state = AppState {
             alerts: Arc::new(settings.alerts.policy()),
@@ -76,16 +91,15 @@ impl Application {
             trusted_proxies: Arc::new(settings.trusted_proxies.0.clone()),
             hasher: Hasher::start(1)?,
         };
-        let bind_error = |cause| StartupError::Bind {
-            address: settings.bind.clone(),
-            cause,
-        };
-        let listener = TcpListener::bind(&settings.bind).map_err(bind_error)?;
-        let port = listener.local_addr().map_err(bind_error)?.port();
         let hsts = Hsts(settings.environment == Environment::Production);
-        let server = http_server(state, listener, settings.workers, hsts).map_err(bind_error)?;
+        let server = http_server(state, listener, settings.workers, hsts).map_err(|cause| {
+            StartupError::Bind {
+                address: settings.bind.clone(),
+                cause,
+            }
+        })?;
         Ok(Application {
-            port,
+            address,
             server,
             worker,
             sealer,
@@ -93,7 +107,12 @@ impl Application {
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.address.port()
+    }
+
+    /// Where a browser on this machine reaches the server.
+    pub fn url(&self) -> String {
+        crate::settings::url_of(self.address)
     }
 
     /// A handle to stop the server from elsewhere (the tests do).
@@ -191,49 +210,50 @@ fn http_server(
     Ok(server.run())
 }
 
-/// On first start there must be a way in: an admin from BEACON_ADMIN_EMAIL and
-/// BEACON_ADMIN_PASSWORD, or one with a generated password printed once.
+/// There must be a way in. On first start: an admin from BEACON_ADMIN_EMAIL and
+/// BEACON_ADMIN_PASSWORD, or one with a generated password printed once. Later, when
+/// those settings name an account that is missing it is made, and when they disagree
+/// with the account that is there the operator is told, so a sign-in that then fails
+/// is not a mystery.
 fn ensure_admin(pool: &beacon_db::Pool, settings: &Settings) -> Result<(), StartupError> {
     let mut conn = pool.get().map_err(beacon_db::DbError::from)?;
-    if !users::none_yet(&mut conn)? {
+    let first_start = users::none_yet(&mut conn)?;
+    if !first_start && settings.admin_email.is_none() && settings.admin_password.is_none() {
         return Ok(());
     }
     let email = match &settings.admin_email {
         Some(email) => email.clone(),
-        None => Email::parse("admin@beacon.local")
+        None => Email::parse(DEFAULT_ADMIN)
             .map_err(|e| StartupError::Settings(format!("BEACON_ADMIN_EMAIL: {e}")))?,
     };
-    let (password, generated) = match &settings.admin_password {
-        Some(password) => {
-            let password = password.expose_secret().to_string();
-            beacon_core::user::validate_password(&password)
-                .map_err(|e| StartupError::Settings(format!("BEACON_ADMIN_PASSWORD: {e}")))?;
-            (password, false)
+    let password = settings.admin_password.as_ref().map(|p| p.expose_secret());
+    if let Some(password) = password {
+        beacon_core::user::validate_password(password)
+            .map_err(|e| StartupError::Settings(format!("BEACON_ADMIN_PASSWORD: {e}")))?;
+    }
+    match users::admin_at_start(&mut conn, &email, password)? {
+        AdminAtStart::Created {
+            generated_password: Some(password),
+            ..
+        } => {
+            // Printed once, to the operator's terminal, never to the log.
+            let which = if first_start { "the first" } else { "the" };
+            println!(
+                "Created {which} admin account: {email}\nIts password (shown only now): {password}"
+            );
         }
-        None => (generate_password(), true),
-    };
-    let hash = crate::password::hash(&password)?;
-    users::create(
-        &mut conn,
-        &Caller::system("beacon serve"),
-        &email,
-        Role::Admin,
-        &hash,
-    )?;
-    if generated {
-        // Printed once, to the operator's terminal, never to the log.
-        println!(
-            "Created the first admin account: {email}\nIts password (shown only now): {password}"
-        );
-    } else {
-        tracing::info!(%email, "created the first admin account");
+        AdminAtStart::Created { user, .. } => {
+            tracing::info!(email = %user.email, id = user.id, "created the admin account named by BEACON_ADMIN_EMAIL");
+        }
+        AdminAtStart::AsSet => {}
+        AdminAtStart::PasswordDiffers { .. } => tracing::warn!(
+            "BEACON_ADMIN_PASSWORD is not the password of {email}, which already exists: its password is unchanged; sign in with it, or set a new one with `beacon user reset-password --email {email}`"
+        ),
+        AdminAtStart::NotAnActiveAdmin { user } => tracing::warn!(
+            "BEACON_ADMIN_EMAIL names {email}, which exists as {} ({}): it is left as it is; an admin can change it",
+            user.role,
+            if user.active { "active" } else { "disabled" }
+        ),
     }
     Ok(())
-}
-
-fn generate_password() -> String {
-    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    (0..20)
-        .map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]))
-        .collect()
 }

@@ -69,12 +69,12 @@ pub struct Settings {
     /// register [default: a random key, so tokens end when the server stops]
     #[arg(long, env = "BEACON_JWT_SECRET", hide_env_values = true, value_parser = parse_secret)]
     pub jwt_secret: Option<SecretString>,
-    /// The first admin account's email, made when there are no users
-    /// [default: admin@beacon.local]
+    /// An admin account's email, made at start when it does not exist; an existing
+    /// account is never changed [default on first start: admin@beacon.local]
     #[arg(long, env = "BEACON_ADMIN_EMAIL", value_parser = parse_email)]
     pub admin_email: Option<Email>,
-    /// The first admin account's password, at least 12 characters [default: generated
-    /// and printed once]
+    /// That admin's password when it is made, at least 12 characters [default:
+    /// generated and printed once]
     #[arg(long, env = "BEACON_ADMIN_PASSWORD", hide_env_values = true, value_parser = parse_secret)]
     pub admin_password: Option<SecretString>,
     /// How long a sign-in token lasts, in seconds (60 to 86400)
@@ -116,9 +116,10 @@ pub struct AlertSettings {
     )]
     pub mail_from: String,
     /// Where links in alert emails point: Beacon's address as its users reach it
-    #[arg(long, env = "BEACON_PUBLIC_URL", default_value = "http://localhost:8080",
-          value_parser = parse_public_url)]
-    pub public_url: String,
+    /// [default: the address `beacon serve` listens on, http://localhost:8080 for
+    /// `beacon worker`]
+    #[arg(long, env = "BEACON_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
     /// Folder for .eml files when there is no SMTP server [default: alerts/ beside the
     /// SQLite file, or in the working directory]
     #[arg(long, env = "BEACON_ALERT_DIR")]
@@ -210,6 +211,26 @@ fn parse_bind(text: &str) -> Result<String, String> {
         .map_err(|_| {
             format!("'{text}' is not an address to listen on; write it like 127.0.0.1:8080")
         })
+}
+
+/// The URL a browser on this machine reaches a listener at: an address that means
+/// "every interface" is reached as localhost.
+pub fn url_of(address: std::net::SocketAddr) -> String {
+    let port = address.port();
+    match address.ip() {
+        ip if ip.is_unspecified() => format!("http://localhost:{port}"),
+        std::net::IpAddr::V6(ip) => format!("http://[{ip}]:{port}"),
+        std::net::IpAddr::V4(ip) => format!("http://{ip}:{port}"),
+    }
+}
+
+impl AlertSettings {
+    /// Beacon's address for links in alert emails.
+    pub fn link_base(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| "http://localhost:8080".to_string())
+    }
 }
 
 fn parse_public_url(text: &str) -> Result<String, String> {
@@ -324,7 +345,7 @@ mod tests {
             ["pmo@homeoffice.gov.uk", "audit@nao.org.uk"]
         );
         assert_eq!(settings.alerts.lease, Duration::from_secs(5));
-        assert_eq!(settings.alerts.public_url, "https://beacon.police.uk");
+        assert_eq!(settings.alerts.link_base(), "https://beacon.police.uk");
         assert!(!settings.alerts.policy().enabled);
         for bad in [
             ["--alerts", "maybe"],

@@ -12,6 +12,8 @@ use crate::TestDb;
 
 pub const ADMIN_EMAIL: &str = "admin@beacon.test";
 pub const ADMIN_PASSWORD: &str = "an admin password for tests";
+/// The key test servers sign tokens with.
+pub const TEST_SECRET: &str = "a test secret that is long enough to sign with";
 /// The password every user made by `TestApp::user` has.
 pub const PASSWORD: &str = "a user password for tests";
 
@@ -22,7 +24,7 @@ pub fn settings(database_url: &str) -> Settings {
         bind: "127.0.0.1:0".to_string(),
         database_url: Some(database_url.to_string()),
         environment: Environment::Development,
-        jwt_secret: Some("a test secret that is long enough to sign with".into()),
+        jwt_secret: Some(TEST_SECRET.into()),
         admin_email: None,
         admin_password: None,
         token_ttl_seconds: 3600,
@@ -32,7 +34,7 @@ pub fn settings(database_url: &str) -> Settings {
             enabled: true,
             smtp_url: None,
             mail_from: "Beacon <beacon@localhost>".to_string(),
-            public_url: "http://localhost:8080".to_string(),
+            public_url: None,
             alert_dir: None,
             extra_recipients: Recipients::default(),
             max_attempts: 8,

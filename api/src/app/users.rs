@@ -90,3 +90,68 @@ pub fn signed_in(
 pub fn none_yet(conn: &mut DbConnection) -> Result<bool, AppError> {
     Ok(users::count(conn)? == 0)
 }
+
+/// What start-up did about the admin account its settings name.
+#[derive(Debug)]
+pub enum AdminAtStart {
+    /// The account was missing and is made now; the password is returned when Beacon
+    /// generated it, to be shown once.
+    Created {
+        user: User,
+        generated_password: Option<String>,
+    },
+    /// The account is there and the settings agree with it (or name no password).
+    AsSet,
+    /// The account is there, but the password in the settings is not its password. The
+    /// stored one stays: a setting never overwrites a password unasked.
+    PasswordDiffers { user: User },
+    /// The account is there but cannot act as an admin: it has another role or is
+    /// disabled. It is left as it is.
+    NotAnActiveAdmin { user: User },
+}
+
+/// Makes sure the admin account named at start exists. `password` is one already
+/// checked against `validate_password`; when there is none and the account is made,
+/// a password is generated.
+pub fn admin_at_start(
+    conn: &mut DbConnection,
+    email: &Email,
+    password: Option<&str>,
+) -> Result<AdminAtStart, AppError> {
+    if let Some(found) = users::credentials(conn, email)? {
+        let user = found.user;
+        return Ok(if user.role != Role::Admin || !user.active {
+            AdminAtStart::NotAnActiveAdmin { user }
+        } else if password.is_some_and(|p| !crate::password::verify(p, &found.password_hash)) {
+            AdminAtStart::PasswordDiffers { user }
+        } else {
+            AdminAtStart::AsSet
+        });
+    }
+    let (password, generated_password) = match password {
+        Some(password) => (password.to_string(), None),
+        None => {
+            let made = generate_password();
+            (made.clone(), Some(made))
+        }
+    };
+    let hash = crate::password::hash(&password).map_err(|e| AppError::Internal(e.to_string()))?;
+    let user = create(
+        conn,
+        &Caller::system("beacon serve"),
+        email,
+        Role::Admin,
+        &hash,
+    )?;
+    Ok(AdminAtStart::Created {
+        user,
+        generated_password,
+    })
+}
+
+fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    (0..20)
+        .map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]))
+        .collect()
+}

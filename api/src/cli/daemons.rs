@@ -15,7 +15,8 @@ pub(super) fn serve(
     settings.database_url = database_url;
     let result = actix_web::rt::System::new().block_on(async move {
         let app = crate::server::Application::build(settings).map_err(|e| e.to_string())?;
-        tracing::info!(port = app.port(), "Beacon is listening; API docs at /docs");
+        let url = app.url();
+        tracing::info!("Beacon is listening on {url}; API docs at {url}/docs/");
         app.run_until_stopped().await.map_err(|e| e.to_string())
     });
     match result {

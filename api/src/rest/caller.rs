@@ -7,7 +7,7 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
-use super::problem::ApiError;
+use super::problem::{ApiError, TokenFault};
 use super::state::AppState;
 use crate::app::{Caller, users};
 
@@ -31,11 +31,11 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token.ok_or(ApiError::Unauthenticated)?;
-            let bearer = state.keys.bearer(&token)?;
+            let bearer = state.keys.bearer(&token).map_err(ApiError::InvalidToken)?;
             state
                 .db(move |conn| Ok(users::signed_in(conn, bearer.user_id, bearer.version)?))
                 .await?
-                .ok_or(ApiError::Unauthenticated)
+                .ok_or(ApiError::InvalidToken(TokenFault::Ended))
         })
     }
 }

@@ -59,12 +59,35 @@ pub struct UncoveredAllocation {
     pub allocated_pence: i64,
 }
 
+/// Why a bearer token was refused, as the client is told it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenFault {
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not a token Beacon issues: it is cut short or garbled")]
+    Malformed,
+    #[error(
+        "the token's signature does not match: another server issued it, or the signing key has changed since"
+    )]
+    BadSignature,
+    #[error("the token was issued for another service")]
+    NotForBeacon,
+    #[error("the token says it was issued in the future")]
+    IssuedInFuture,
+    #[error(
+        "the token was ended by a change to the account: it was disabled, or its password or role changed"
+    )]
+    Ended,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
     BadRequest(String),
     #[error("sign in: send a bearer token from POST /api/v1/auth/token")]
     Unauthenticated,
+    #[error("{0}; sign in again with POST /api/v1/auth/token")]
+    InvalidToken(TokenFault),
     #[error("the email or password is wrong")]
     BadCredentials,
     #[error("{0}")]
@@ -111,6 +134,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => ("bad-request", "The request is malformed"),
             ApiError::Unauthenticated => ("unauthenticated", "Sign-in required"),
+            ApiError::InvalidToken(_) => ("invalid-token", "The token is not valid"),
             ApiError::BadCredentials => ("bad-credentials", "Sign-in failed"),
             ApiError::Forbidden(_) => ("forbidden", "Not allowed for your role"),
             ApiError::NotFound(_) => ("not-found", "Not found"),
@@ -187,7 +211,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthenticated | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthenticated | ApiError::InvalidToken(_) | ApiError::BadCredentials => {
+                StatusCode::UNAUTHORIZED
+            }
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
@@ -217,7 +243,16 @@ impl ResponseError for ApiError {
                 response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
             ApiError::Unauthenticated | ApiError::BadCredentials => {
-                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"beacon\""));
+            }
+            ApiError::InvalidToken(fault) => {
+                // RFC 6750, section 3: the description is plain ASCII without quotes.
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    format!(
+                        "Bearer realm=\"beacon\", error=\"invalid_token\", error_description=\"{fault}\""
+                    ),
+                ));
             }
             ApiError::MethodNotAllowed { allowed, .. } => {
                 response.insert_header((header::ALLOW, allowed.clone()));

@@ -3,10 +3,11 @@
 use std::time::Duration;
 
 use beacon_core::Role;
+use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use super::problem::ApiError;
+use super::problem::{ApiError, TokenFault};
 
 const ISSUER: &str = "beacon";
 const AUDIENCE: &str = "beacon-api";
@@ -69,20 +70,32 @@ impl TokenKeys {
             .map_err(ApiError::internal)
     }
 
-    /// The user and version in a valid token. Any fault (signature, expiry, issuer,
-    /// audience, or issued in the future) is the same 401.
-    pub(crate) fn bearer(&self, token: &str) -> Result<Bearer, ApiError> {
+    /// The user and version in a valid token, or what is wrong with it: a client told
+    /// "expired" signs in again, one told "signature" has a token from elsewhere.
+    pub(crate) fn bearer(&self, token: &str) -> Result<Bearer, TokenFault> {
         let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|_| ApiError::Unauthenticated)?
+            .map_err(|e| fault_of(e.kind()))?
             .claims;
         let now = chrono::Utc::now().timestamp().max(0).unsigned_abs();
         if claims.iat > now + self.validation.leeway {
-            return Err(ApiError::Unauthenticated);
+            return Err(TokenFault::IssuedInFuture);
         }
         Ok(Bearer {
-            user_id: claims.sub.parse().map_err(|_| ApiError::Unauthenticated)?,
+            user_id: claims.sub.parse().map_err(|_| TokenFault::Malformed)?,
             version: claims.ver,
         })
+    }
+}
+
+fn fault_of(kind: &ErrorKind) -> TokenFault {
+    match kind {
+        ErrorKind::ExpiredSignature => TokenFault::Expired,
+        ErrorKind::InvalidSignature => TokenFault::BadSignature,
+        ErrorKind::InvalidIssuer | ErrorKind::InvalidAudience | ErrorKind::InvalidAlgorithm => {
+            TokenFault::NotForBeacon
+        }
+        ErrorKind::ImmatureSignature => TokenFault::IssuedInFuture,
+        _ => TokenFault::Malformed,
     }
 }
 
@@ -106,8 +119,8 @@ mod tests {
             }
         );
         let other = keys_from(b"another secret of at least thirty-two!!");
-        assert!(other.bearer(&token).is_err());
-        assert!(keys.bearer("not.a.token").is_err());
+        assert_eq!(other.bearer(&token), Err(TokenFault::BadSignature));
+        assert_eq!(keys.bearer("not.a.token"), Err(TokenFault::Malformed));
     }
 
     #[test]
@@ -125,6 +138,6 @@ mod tests {
         };
         let token =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.encoding).unwrap();
-        assert!(keys.bearer(&token).is_err());
+        assert_eq!(keys.bearer(&token), Err(TokenFault::IssuedInFuture));
     }
 }

@@ -57,7 +57,7 @@ fn with_smtp(db: TestDb, url: String, max_attempts: u32) -> TestApp {
     TestApp::spawn_with(db, move |settings| {
         settings.alerts.smtp_url = Some(url.into());
         settings.alerts.mail_from = "Beacon <beacon@beacon.police.uk>".into();
-        settings.alerts.public_url = "https://beacon.police.uk".into();
+        settings.alerts.public_url = Some("https://beacon.police.uk".into());
         settings.alerts.max_attempts = max_attempts;
     })
 }
@@ -453,6 +453,9 @@ fn with_no_smtp_server_alerts_are_written_as_eml_files() {
     let mail = smtp::read(&std::fs::read_to_string(&files[0]).unwrap());
     assert_eq!(mail.header("subject"), "[RED] Files <programme> is now Red");
     assert!(mail.html.contains("Files &lt;programme&gt;"));
+    // With no BEACON_PUBLIC_URL, links lead to the address the server listens on.
+    let link = format!("{}/api/v1/programmes/files", app.base);
+    assert!(mail.text.contains(&link), "{link} not in {}", mail.text);
 }
 
 /// The worker in the server holds back while requests queue, but not for ever: under

@@ -1,5 +1,5 @@
 use beacon_tests::api_test;
-use beacon_tests::app::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD};
+use beacon_tests::app::{ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, TEST_SECRET};
 use serde_json::json;
 
 api_test!(fn sign_in_gives_a_bearer_token_that_identifies_the_user(app) {
@@ -20,14 +20,42 @@ api_test!(fn a_wrong_password_and_an_unknown_email_look_the_same(app) {
     let unknown = app.send("POST", "/api/v1/auth/token", None, Some(&json!({"email": "nobody@beacon.test", "password": "not the password at all"})));
     let (a, b) = (wrong.problem(401), unknown.problem(401));
     assert_eq!(a, b);
-    assert_eq!(wrong.header("www-authenticate"), Some("Bearer"));
+    assert_eq!(wrong.header("www-authenticate"), Some("Bearer realm=\"beacon\""));
 });
 
-api_test!(fn requests_without_a_valid_token_are_refused(app) {
-    app.send("GET", "/api/v1/programmes", None, None).problem(401);
-    app.get("/api/v1/programmes", "not-a-token").problem(401);
+/// A token signed with the test servers' key, with these claims.
+fn token_with(claims: serde_json::Value) -> String {
+    let key = jsonwebtoken::EncodingKey::from_secret(TEST_SECRET.as_bytes());
+    jsonwebtoken::encode(&jsonwebtoken::Header::default(), &claims, &key).unwrap()
+}
+
+/// Asserts a 401 whose problem and RFC 6750 challenge both name the fault.
+fn refused_because(reply: beacon_tests::app::Reply, reason: &str) {
+    let problem = reply.problem(401);
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains(reason), "'{reason}' not in: {detail}");
+    assert!(detail.contains("sign in again"), "{detail}");
+    let challenge = reply.header("www-authenticate").unwrap();
+    assert!(
+        challenge
+            .starts_with("Bearer realm=\"beacon\", error=\"invalid_token\", error_description=\""),
+        "{challenge}"
+    );
+    assert!(challenge.contains(reason), "'{reason}' not in: {challenge}");
+}
+
+api_test!(fn requests_without_a_valid_token_are_refused_saying_why(app) {
+    let missing = app.send("GET", "/api/v1/programmes", None, None);
+    assert_eq!(missing.header("www-authenticate"), Some("Bearer realm=\"beacon\""));
+    assert!(missing.problem(401)["detail"].as_str().unwrap().contains("POST /api/v1/auth/token"));
+    refused_because(app.get("/api/v1/programmes", "not-a-token"), "cut short or garbled");
     let forged = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwicm9sZSI6ImFkbWluIiwiZXhwIjo0MTAyNDQ0ODAwLCJpYXQiOjEsImlzcyI6ImJlYWNvbiIsImF1ZCI6ImJlYWNvbi1hcGkifQ.c2lnbmF0dXJl";
-    app.get("/api/v1/programmes", forged).problem(401);
+    refused_because(app.get("/api/v1/programmes", forged), "signature does not match");
+    let now = chrono::Utc::now().timestamp();
+    let claims = |exp: i64, aud: &str| json!({"sub": "1", "role": "admin", "exp": exp, "iat": now - 7200, "iss": "beacon", "aud": aud, "ver": 0});
+    refused_because(app.get("/api/v1/programmes", &token_with(claims(now - 3600, "beacon-api"))), "has expired");
+    refused_because(app.get("/api/v1/programmes", &token_with(claims(now + 3600, "another-api"))), "issued for another service");
+    assert_eq!(app.get("/api/v1/programmes", &token_with(claims(now + 3600, "beacon-api"))).status, 200, "the same claims, current, are accepted");
 });
 
 api_test!(fn repeated_failures_are_throttled_per_account(app) {
@@ -47,7 +75,7 @@ api_test!(fn a_disabled_users_token_stops_working_at_once(app) {
     let admin = app.admin();
     let reply = app.send("PATCH", &format!("/api/v1/users/{id}"), Some(&admin), Some(&json!({"active": false})));
     assert_eq!(reply.status, 200, "{}", reply.text);
-    app.get("/api/v1/programmes", &token).problem(401);
+    refused_because(app.get("/api/v1/programmes", &token), "ended by a change to the account");
     app.send("POST", "/api/v1/auth/token", None, Some(&json!({"email": "leaver@force.police.uk", "password": PASSWORD}))).problem(401);
 });
 

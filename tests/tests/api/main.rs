@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod concurrency;
 mod errors;
+mod first_hour;
 mod funding;
 mod hardening;
 mod history;
