@@ -185,12 +185,7 @@ fn http_server(
             .app_data(hsts.clone())
             .app_data(known)
             .app_data(json)
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(BODY_LIMIT)
-                    .content_type_required(true)
-                    .error_handler(rest::json_error),
-            )
+            .app_data(web::PayloadConfig::new(BODY_LIMIT))
             .app_data(web::QueryConfig::default().error_handler(rest::query_error))
             .app_data(web::PathConfig::default().error_handler(rest::path_error))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", doc))

@@ -86,7 +86,8 @@ pub struct AlertQuery {
     /// turned_red, left_red, report_overdue or funding_reduced.
     pub kind: Option<String>,
     /// Page size, 1 to 200 (default 50).
-    pub limit: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub limit: Option<String>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,
 }
@@ -108,7 +109,7 @@ pub async fn list(
     let status = optional::<AlertStatus>("status", text(&query.status).as_deref())?;
     let kind = optional::<AlertKind>("kind", text(&query.kind).as_deref())?;
     let programme = text(&query.programme);
-    let limit = pagination::limit(query.limit)?;
+    let limit = pagination::limit(query.limit.as_deref())?;
     let fingerprint = format!("alerts?status={status:?}&programme={programme:?}&kind={kind:?}");
     let before = pagination::decode_id(&fingerprint, query.cursor.as_deref())?;
     let asked = Asked {

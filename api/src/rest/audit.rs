@@ -128,7 +128,8 @@ pub struct AuditQuery {
     /// To this date (YYYY-MM-DD, to its end) or RFC 3339 time.
     pub to: Option<String>,
     /// Page size, 1 to 200 (default 50). Ignored for CSV, which carries every row.
-    pub limit: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub limit: Option<String>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,
     /// `csv` for the same rows as CSV (or send `Accept: text/csv`).
@@ -193,7 +194,7 @@ pub async fn list(
             move |conn, after, batch| audit::page(conn, &who, &filter, after, batch),
         ));
     }
-    let limit = pagination::limit(query.limit)?;
+    let limit = pagination::limit(query.limit.as_deref())?;
     let rows = state
         .db(move |conn| Ok(audit::page(conn, &who, &filter, after, limit + 1)?))
         .await?;

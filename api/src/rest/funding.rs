@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::body::Body;
 use super::params::{parse_field, utc, year_and};
 use super::problem::ApiError;
 use super::state::AppState;
@@ -101,7 +102,7 @@ pub struct NewStream {
 pub async fn create_stream(
     state: web::Data<AppState>,
     who: Caller,
-    body: web::Json<NewStream>,
+    body: Body<NewStream>,
 ) -> Result<HttpResponse, ApiError> {
     who.may(Action::ManageFunding)?;
     let stream = FundingStream::parse(&body.code, &body.name, &body.description)?;
@@ -188,7 +189,7 @@ pub async fn set_envelope(
     state: web::Data<AppState>,
     who: Caller,
     path: web::Path<(String, String)>,
-    body: web::Json<EnvelopeInput>,
+    body: Body<EnvelopeInput>,
 ) -> Result<web::Json<EnvelopeSetView>, ApiError> {
     who.may(Action::ManageFunding)?;
     let (code, year) = path.into_inner();
@@ -291,7 +292,7 @@ pub async fn allocate(
     state: web::Data<AppState>,
     who: Caller,
     code: web::Path<String>,
-    body: web::Json<NewAllocation>,
+    body: Body<NewAllocation>,
 ) -> Result<HttpResponse, ApiError> {
     who.may(Action::ManageFunding)?;
     let body = body.into_inner();
@@ -366,7 +367,7 @@ pub async fn record_spend(
     state: web::Data<AppState>,
     who: Caller,
     code: web::Path<String>,
-    body: web::Json<NewSpendInput>,
+    body: Body<NewSpendInput>,
 ) -> Result<HttpResponse, ApiError> {
     who.may(Action::ManageFunding)?;
     let body = body.into_inner();

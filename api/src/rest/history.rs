@@ -123,7 +123,8 @@ pub struct HistoryQuery {
     /// Recorded up to the end of this date, or before this RFC 3339 time.
     pub recorded_to: Option<String>,
     /// Page size, 1 to 200 (default 50). Ignored for CSV, which carries every row.
-    pub limit: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub limit: Option<String>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,
     /// `csv` for the same rows as CSV (or send `Accept: text/csv`). A reason or name
@@ -245,7 +246,7 @@ async fn answer(
             move |conn, after, batch| history::page(conn, &filter, after, batch),
         ));
     }
-    let limit = pagination::limit(query.limit)?;
+    let limit = pagination::limit(query.limit.as_deref())?;
     let rows = state
         .db(move |conn| Ok(history::page(conn, &filter, after, limit + 1)?))
         .await?;

@@ -4,6 +4,7 @@
 
 mod alerts;
 mod audit;
+mod body;
 mod caller;
 mod csv_export;
 mod document;
@@ -29,10 +30,9 @@ mod users;
 use std::sync::Arc;
 
 use actix_web::dev::ServiceResponse;
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::{PathError, QueryPayloadError};
 use actix_web::http::Method;
 use actix_web::{App, HttpRequest, HttpResponse, ResponseError, web};
-use serde_json::error::Category;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_actix_web::{AppExt, scope};
@@ -203,27 +203,14 @@ fn unmatched_error(request: &HttpRequest, known: &KnownPaths) -> ApiError {
     ))
 }
 
-pub(crate) fn json_error(error: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
-    let api_error = match &error {
-        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType(
-            "send the body as JSON with Content-Type: application/json".into(),
-        ),
-        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
-            input::too_large()
-        }
-        JsonPayloadError::Deserialize(cause) => match cause.classify() {
-            Category::Data => ApiError::field("body", cause.to_string()),
-            Category::Syntax | Category::Eof | Category::Io => {
-                ApiError::BadRequest(format!("the body is not valid JSON: {cause}"))
-            }
-        },
-        other => ApiError::BadRequest(format!("cannot read the body: {other}")),
-    };
-    api_error.into()
-}
-
+/// A query string that does not fit, named by its parameter where serde says which.
 pub(crate) fn query_error(error: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
-    ApiError::field("query", format!("the query string is not valid: {error}")).into()
+    let message = match &error {
+        QueryPayloadError::Deserialize(cause) => cause.to_string(),
+        other => other.to_string(),
+    };
+    let (field, message) = body::plain_words(&message, "query", "parameter");
+    ApiError::field(&field, message).into()
 }
 
 /// A path whose id is not a number Beacon could have given names nothing: a 404,

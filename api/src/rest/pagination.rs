@@ -10,13 +10,15 @@ pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
 
 /// The page size asked for, checked.
-pub fn limit(requested: Option<i64>) -> Result<i64, ApiError> {
-    match requested {
-        None => Ok(DEFAULT_LIMIT),
-        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        Some(n) => Err(ApiError::field(
+pub fn limit(requested: Option<&str>) -> Result<i64, ApiError> {
+    let Some(text) = requested else {
+        return Ok(DEFAULT_LIMIT);
+    };
+    match text.trim().parse::<i64>() {
+        Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        _ => Err(ApiError::field(
             "limit",
-            format!("must be from 1 to {MAX_LIMIT} (got {n})"),
+            format!("expected a whole number from 1 to {MAX_LIMIT}, got '{text}'"),
         )),
     }
 }
@@ -96,7 +98,9 @@ mod tests {
     #[test]
     fn limits_are_bounded() {
         assert_eq!(limit(None).unwrap(), 50);
-        assert!(limit(Some(0)).is_err());
-        assert!(limit(Some(201)).is_err());
+        assert_eq!(limit(Some("200")).unwrap(), 200);
+        assert!(limit(Some("0")).is_err());
+        assert!(limit(Some("201")).is_err());
+        assert!(limit(Some("lots")).is_err());
     }
 }

@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::body::Body;
 use super::pagination;
 use super::params::{double_option, optional, parse_date, text, utc};
 use super::problem::ApiError;
@@ -172,7 +173,8 @@ pub struct ListQuery {
     /// Text to find in the code, name or description.
     pub q: Option<String>,
     /// Page size, 1 to 200 (default 50).
-    pub limit: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub limit: Option<String>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,
     /// YYYY-MM-DD, today or earlier: ratings and money as they stood at the end of that
@@ -193,7 +195,7 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<web::Json<ProgrammeList>, ApiError> {
     let query = query.into_inner();
-    let limit = pagination::limit(query.limit)?;
+    let limit = pagination::limit(query.limit.as_deref())?;
     let as_of = super::params::as_of(query.as_of.as_deref())?;
     let filter = Filter {
         rating: optional("rating", query.rating.as_deref())?,
@@ -319,7 +321,7 @@ fn optional_date(field: &str, text: Option<&str>) -> Result<Option<NaiveDate>, A
 pub async fn create(
     state: web::Data<AppState>,
     who: Caller,
-    body: web::Json<ProgrammeInput>,
+    body: Body<ProgrammeInput>,
 ) -> Result<HttpResponse, ApiError> {
     who.may(Action::RegisterProgramme)?;
     let body = body.into_inner();
@@ -415,7 +417,7 @@ pub async fn update(
     who: Caller,
     request: HttpRequest,
     code: web::Path<String>,
-    body: web::Json<ProgrammePatch>,
+    body: Body<ProgrammePatch>,
 ) -> Result<HttpResponse, ApiError> {
     who.may(Action::ChangeProgramme)?;
     let version = expected_version(&request)?;

@@ -8,6 +8,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::body::Body;
 use super::problem::ApiError;
 use super::state::AppState;
 use super::users::UserView;
@@ -56,7 +57,7 @@ impl From<HasherError> for ApiError {
 pub async fn token(
     state: web::Data<AppState>,
     request: HttpRequest,
-    body: web::Json<TokenRequest>,
+    body: Body<TokenRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let TokenRequest { email, password } = body.into_inner();
     // A malformed email cannot have an account, so there is nothing to throttle: the

@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::body::Body;
 use super::pagination;
 use super::params::{parse_date, utc};
 use super::problem::ApiError;
@@ -81,7 +82,7 @@ pub async fn create(
     state: web::Data<AppState>,
     who: Caller,
     code: web::Path<String>,
-    body: web::Json<NewReport>,
+    body: Body<NewReport>,
 ) -> Result<HttpResponse, ApiError> {
     who.may(Action::ReportStatus)?;
     let body = body.into_inner();
@@ -115,7 +116,8 @@ pub async fn create(
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Page size, 1 to 200 (default 50).
-    pub limit: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub limit: Option<String>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,
 }
@@ -133,7 +135,7 @@ pub async fn list(
     query: web::Query<ListQuery>,
 ) -> Result<web::Json<ReportList>, ApiError> {
     let code = code.into_inner();
-    let limit = pagination::limit(query.limit)?;
+    let limit = pagination::limit(query.limit.as_deref())?;
     let fingerprint = format!("status-reports/{code}");
     let before = pagination::decode_id(&fingerprint, query.cursor.as_deref())?;
     let (items, next_cursor) = state

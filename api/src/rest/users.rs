@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::body::Body;
 use super::pagination;
 use super::params::{parse_field, utc};
 use super::problem::ApiError;
@@ -52,7 +53,8 @@ pub struct UserList {
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Page size, 1 to 200 (default 50).
-    pub limit: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub limit: Option<String>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,
 }
@@ -92,7 +94,7 @@ pub async fn list(
     who: Caller,
     query: web::Query<ListQuery>,
 ) -> Result<web::Json<UserList>, ApiError> {
-    let limit = pagination::limit(query.limit)?;
+    let limit = pagination::limit(query.limit.as_deref())?;
     let after = match &query.cursor {
         Some(cursor) => Some(parse_field::<i64>(
             "cursor",
@@ -121,7 +123,7 @@ pub async fn list(
 pub async fn create(
     state: web::Data<AppState>,
     who: Caller,
-    body: web::Json<NewUser>,
+    body: Body<NewUser>,
 ) -> Result<HttpResponse, ApiError> {
     // Refused before the body is read, and before a password is hashed for nothing.
     who.may(beacon_core::Action::ManageUsers)?;
@@ -177,7 +179,7 @@ pub async fn update(
     state: web::Data<AppState>,
     who: Caller,
     id: web::Path<i64>,
-    body: web::Json<UserPatch>,
+    body: Body<UserPatch>,
 ) -> Result<web::Json<UserView>, ApiError> {
     who.may(beacon_core::Action::ManageUsers)?;
     let id = id.into_inner();

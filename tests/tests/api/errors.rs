@@ -11,9 +11,11 @@ api_test!(fn malformed_bodies_are_refused_with_a_reason(app) {
     let problem = app.raw("POST", path, Some(&admin), Some(("text/plain", "rating=red")), &[]).problem(415);
     assert!(problem["detail"].as_str().unwrap().contains("application/json"));
     let problem = app.post(path, &admin, json!({"rating": "red", "rationale": "x", "period_end": "2026-01-01", "colour": "red"})).problem(422);
-    assert!(problem["detail"].as_str().unwrap().contains("unknown field `colour`"));
+    assert_eq!(problem["errors"][0]["field"], "colour");
+    assert_eq!(problem["errors"][0]["message"], "'colour' is not a field Beacon knows; the fields accepted here are: rating, rationale, period_end");
     let problem = app.post(path, &admin, json!({"rating": 5, "period_end": "2026-01-01"})).problem(422);
-    assert!(problem["detail"].as_str().unwrap().contains("invalid type"));
+    assert_eq!(problem["errors"][0]["field"], "rating");
+    assert_eq!(problem["errors"][0]["message"], "expected text in quotes, got 5");
     let reply = oversized(app, path, &admin);
     assert!(reply.contains("HTTP/1.1 413 Payload Too Large"), "{reply}");
     assert!(reply.to_lowercase().contains("content-type: application/problem+json"), "{reply}");
@@ -67,4 +69,28 @@ api_test!(fn no_internal_detail_reaches_a_response(app) {
         }
         assert!(reply.status >= 400 && reply.status < 500, "{}", reply.text);
     }
+});
+
+api_test!(fn money_that_is_not_whole_pence_is_refused_in_the_users_words(app) {
+    let admin = app.admin();
+    let path = "/api/v1/funding-streams/hmt-police-technology-2024-28/allocations";
+    for (amount, got) in [(json!(12.5), "got 12.5"), (json!("£5m"), "got \"£5m\"")] {
+        let body = json!({"programme": "esn", "financial_year": "2025-26", "kind": "allocation", "amount_pence": amount, "reason": "Top-up"});
+        let problem = app.post(path, &admin, body).problem(422);
+        assert_eq!(problem["errors"][0]["field"], "amount_pence", "{problem}");
+        let message = problem["errors"][0]["message"].as_str().unwrap();
+        assert!(message.starts_with("expected a whole number of pence"), "{message}");
+        assert!(message.ends_with(got), "{message}");
+        assert!(!problem["detail"].as_str().unwrap().contains("i64"), "{problem}");
+    }
+});
+
+api_test!(fn an_unknown_query_parameter_is_named_with_the_accepted_ones(app) {
+    let problem = app.get("/api/v1/programmes?ratings=red", &app.admin()).problem(422);
+    assert_eq!(problem["errors"][0]["field"], "ratings");
+    let message = problem["errors"][0]["message"].as_str().unwrap();
+    assert!(message.starts_with("'ratings' is not a parameter Beacon knows; the parameters accepted here are: rating, stage, sponsor"), "{message}");
+    assert!(!message.contains('`'), "{message}");
+    let problem = app.get("/api/v1/funding/history?limit=lots", &app.admin()).problem(422);
+    assert!(!problem["detail"].as_str().unwrap().contains("invalid digit"), "{problem}");
 });
