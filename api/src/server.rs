@@ -24,6 +24,7 @@ use crate::rest::state::AppState;
 use crate::rest::tokens::TokenKeys;
 use crate::rest::{self, BODY_LIMIT, OpenApiJson};
 use crate::settings::{Environment, Settings};
+use crate::telemetry::RequestSpans;
 
 /// The first admin's email when BEACON_ADMIN_EMAIL is not set.
 pub const DEFAULT_ADMIN: &str = "admin@beacon.local";
@@ -195,7 +196,7 @@ fn http_server(
             .wrap(from_fn(rest::head::as_get))
             .wrap(Compress::default())
             .wrap(from_fn(headers::on_every_response))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<RequestSpans>::new())
     })
     .shutdown_timeout(30)
     .listen(listener)?;
