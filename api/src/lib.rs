@@ -6,6 +6,7 @@ pub mod alert_worker;
 pub mod app;
 pub mod audit_sealer;
 pub mod cli;
+pub mod csv_table;
 pub mod database;
 pub mod mail;
 pub mod message;

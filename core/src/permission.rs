@@ -17,6 +17,7 @@ pub enum Action {
     ReadAlerts,
     RetryAlerts,
     ManageUsers,
+    ListAnotherUsersProgrammes,
 }
 
 impl Action {
@@ -30,7 +31,9 @@ impl Action {
             | Action::ManageUsers => &[Role::Admin],
             Action::ReportStatus => &[Role::Admin, Role::Lead],
             Action::ManageFunding => &[Role::Finance, Role::Admin],
-            Action::ReadAuditTrail | Action::ReadAlerts => &[Role::Auditor, Role::Admin],
+            Action::ReadAuditTrail | Action::ReadAlerts | Action::ListAnotherUsersProgrammes => {
+                &[Role::Auditor, Role::Admin]
+            }
         }
     }
 
@@ -46,6 +49,7 @@ impl Action {
             Action::ReadAlerts => "reading alerts",
             Action::RetryAlerts => "retrying alerts",
             Action::ManageUsers => "managing users",
+            Action::ListAnotherUsersProgrammes => "listing another user's programmes",
         }
     }
 }

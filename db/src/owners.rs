@@ -115,6 +115,14 @@ pub fn active_emails(conn: &mut DbConnection, programme_id: i64) -> Result<Vec<S
         .load(conn)?)
 }
 
+/// The ids of the programmes `user_id` owns.
+pub fn programme_ids_of(conn: &mut DbConnection, user_id: i64) -> Result<Vec<i64>, DbError> {
+    Ok(programme_owners::table
+        .filter(programme_owners::user_id.eq(user_id))
+        .select(programme_owners::programme_id)
+        .load(conn)?)
+}
+
 /// The programmes someone owns: only they have anyone to remind.
 pub fn owned_programme_ids(conn: &mut DbConnection) -> Result<Vec<i64>, DbError> {
     Ok(programme_owners::table

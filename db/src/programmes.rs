@@ -197,6 +197,8 @@ pub struct Filter {
     pub lead_force: Option<ForceId>,
     /// Words to find in the code, name or description, without regard to case.
     pub text: Option<String>,
+    /// Only these programmes, by id: the ones a user owns, say.
+    pub within: Option<Vec<i64>>,
 }
 
 impl Filter {
@@ -218,6 +220,10 @@ impl Filter {
                 .lead_force
                 .as_ref()
                 .is_none_or(|f| programme.lead_force.as_ref() == Some(f))
+            && self
+                .within
+                .as_ref()
+                .is_none_or(|ids| ids.contains(&programme.id))
             && self.text.as_ref().is_none_or(|t| {
                 let t = t.to_lowercase();
                 contains(programme.code.as_str(), &t)
@@ -279,6 +285,9 @@ pub fn page(
                 .or(lower(programmes::name).like(pattern.clone()).escape('\\'))
                 .or(lower(programmes::description).like(pattern).escape('\\')),
         );
+    }
+    if let Some(ids) = &filter.within {
+        query = query.filter(programmes::id.eq_any(ids.clone()));
     }
     if let Some(after) = after_code {
         query = query.filter(programmes::code.gt(after.to_string()));

@@ -132,6 +132,8 @@ pub struct StatusReport {
     pub rationale: String,
     pub period_end: NaiveDate,
     pub reported_by: Option<i64>,
+    /// The reporter's email, for a reader who wants a name rather than an id.
+    pub reported_by_email: Option<String>,
     pub reported_at: NaiveDateTime,
     /// `beacon` for a report made here, else the publication it came from.
     pub source: String,
@@ -147,6 +149,7 @@ impl TryFrom<StatusReportRow> for StatusReport {
             rationale: row.rationale,
             period_end: row.period_end,
             reported_by: row.reported_by,
+            reported_by_email: None,
             reported_at: row.reported_at,
             source: row.source,
         })

@@ -11,7 +11,7 @@ use crate::connection::{DbConnection, Tx};
 use crate::error::DbError;
 use crate::records::{StatusReport, all};
 use crate::rows::StatusReportRow;
-use crate::schema::status_reports;
+use crate::schema::{status_reports, users};
 
 /// Who reported and when, and where a published rating came from.
 #[derive(Debug, Clone)]
@@ -64,7 +64,10 @@ pub fn insert(
         None::<&StatusReportRow>,
         Some(&row),
     )?;
-    StatusReport::try_from(row)
+    let mut report = [StatusReport::try_from(row)?];
+    name_reporters(tx, &mut report)?;
+    let [report] = report;
+    Ok(report)
 }
 
 /// When the programme's latest report was made.
@@ -108,7 +111,9 @@ pub fn for_programme(
         ))
         .select(StatusReportRow::as_select())
         .load(conn)?;
-    all(rows)
+    let mut reports = all(rows)?;
+    name_reporters(conn, &mut reports)?;
+    Ok(reports)
 }
 
 /// Whether a report for this programme with this date and source is already stored;
@@ -164,5 +169,27 @@ pub fn page(
         ))
         .limit(limit)
         .load(conn)?;
-    all(rows)
+    let mut reports = all(rows)?;
+    name_reporters(conn, &mut reports)?;
+    Ok(reports)
+}
+
+/// Fills in the reporters' emails, in one query.
+fn name_reporters(conn: &mut DbConnection, reports: &mut [StatusReport]) -> Result<(), DbError> {
+    let mut ids: Vec<i64> = reports.iter().filter_map(|r| r.reported_by).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let emails: HashMap<i64, String> = users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::email))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    for report in reports {
+        report.reported_by_email = report.reported_by.and_then(|id| emails.get(&id).cloned());
+    }
+    Ok(())
 }

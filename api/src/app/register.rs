@@ -3,15 +3,15 @@
 
 use std::collections::HashMap;
 
-use beacon_core::FinancialYear;
+use beacon_core::{Action, FinancialYear};
 use beacon_db::ledger::Shortfall;
 use beacon_db::programmes::Filter;
 use beacon_db::records::{Owner, Programme, YearTotals};
-use beacon_db::{DbConnection, days, ledger, past, programmes, totals};
+use beacon_db::{DbConnection, days, ledger, owners, past, programmes, totals};
 use chrono::NaiveDate;
 
 use super::owners_cache::OwnersCache;
-use super::{AppError, AsOf, current_year};
+use super::{AppError, AsOf, Caller, current_year};
 
 /// A programme as a page shows it: its record (with its rating then), owners, its
 /// money in one financial year, and what cuts have withdrawn from it.
@@ -55,6 +55,37 @@ pub fn list(
             details_then(conn, rows, as_of, &register)
         }
     }
+}
+
+/// The ids of the programmes `user_id` owns, to narrow a list to them. Anyone may
+/// ask for their own; another user's are for admins and auditors.
+pub fn owned_by(conn: &mut DbConnection, who: &Caller, user_id: i64) -> Result<Vec<i64>, AppError> {
+    if who.user_id() != Some(user_id) {
+        who.may(Action::ListAnotherUsersProgrammes)?;
+        if beacon_db::users::find(conn, user_id)?.is_none() {
+            return Err(AppError::field(
+                "owner",
+                format!("no user has the id {user_id}"),
+            ));
+        }
+    }
+    Ok(owners::programme_ids_of(conn, user_id)?)
+}
+
+/// The programmes the caller owns, in code order.
+pub fn owned_programmes(
+    conn: &mut DbConnection,
+    cache: &OwnersCache,
+    who: &Caller,
+) -> Result<Vec<ProgrammeDetail>, AppError> {
+    let Some(id) = who.user_id() else {
+        return Ok(Vec::new());
+    };
+    let filter = Filter {
+        within: Some(owned_by(conn, who, id)?),
+        ..Filter::default()
+    };
+    list(conn, cache, &filter, None, i64::MAX, None)
 }
 
 /// One programme, now or as it stood at the end of `as_of`; not found if it was

@@ -2,7 +2,6 @@
 //! database, and written out as they arrive. The first bytes leave at once, and the
 //! server holds one batch in memory however many rows there are.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use actix_web::http::header;
@@ -25,19 +24,6 @@ pub trait CsvRecord {
     /// Where a row sits in the export's order: the next batch starts after it.
     type Key: Send + 'static;
     fn key(&self) -> Self::Key;
-}
-
-/// Typed text as a spreadsheet should open it: text that starts like a formula (`=`,
-/// `+`, `-`, `@`, a tab or a carriage return) gets a leading apostrophe, so that a
-/// reason typed as `=HYPERLINK(…)` opens as text rather than running as a formula
-/// (CSV injection). Only for text people type: numbers such as a withdrawal's negative
-/// pence stay numbers, and JSON answers carry the text as typed.
-pub fn typed_text(text: &str) -> Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        Cow::Owned(format!("'{text}"))
-    } else {
-        Cow::Borrowed(text)
-    }
 }
 
 /// Whether the client asked for CSV: `?format=csv`, or `Accept: text/csv` without a
@@ -101,13 +87,25 @@ where
             }
         }
     });
-    HttpResponse::Ok()
+    download(filename).streaming(body)
+}
+
+/// A whole table as a CSV download, with the columns of its JSON (`csv_table`).
+pub fn table<T: serde::Serialize>(filename: &str, rows: &[T]) -> Result<HttpResponse, ApiError> {
+    let body = crate::csv_table::to_csv(rows).map_err(ApiError::internal)?;
+    Ok(download(filename).body(body))
+}
+
+/// A 200 that a browser saves as `filename`.
+fn download(filename: &str) -> actix_web::HttpResponseBuilder {
+    let mut response = HttpResponse::Ok();
+    response
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{filename}\""),
-        ))
-        .streaming(body)
+        ));
+    response
 }
 
 fn encode<T: CsvRecord>(rows: &[T], with_header: bool) -> csv::Result<Vec<u8>> {
@@ -121,19 +119,4 @@ fn encode<T: CsvRecord>(rows: &[T], with_header: bool) -> csv::Result<Vec<u8>> {
         row.write(&mut out)?;
     }
     out.into_inner().map_err(|e| e.into_error().into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::typed_text;
-
-    #[test]
-    fn text_that_starts_like_a_formula_opens_as_text() {
-        for formula in ["=HYPERLINK(\"x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
-            assert_eq!(typed_text(formula), format!("'{formula}"));
-        }
-        for plain in ["Underspend returned", "", "a=b", " =1", "'quoted"] {
-            assert_eq!(typed_text(plain), plain);
-        }
-    }
 }

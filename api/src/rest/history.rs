@@ -15,6 +15,7 @@ use super::problem::ApiError;
 use super::state::AppState;
 use crate::app::Caller;
 use crate::app::history::{self, HistoryQuery as Query};
+use crate::csv_table::typed_text;
 
 #[derive(Serialize, ToSchema)]
 pub struct HistoryEntryView {
@@ -91,8 +92,8 @@ impl CsvRecord for HistoryRow {
                 .envelope
                 .map(|p| p.get().to_string())
                 .unwrap_or_default(),
-            &csv_export::typed_text(&self.reason),
-            &csv_export::typed_text(self.recorded_by.as_deref().unwrap_or_default()),
+            &typed_text(&self.reason),
+            &typed_text(self.recorded_by.as_deref().unwrap_or_default()),
         ])
     }
 

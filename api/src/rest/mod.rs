@@ -19,6 +19,7 @@ pub(crate) mod pagination;
 mod params;
 mod portfolio;
 pub(crate) mod problem;
+mod programme_list;
 mod programmes;
 mod sign_in;
 pub(crate) mod state;
@@ -117,7 +118,7 @@ pub(crate) fn routes() -> (
                 .service(users::lift_throttle)
                 .service(forces::list)
                 .service(forces::get)
-                .service(programmes::list)
+                .service(programme_list::list)
                 .service(programmes::create)
                 .service(programmes::get)
                 .service(programmes::update)

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use beacon_core::FinancialYear;
 
 use super::problem::ApiError;
-use crate::app::AsOf;
+use crate::app::{AsOf, Caller};
 
 /// Parses one text field, reporting its error against the field's name.
 pub(crate) fn parse_field<T: std::str::FromStr>(field: &str, text: &str) -> Result<T, ApiError>
@@ -85,6 +85,20 @@ pub(crate) fn as_of(text: Option<&str>) -> Result<Option<AsOf>, ApiError> {
 }
 
 /// A text filter, trimmed; empty counts as not given.
+/// The user an `owner` parameter names: `me`, or a user's id.
+pub(crate) fn owner(who: &Caller, text: &str) -> Result<i64, ApiError> {
+    let id = match text.trim() {
+        "me" => who.user_id(),
+        other => other.parse().ok(),
+    };
+    id.ok_or_else(|| {
+        ApiError::field(
+            "owner",
+            format!("expected 'me' or a user's id, got '{text}'"),
+        )
+    })
+}
+
 pub(crate) fn text(value: &Option<String>) -> Option<String> {
     value
         .as_ref()

@@ -1,12 +1,13 @@
 //! The whole portfolio on one date: every programme's rating and money for a financial
 //! year, with counts by rating and totals, as it stood at the end of that day.
 
-use actix_web::{get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use beacon_core::{FinancialYear, Rating};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::csv_export;
 use super::params::{optional, utc};
 use super::problem::ApiError;
 use super::state::AppState;
@@ -21,6 +22,18 @@ pub struct PortfolioQuery {
     pub as_of: Option<String>,
     /// The year whose money to show, e.g. `2025-26` (default: the year `as_of` falls in).
     pub financial_year: Option<String>,
+    /// `csv` for the programmes as CSV, one row each with `as_of` and `financial_year`
+    /// beside the JSON's fields; or send `Accept: text/csv`.
+    pub format: Option<String>,
+}
+
+/// A line as a CSV row: the day and year beside it, as the JSON has them above.
+#[derive(Serialize)]
+struct CsvLine<'a> {
+    as_of: NaiveDate,
+    financial_year: &'a str,
+    #[serde(flatten)]
+    line: &'a PortfolioLine,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -82,22 +95,44 @@ pub struct PortfolioView {
 /// by then, its rating and its money for the year, counts by rating and totals. A
 /// later change never alters a past day's answer.
 #[utoipa::path(operation_id = "get_portfolio", tag = "portfolio", security(("bearer" = [])), params(PortfolioQuery), responses(
-    (status = 200, body = PortfolioView),
+    (status = 200, description = "The portfolio, or its programmes as CSV", content(
+        (PortfolioView = "application/json"),
+        (String = "text/csv"),
+    )),
     (status = 422, description = "as_of is not a date or is in the future, or financial_year is malformed", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/portfolio")]
 pub async fn get(
+    request: HttpRequest,
     state: web::Data<AppState>,
     _who: Caller,
     query: web::Query<PortfolioQuery>,
-) -> Result<web::Json<PortfolioView>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
+    let csv = csv_export::wanted(&request, query.format.as_deref())?;
     let as_of = super::params::as_of(query.as_of.as_deref())?.unwrap_or_else(AsOf::today);
     let year = optional::<FinancialYear>("financial_year", query.financial_year.as_deref())?;
     let portfolio = state
         .db(move |conn| Ok(portfolio::portfolio(conn, as_of, year)?))
         .await?;
-    Ok(web::Json(portfolio.into()))
+    let view = PortfolioView::from(portfolio);
+    if !csv {
+        return Ok(HttpResponse::Ok().json(view));
+    }
+    let rows: Vec<CsvLine> = view
+        .programmes
+        .iter()
+        .map(|line| CsvLine {
+            as_of: view.as_of,
+            financial_year: &view.financial_year,
+            line,
+        })
+        .collect();
+    let filename = format!(
+        "beacon-portfolio-{}-{}.csv",
+        view.as_of, view.financial_year
+    );
+    csv_export::table(&filename, &rows)
 }
 
 impl From<Portfolio> for PortfolioView {

@@ -3,14 +3,12 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
 use beacon_core::{Action, FinancialYear, NewProgramme, Pence, RawProgramme};
-use beacon_db::programmes::Filter;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::body::Body;
-use super::pagination;
-use super::params::{double_option, optional, parse_date, text, utc};
+use super::params::{double_option, parse_date, utc};
 use super::problem::ApiError;
 use super::state::AppState;
 use crate::app::programmes::ProgrammePatch as Patch;
@@ -155,83 +153,6 @@ fn year_money(year: FinancialYear, allocated: Pence, run: Pence, change: Pence) 
 
 fn etag(version: i64) -> String {
     format!("\"v{version}\"")
-}
-
-#[derive(Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct ListQuery {
-    /// red, amber_red, amber, amber_green or green.
-    pub rating: Option<String>,
-    /// pipeline, delivery, live or closed.
-    pub stage: Option<String>,
-    /// The sponsoring organisation, any case, e.g. `Home Office`.
-    pub sponsor: Option<String>,
-    /// A capability area, e.g. `data-and-intelligence`.
-    pub capability: Option<String>,
-    /// A force id, e.g. `west-midlands`.
-    pub lead_force: Option<String>,
-    /// Text to find in the code, name or description.
-    pub q: Option<String>,
-    /// Page size, 1 to 200 (default 50).
-    #[param(value_type = Option<i64>)]
-    pub limit: Option<String>,
-    /// `next_cursor` from the previous page.
-    pub cursor: Option<String>,
-    /// YYYY-MM-DD, today or earlier: ratings and money as they stood at the end of that
-    /// (UTC) day, for the programmes registered or rated by then; `rating` filters on
-    /// the rating then.
-    pub as_of: Option<String>,
-}
-
-/// Programmes in code order, filtered, a page at a time.
-#[utoipa::path(operation_id = "list_programmes", tag = "programmes", security(("bearer" = [])), params(ListQuery), responses(
-    (status = 200, body = ProgrammeList),
-    (status = 422, description = "A filter or the cursor is not valid", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
-))]
-#[get("/programmes")]
-pub async fn list(
-    state: web::Data<AppState>,
-    _who: Caller,
-    query: web::Query<ListQuery>,
-) -> Result<web::Json<ProgrammeList>, ApiError> {
-    let query = query.into_inner();
-    let limit = pagination::limit(query.limit.as_deref())?;
-    let as_of = super::params::as_of(query.as_of.as_deref())?;
-    let filter = Filter {
-        rating: optional("rating", query.rating.as_deref())?,
-        stage: optional("stage", query.stage.as_deref())?,
-        sponsor: text(&query.sponsor),
-        capability_area: optional("capability", text(&query.capability).as_deref())?,
-        lead_force: optional("lead_force", text(&query.lead_force).as_deref())?,
-        text: text(&query.q),
-    };
-    let fingerprint = format!("programmes?{filter:?}&as_of={:?}", as_of.map(|a| a.day));
-    let after = query
-        .cursor
-        .as_deref()
-        .map(|c| pagination::decode(&fingerprint, c))
-        .transpose()?;
-    let owners = state.owners.clone();
-    let details = state
-        .db(move |conn| {
-            let after = after.as_deref();
-            Ok(register::list(
-                conn,
-                &owners,
-                &filter,
-                after,
-                limit + 1,
-                as_of,
-            )?)
-        })
-        .await?;
-    let (details, next_cursor) = pagination::finish(details, limit, &fingerprint, |d| {
-        d.programme.code.to_string()
-    });
-    Ok(web::Json(ProgrammeList {
-        items: details.into_iter().map(ProgrammeView::from).collect(),
-        next_cursor,
-    }))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -4,15 +4,17 @@ use std::net::IpAddr;
 
 use actix_web::{HttpRequest, get, post, web};
 use beacon_core::Email;
+use chrono::{DateTime, Utc};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::body::Body;
+use super::params::utc;
 use super::problem::ApiError;
 use super::state::AppState;
 use super::users::UserView;
-use crate::app::{Caller, sign_in, users};
+use crate::app::{Caller, register, sign_in, users};
 use crate::password::HasherError;
 
 #[derive(Deserialize, ToSchema)]
@@ -136,13 +138,51 @@ fn client_address(request: &HttpRequest, trusted: &[IpNet]) -> String {
     client.to_string()
 }
 
-/// The signed-in user.
+/// A programme the signed-in user owns.
+#[derive(Serialize, ToSchema)]
+pub struct OwnedProgramme {
+    #[schema(example = "pnd-transformation")]
+    pub code: String,
+    pub name: String,
+    /// red, amber_red, amber, amber_green or green; null when never rated.
+    #[schema(example = "amber_red")]
+    pub rating: Option<String>,
+    pub rating_since: Option<DateTime<Utc>>,
+}
+
+/// The signed-in user and the programmes they own.
+#[derive(Serialize, ToSchema)]
+pub struct MeView {
+    #[serde(flatten)]
+    pub user: UserView,
+    /// In code order; `GET /programmes?owner=me` gives them in full.
+    pub programmes: Vec<OwnedProgramme>,
+}
+
+/// The signed-in user, with the programmes they own.
 #[utoipa::path(operation_id = "get_me", tag = "auth", security(("bearer" = [])), responses(
-    (status = 200, body = UserView),
+    (status = 200, body = MeView),
     (status = 401, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/me")]
-pub async fn me(state: web::Data<AppState>, who: Caller) -> Result<web::Json<UserView>, ApiError> {
-    let row = state.db(move |conn| Ok(users::me(conn, &who)?)).await?;
-    Ok(web::Json(row.into()))
+pub async fn me(state: web::Data<AppState>, who: Caller) -> Result<web::Json<MeView>, ApiError> {
+    let cache = state.owners.clone();
+    let (user, owned) = state
+        .db(move |conn| {
+            let user = users::me(conn, &who)?;
+            Ok((user, register::owned_programmes(conn, &cache, &who)?))
+        })
+        .await?;
+    Ok(web::Json(MeView {
+        user: user.into(),
+        programmes: owned
+            .into_iter()
+            .map(|detail| OwnedProgramme {
+                code: detail.programme.code.to_string(),
+                name: detail.programme.name,
+                rating: detail.programme.rating.map(|r| r.to_string()),
+                rating_since: detail.programme.rating_since.map(utc),
+            })
+            .collect(),
+    }))
 }

@@ -41,6 +41,9 @@ pub struct ReportView {
     pub period_end: NaiveDate,
     /// The user who reported it; absent for a published rating loaded from its source.
     pub reported_by: Option<i64>,
+    /// That user's email.
+    #[schema(example = "lead@met.police.uk")]
+    pub reported_by_email: Option<String>,
     pub reported_at: DateTime<Utc>,
     /// `beacon` for a report made here, else the publication it came from.
     #[schema(example = "beacon")]
@@ -58,6 +61,7 @@ fn view(programme: &str, row: StatusReport, previous: Option<Rating>) -> ReportV
         rationale: row.rationale,
         period_end: row.period_end,
         reported_by: row.reported_by,
+        reported_by_email: row.reported_by_email,
         reported_at: utc(row.reported_at),
         source: row.source,
         previous_rating: previous.map(|r| r.to_string()),

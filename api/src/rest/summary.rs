@@ -1,12 +1,13 @@
 //! Funding summaries: envelopes, allocations and spend added up by financial year,
 //! stream, programme or sponsor, now or at the end of a past day.
 
-use actix_web::{get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use beacon_core::{FinancialYear, Pence};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::csv_export;
 use super::params::optional;
 use super::problem::ApiError;
 use super::state::AppState;
@@ -23,6 +24,20 @@ pub struct SummaryQuery {
     /// YYYY-MM-DD, today or earlier (default today): the money at the end of that (UTC)
     /// day.
     pub as_of: Option<String>,
+    /// `csv` for the groups and then the totals as CSV rows, with `as_of`,
+    /// `financial_year` and `group_by` beside the JSON's fields; or send
+    /// `Accept: text/csv`.
+    pub format: Option<String>,
+}
+
+/// A group (or the totals) as a CSV row, with what the summary is of beside it.
+#[derive(Serialize)]
+struct CsvRow<'a> {
+    as_of: NaiveDate,
+    financial_year: Option<&'a str>,
+    group_by: &'a str,
+    #[serde(flatten)]
+    row: &'a SummaryRow,
 }
 
 /// One group's money. Null where the grouping cannot carry it: envelopes belong to
@@ -63,16 +78,21 @@ pub struct SummaryView {
 /// Envelopes, allocations and spend by financial year, stream, programme or sponsor.
 /// Totals equal the sums of the funding history's entries up to the same day.
 #[utoipa::path(operation_id = "get_funding_summary", tag = "funding", security(("bearer" = [])), params(SummaryQuery), responses(
-    (status = 200, body = SummaryView),
+    (status = 200, description = "The summary, or its groups and totals as CSV", content(
+        (SummaryView = "application/json"),
+        (String = "text/csv"),
+    )),
     (status = 422, description = "An unknown group_by, a malformed year, or an as_of that is not a date or is in the future", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/funding/summary")]
 pub async fn get(
+    request: HttpRequest,
     state: web::Data<AppState>,
     _who: Caller,
     query: web::Query<SummaryQuery>,
-) -> Result<web::Json<SummaryView>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
+    let csv = csv_export::wanted(&request, query.format.as_deref())?;
     let group_by = match query.group_by.as_deref() {
         None => GroupBy::FinancialYear,
         Some(word) => GroupBy::parse(word).ok_or_else(|| {
@@ -90,13 +110,32 @@ pub async fn get(
     let summary = state
         .db(move |conn| Ok(summary::summary(conn, group_by, year, as_of)?))
         .await?;
-    Ok(web::Json(SummaryView {
+    let view = SummaryView {
         group_by: summary.group_by.as_str().to_string(),
         as_of: summary.as_of,
         financial_year: summary.year.map(|y| y.to_string()),
         groups: summary.groups.into_iter().map(SummaryRow::from).collect(),
         totals: summary.totals.into(),
-    }))
+    };
+    if !csv {
+        return Ok(HttpResponse::Ok().json(view));
+    }
+    let rows: Vec<CsvRow> = view
+        .groups
+        .iter()
+        .chain([&view.totals])
+        .map(|row| CsvRow {
+            as_of: view.as_of,
+            financial_year: view.financial_year.as_deref(),
+            group_by: &view.group_by,
+            row,
+        })
+        .collect();
+    let filename = format!(
+        "beacon-funding-summary-{}-by-{}.csv",
+        view.as_of, view.group_by
+    );
+    csv_export::table(&filename, &rows)
 }
 
 impl From<Row> for SummaryRow {

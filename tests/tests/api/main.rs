@@ -6,6 +6,7 @@ mod alerts;
 mod audit;
 mod auth;
 mod concurrency;
+mod daily_round;
 mod errors;
 mod first_hour;
 mod funding;
