@@ -13,6 +13,9 @@ fn help_explains_every_command() {
         "seed",
         "user",
         "portfolio",
+        "report",
+        "owner",
+        "stream",
         "--database-url",
         "DATABASE_URL",
     ] {
@@ -23,6 +26,14 @@ fn help_explains_every_command() {
         user_add.contains("BEACON_PASSWORD") && user_add.contains("--role"),
         "{user_add}"
     );
+    let report = stdout(&run(dir.path(), &["report", "--help"]));
+    for word in ["--as <EMAIL>", "--period-end", "BEACON_ALERTS", "lead"] {
+        assert!(report.contains(word), "report help lacks {word}:\n{report}");
+    }
+    let user = stdout(&run(dir.path(), &["user", "--help"]));
+    for word in ["deactivate", "activate", "reset-password"] {
+        assert!(user.contains(word), "user help lacks {word}:\n{user}");
+    }
     assert!(
         !dir.path().join("beacon.db").exists(),
         "help touches no database"
@@ -72,6 +83,28 @@ fn bad_input_gets_one_line_that_says_what_to_fix() {
         ),
         "cannot be negative",
     );
+    for amount in ["59.5m", "£100", "12.50", ""] {
+        let output = run(
+            dir.path(),
+            &[
+                "--database-url",
+                url,
+                "envelope",
+                "set",
+                "--stream",
+                "hmt-police-technology-2024-28",
+                "--year",
+                "2025-26",
+                "--amount-pence",
+                amount,
+            ],
+        );
+        assert_refused(
+            &output,
+            "--amount-pence <AMOUNT_PENCE>': expected a whole number of pence, like 5950000000 for £59.5m",
+        );
+        assert_eq!(output.status.code(), Some(2), "a usage error");
+    }
     assert_refused(
         &run(
             dir.path(),
