@@ -80,3 +80,22 @@ pub fn for_programme_year(
         None => Ok(YearTotals::zero(programme_id, year)),
     }
 }
+
+/// The latest financial year in which any programme has money allocated or spent.
+pub fn latest_year_with_money(conn: &mut DbConnection) -> Result<Option<FinancialYear>, DbError> {
+    let start: Option<i32> = totals::table
+        .filter(
+            totals::allocated_pence
+                .ne(0)
+                .or(totals::spent_run_pence.ne(0))
+                .or(totals::spent_change_pence.ne(0)),
+        )
+        .select(diesel::dsl::max(totals::financial_year))
+        .get_result(conn)?;
+    start
+        .map(|start| {
+            FinancialYear::starting(start)
+                .map_err(|e| DbError::Corrupt(format!("a totals row's year {start}: {e}")))
+        })
+        .transpose()
+}

@@ -142,3 +142,9 @@ pub fn portfolio(
         lines,
     })
 }
+
+/// The latest financial year with any money allocated or spent, if there is one: where
+/// to look when the year asked for has none.
+pub fn latest_year_with_money(conn: &mut DbConnection) -> Result<Option<FinancialYear>, AppError> {
+    Ok(beacon_db::totals::latest_year_with_money(conn)?)
+}

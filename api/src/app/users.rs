@@ -155,3 +155,24 @@ fn generate_password() -> String {
         .map(|_| char::from(ALPHABET[rand::random_range(0..ALPHABET.len())]))
         .collect()
 }
+
+/// The account with this email, for an administrator.
+pub fn by_email(conn: &mut DbConnection, who: &Caller, email: &Email) -> Result<User, AppError> {
+    who.may(Action::ManageUsers)?;
+    users::find_by_email(conn, email)?
+        .ok_or_else(|| AppError::NotFound(format!("no user has the email {email}")))
+}
+
+/// The named user as the caller of a use case run for them at the command line, so
+/// that the rules, the record and the audit trail name that person: refused when no
+/// one has the email or the account is deactivated.
+pub fn acting_as(conn: &mut DbConnection, email: &Email) -> Result<Caller, AppError> {
+    let user = users::find_by_email(conn, email)?
+        .ok_or_else(|| AppError::NotFound(format!("no user has the email {email}")))?;
+    if !user.active {
+        return Err(AppError::Conflict(format!(
+            "{email}'s account is deactivated"
+        )));
+    }
+    Ok(Caller::user(user.id, user.email.as_str(), user.role))
+}

@@ -5,9 +5,11 @@ use std::io::IsTerminal;
 
 use beacon_core::{Email, Envelope, FinancialYear, Pence, Role, user::validate_password};
 use beacon_db::PooledConnection;
+use beacon_db::users::UserChange;
 use comfy_table::{Cell, CellAlignment};
 
 use super::Failure;
+use super::args::{UserCommand, UserEmail};
 use super::views::new_table;
 use crate::app::alerts::Policy;
 use crate::app::{AppError, Caller, audit, funding, seed, users};
@@ -33,15 +35,28 @@ pub(super) fn seed(out: &mut String, conn: &mut PooledConnection) -> Result<(), 
     Ok(())
 }
 
-pub(super) fn user_add(
+pub(super) fn user(
+    out: &mut String,
+    conn: &mut PooledConnection,
+    command: UserCommand,
+) -> Result<(), Failure> {
+    match command {
+        UserCommand::Add { email, role } => user_add(out, conn, &email, role),
+        UserCommand::List => user_list(out, conn),
+        UserCommand::Deactivate(UserEmail { email }) => user_standing(out, conn, &email, false),
+        UserCommand::Activate(UserEmail { email }) => user_standing(out, conn, &email, true),
+        UserCommand::ResetPassword(UserEmail { email }) => user_reset_password(out, conn, &email),
+        UserCommand::LiftThrottle(UserEmail { email }) => user_lift_throttle(out, conn, &email),
+    }
+}
+
+fn user_add(
     out: &mut String,
     conn: &mut PooledConnection,
     email: &Email,
     role: Role,
 ) -> Result<(), Failure> {
-    let password = read_password()?;
-    validate_password(&password)?;
-    let hash = crate::password::hash(&password).map_err(|e| Failure(e.to_string()))?;
+    let hash = new_password_hash("the new user's password")?;
     let user = users::create(conn, &Caller::system("beacon user add"), email, role, &hash)?;
     outln!(
         out,
@@ -53,9 +68,16 @@ pub(super) fn user_add(
     Ok(())
 }
 
+/// A password read and checked against the password rules, hashed.
+fn new_password_hash(whose: &str) -> Result<String, Failure> {
+    let password = read_password(whose)?;
+    validate_password(&password)?;
+    crate::password::hash(&password).map_err(|e| Failure(e.to_string()))
+}
+
 /// From the prompt when a person is at a terminal, else from BEACON_PASSWORD: a
 /// password is never a flag, which other users of the host could read.
-fn read_password() -> Result<String, Failure> {
+fn read_password(whose: &str) -> Result<String, Failure> {
     if std::io::stdin().is_terminal() {
         let first = rpassword::prompt_password("Password: ")
             .map_err(|e| Failure(format!("cannot read the password: {e}")))?;
@@ -69,15 +91,14 @@ fn read_password() -> Result<String, Failure> {
         Ok(first)
     } else {
         std::env::var("BEACON_PASSWORD").map_err(|_| {
-            Failure(
-                "no terminal to ask for a password: set BEACON_PASSWORD to the new user's password"
-                    .into(),
-            )
+            Failure(format!(
+                "no terminal to ask for a password: set BEACON_PASSWORD to {whose}"
+            ))
         })
     }
 }
 
-pub(super) fn user_list(out: &mut String, conn: &mut PooledConnection) -> Result<(), Failure> {
+fn user_list(out: &mut String, conn: &mut PooledConnection) -> Result<(), Failure> {
     let users = users::list(conn, &Caller::system("beacon user list"), None, i64::MAX)?;
     if users.is_empty() {
         outln!(
@@ -100,15 +121,76 @@ pub(super) fn user_list(out: &mut String, conn: &mut PooledConnection) -> Result
     Ok(())
 }
 
-pub(super) fn user_lift_throttle(
+/// Deactivates or reactivates a user; one already so is left as they are.
+fn user_standing(
+    out: &mut String,
+    conn: &mut PooledConnection,
+    email: &Email,
+    active: bool,
+) -> Result<(), Failure> {
+    let (label, done) = if active {
+        ("beacon user activate", "active")
+    } else {
+        ("beacon user deactivate", "deactivated")
+    };
+    let who = Caller::system(label);
+    let user = users::by_email(conn, &who, email)?;
+    if user.active == active {
+        outln!(out, "{email} is already {done}: nothing changed");
+        return Ok(());
+    }
+    let change = UserChange {
+        active: Some(active),
+        ..UserChange::default()
+    };
+    users::update(conn, &who, user.id, &change)?;
+    if active {
+        outln!(
+            out,
+            "{email} is active again and may sign in ({})",
+            user.role
+        );
+    } else {
+        outln!(
+            out,
+            "{email} is deactivated: they cannot sign in, their tokens have ended, and they are no longer emailed alerts"
+        );
+    }
+    Ok(())
+}
+
+fn user_reset_password(
     out: &mut String,
     conn: &mut PooledConnection,
     email: &Email,
 ) -> Result<(), Failure> {
-    let user = users::credentials(conn, email)?
-        .ok_or_else(|| Failure(format!("no user has the email {email}")))?
-        .user;
+    let who = Caller::system("beacon user reset-password");
+    let user = users::by_email(conn, &who, email)?;
+    let change = UserChange {
+        password_hash: Some(new_password_hash("the user's new password")?),
+        ..UserChange::default()
+    };
+    users::update(conn, &who, user.id, &change)?;
+    outln!(
+        out,
+        "New password set for {email}; tokens issued before it have ended"
+    );
+    if !user.active {
+        outln!(
+            out,
+            "{email} is deactivated: `beacon user activate --email {email}` lets them sign in"
+        );
+    }
+    Ok(())
+}
+
+fn user_lift_throttle(
+    out: &mut String,
+    conn: &mut PooledConnection,
+    email: &Email,
+) -> Result<(), Failure> {
     let who = Caller::system("beacon user lift-throttle");
+    let user = users::by_email(conn, &who, email)?;
     let forgotten = crate::app::sign_in::lift(conn, &who, user.id)?;
     outln!(
         out,

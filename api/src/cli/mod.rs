@@ -3,15 +3,20 @@
 //! Every failure ends as one line on stderr that says what to fix, and a non-zero
 //! exit: 2 for a command typed wrongly, 1 for anything that went wrong running it.
 
+mod args;
 mod commands;
 mod daemons;
+mod programmes;
 mod views;
 
 use std::process::ExitCode;
 
-use beacon_core::{Email, FinancialYear, Role};
+use args::{
+    AuditCommand, EnvelopeCommand, OwnerCommand, PortfolioArgs, ProgrammeArgs, ReportArgs,
+    StreamCommand, UserCommand,
+};
 use beacon_db::{DatabaseUrl, DbError, PooledConnection};
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::app::AppError;
 use crate::settings::{AlertSettings, LogSettings, Settings};
@@ -26,7 +31,7 @@ use crate::settings::{AlertSettings, LogSettings, Settings};
         streams, envelopes, allocations and spend, and auditors read the full history.\n\n\
         With no database URL, Beacon uses the SQLite file beacon.db in the working directory, \
         creating, migrating and seeding it with the public data on first use.",
-    after_help = "Examples:\n  beacon portfolio\n  beacon --database-url postgres://postgres@127.0.0.1:5432/beacon migrate\n  BEACON_PASSWORD=... beacon user add --email lead@force.police.uk --role lead"
+    after_help = "Examples:\n  beacon portfolio\n  beacon --database-url postgres://postgres@127.0.0.1:5432/beacon migrate\n  BEACON_PASSWORD=... beacon user add --email lead@force.police.uk --role lead\n  beacon owner add --programme esn --email lead@force.police.uk\n  beacon report esn --as lead@force.police.uk --rating amber --rationale \"Supplier late\" --period-end 2026-09-30"
 )]
 struct Cli {
     /// Database to use: postgres://user@host:port/name, or a SQLite file path
@@ -64,93 +69,27 @@ enum Command {
     /// Manage user accounts
     #[command(subcommand)]
     User(UserCommand),
-    /// Print every programme with its rating, since when, and this year's money
+    /// Print every programme, code and name, with its rating, since when, and a
+    /// year's money. A year with no money names the latest year that has some
     Portfolio(PortfolioArgs),
-    /// Show one programme: its details, rating history and funding
+    /// Show one programme: its details, owners, rating history and funding
     Programme(ProgrammeArgs),
+    /// Report a programme's delivery confidence as a named user, with the same rules
+    /// as the API: an owner whose role is lead, or an admin. A turn to Red queues an
+    /// email to the owners, which the running server's alert worker sends
+    Report(ReportArgs),
+    /// Add or remove a programme's owners
+    #[command(subcommand)]
+    Owner(OwnerCommand),
+    /// List funding streams and their envelopes
+    #[command(subcommand)]
+    Stream(StreamCommand),
     /// Manage funding envelopes
     #[command(subcommand)]
     Envelope(EnvelopeCommand),
     /// Check the audit trail
     #[command(subcommand)]
     Audit(AuditCommand),
-}
-
-#[derive(Debug, Subcommand)]
-enum AuditCommand {
-    /// Recompute the audit trail's hash chain: how many entries check out, the head
-    /// hash, and the first sequence number that does not. Exits 1 when it is broken
-    Verify,
-}
-
-#[derive(Debug, Subcommand)]
-enum UserCommand {
-    /// Create a user. The password is asked for at the prompt, or read from
-    /// BEACON_PASSWORD when there is no terminal; it is never a flag
-    Add {
-        /// The user's email address, which they sign in with
-        #[arg(long, value_parser = parse_email)]
-        email: Email,
-        /// What the user may do: admin, finance, lead, auditor or viewer
-        #[arg(long, value_parser = parse_role)]
-        role: Role,
-    },
-    /// List every user with their role and whether they are active
-    List,
-    /// Let a user sign in again at once from anywhere: forget their failed sign-ins
-    LiftThrottle {
-        /// The user's email address
-        #[arg(long, value_parser = parse_email)]
-        email: Email,
-    },
-}
-
-#[derive(Debug, Args)]
-struct PortfolioArgs {
-    /// The financial year to show money for, like 2025-26 [default: the current one]
-    #[arg(long, value_parser = parse_year)]
-    year: Option<FinancialYear>,
-}
-
-#[derive(Debug, Args)]
-struct ProgrammeArgs {
-    /// The programme's code, as `beacon portfolio` lists it, e.g. pnd-transformation
-    code: String,
-}
-
-#[derive(Debug, Subcommand)]
-enum EnvelopeCommand {
-    /// Set how much a funding stream may allocate in one financial year
-    Set {
-        /// The funding stream's code, e.g. hmt-police-technology-2024-28
-        #[arg(long)]
-        stream: String,
-        /// The financial year, like 2025-26
-        #[arg(long, value_parser = parse_year)]
-        year: FinancialYear,
-        /// The envelope in pence (whole number, zero or more): £59.5m is 5950000000
-        #[arg(long, allow_negative_numbers = true)]
-        amount_pence: i64,
-        /// Where the figure comes from, e.g. "Spending Review 2025 settlement letter"
-        #[arg(long, default_value = "set with beacon envelope set")]
-        basis: String,
-    },
-}
-
-fn parse_email(value: &str) -> Result<Email, String> {
-    Email::parse(value).map_err(|e| e.to_string())
-}
-
-fn parse_role(value: &str) -> Result<Role, String> {
-    value
-        .parse()
-        .map_err(|e: beacon_core::ParseEnumError| e.to_string())
-}
-
-fn parse_year(value: &str) -> Result<FinancialYear, String> {
-    value
-        .parse()
-        .map_err(|e: beacon_core::FinancialYearError| e.to_string())
 }
 
 /// A failure while running a command, as the one line the user sees.
@@ -326,15 +265,13 @@ fn command(
             Ok(())
         }
         Command::Seed => commands::seed(out, conn),
-        Command::User(UserCommand::Add { email, role }) => {
-            commands::user_add(out, conn, &email, role)
-        }
-        Command::User(UserCommand::List) => commands::user_list(out, conn),
-        Command::User(UserCommand::LiftThrottle { email }) => {
-            commands::user_lift_throttle(out, conn, &email)
-        }
+        Command::User(user) => commands::user(out, conn, user),
         Command::Portfolio(args) => views::portfolio(out, conn, args.year),
         Command::Programme(args) => views::programme(out, conn, &args.code),
+        Command::Report(args) => programmes::report(out, conn, args),
+        Command::Owner(OwnerCommand::Add(args)) => programmes::owner_add(out, conn, &args),
+        Command::Owner(OwnerCommand::Remove(args)) => programmes::owner_remove(out, conn, &args),
+        Command::Stream(StreamCommand::List) => views::stream_list(out, conn),
         Command::Envelope(EnvelopeCommand::Set {
             stream,
             year,

@@ -1,13 +1,18 @@
-//! The commands that show the register: the portfolio, and one programme.
+//! The commands that show the register: the portfolio, one programme, and the
+//! funding streams.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::io::IsTerminal;
 
+use beacon_core::funding::headroom;
 use beacon_core::{FinancialYear, Pence};
 use beacon_db::PooledConnection;
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
 
 use super::Failure;
-use crate::app::{AppError, AsOf, portfolio, register};
+use super::programmes::no_programme;
+use crate::app::{AppError, AsOf, Caller, funding, portfolio, register, users};
 use crate::outln;
 
 /// A table that wraps long text to the terminal, or to 120 columns when the output is
@@ -48,8 +53,13 @@ pub(super) fn portfolio(
         year.last_day().format("%-d %B %Y"),
         portfolio.lines.len()
     );
+    let totals = &portfolio.totals;
+    if [totals.allocated, totals.spent_run, totals.spent_change] == [Pence::ZERO; 3] {
+        outln!(out, "{}", no_money_in(conn, year)?);
+    }
     let mut table = new_table(&[
-        "Programme",
+        "Code",
+        "Name",
         "Rating",
         "Since",
         "Allocated",
@@ -59,6 +69,7 @@ pub(super) fn portfolio(
     for line in &portfolio.lines {
         table.add_row(vec![
             Cell::new(&line.code),
+            Cell::new(&line.name),
             Cell::new(line.rating.map_or("not rated", |r| r.as_str())),
             Cell::new(
                 line.rating_since
@@ -69,9 +80,9 @@ pub(super) fn portfolio(
             money(line.spent_change),
         ]);
     }
-    let totals = &portfolio.totals;
     table.add_row(vec![
         Cell::new("Total"),
+        Cell::new(""),
         Cell::new(""),
         Cell::new(""),
         money(totals.allocated),
@@ -82,6 +93,18 @@ pub(super) fn portfolio(
     Ok(())
 }
 
+/// The line that says a year has no money, and which year has.
+fn no_money_in(conn: &mut PooledConnection, year: FinancialYear) -> Result<String, Failure> {
+    Ok(match portfolio::latest_year_with_money(conn)? {
+        Some(latest) => format!(
+            "No money recorded for {year}; the latest year with money is {latest}: beacon portfolio --year {latest}"
+        ),
+        None => format!(
+            "No money recorded for {year}, nor for any other year: `beacon envelope set` and the API record it"
+        ),
+    })
+}
+
 /// One programme: its details, rating history and funding ledger.
 pub(super) fn programme(
     out: &mut String,
@@ -89,9 +112,7 @@ pub(super) fn programme(
     code: &str,
 ) -> Result<(), Failure> {
     let record = register::record_of(conn, code).map_err(|e| match e {
-        AppError::NotFound(_) => Failure(format!(
-            "no programme has the code '{code}'; `beacon portfolio` lists every code"
-        )),
+        AppError::NotFound(_) => no_programme(code),
         other => other.into(),
     })?;
     let programme = &record.detail.programme;
@@ -109,18 +130,44 @@ pub(super) fn programme(
     if let Some(cost) = programme.whole_life_cost {
         outln!(out, "Whole-life cost: {cost}");
     }
+    outln!(out, "{}", owners(conn, &record.detail)?);
     outln!(out);
-    reports_and_ledger(out, &record);
+    let reporters = reporters(conn, &record)?;
+    reports_and_ledger(out, &record, &reporters);
     Ok(())
 }
 
-fn reports_and_ledger(out: &mut String, record: &register::ProgrammeRecord) {
-    let mut table = new_table(&["Reported", "Rating", "Source", "Rationale"]);
+/// The email of each user who reported on the programme, by id.
+fn reporters(
+    conn: &mut PooledConnection,
+    record: &register::ProgrammeRecord,
+) -> Result<HashMap<i64, String>, Failure> {
+    let who = Caller::system("beacon programme");
+    let mut emails = HashMap::new();
+    for id in record.reports.iter().filter_map(|r| r.reported_by) {
+        if let Entry::Vacant(slot) = emails.entry(id) {
+            slot.insert(users::get(conn, &who, id)?.email.to_string());
+        }
+    }
+    Ok(emails)
+}
+
+fn reports_and_ledger(
+    out: &mut String,
+    record: &register::ProgrammeRecord,
+    reporters: &HashMap<i64, String>,
+) {
+    let mut table = new_table(&["Reported", "Rating", "By or source", "Rationale"]);
     for report in &record.reports {
         table.add_row(vec![
             Cell::new(report.reported_at.format("%Y-%m-%d")),
             Cell::new(report.rating),
-            Cell::new(&report.source),
+            Cell::new(
+                report
+                    .reported_by
+                    .and_then(|id| reporters.get(&id))
+                    .unwrap_or(&report.source),
+            ),
             Cell::new(&report.rationale),
         ]);
     }
@@ -147,4 +194,62 @@ fn reports_and_ledger(out: &mut String, record: &register::ProgrammeRecord) {
             record.ledger.len()
         );
     }
+}
+
+/// The owners line: each owner's email and role, and whether they are deactivated.
+fn owners(
+    conn: &mut PooledConnection,
+    detail: &register::ProgrammeDetail,
+) -> Result<String, Failure> {
+    if detail.owners.is_empty() {
+        return Ok(format!(
+            "Owners: none yet; add one with `beacon owner add --programme {} --email …`",
+            detail.programme.code
+        ));
+    }
+    let who = Caller::system("beacon programme");
+    let mut named = Vec::with_capacity(detail.owners.len());
+    for owner in &detail.owners {
+        let user = users::get(conn, &who, owner.user_id)?;
+        let standing = if user.active { "" } else { ", deactivated" };
+        named.push(format!("{} ({}{standing})", user.email, user.role));
+    }
+    Ok(format!("Owners: {}", named.join(", ")))
+}
+
+/// Every funding stream with its envelopes by year: the same use case as
+/// `GET /api/v1/funding-streams`.
+pub(super) fn stream_list(out: &mut String, conn: &mut PooledConnection) -> Result<(), Failure> {
+    let streams = funding::list_streams(conn)?;
+    if streams.is_empty() {
+        outln!(out, "No funding streams yet");
+        return Ok(());
+    }
+    for (i, listed) in streams.iter().enumerate() {
+        if i > 0 {
+            outln!(out);
+        }
+        outln!(out, "{} ({})", listed.stream.name, listed.stream.code);
+        if listed.envelopes.is_empty() {
+            outln!(
+                out,
+                "No envelopes yet: `beacon envelope set --stream {} …` sets one",
+                listed.stream.code
+            );
+            continue;
+        }
+        let mut table = new_table(&["Year", "Envelope", "Allocated", "Headroom"]);
+        for envelope in &listed.envelopes {
+            let headroom = headroom(envelope.amount, envelope.allocated)
+                .map_err(|e| Failure(format!("the headroom of {}: {e}", listed.stream.code)))?;
+            table.add_row(vec![
+                Cell::new(envelope.year),
+                money(envelope.amount),
+                money(envelope.allocated),
+                money(headroom),
+            ]);
+        }
+        outln!(out, "{table}");
+    }
+    Ok(())
 }

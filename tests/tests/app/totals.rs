@@ -93,3 +93,20 @@ both_backends!(fn a_ledger_edited_behind_the_application_is_detected(db) {
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!((found[0].stored[0], found[0].from_entries[0]), (600, 900));
 });
+
+both_backends!(fn the_latest_year_with_money_passes_over_years_netted_to_nothing(db) {
+    let mut conn = db.conn();
+    assert_eq!(app::portfolio::latest_year_with_money(&mut conn).unwrap(), None);
+    programme(&mut conn, "esn");
+    stream(&mut conn, "hmt");
+    for y in ["2024-25", "2025-26", "2026-27"] {
+        envelope(&mut conn, "hmt", y, 1_000);
+    }
+    record(&mut conn, "hmt", "esn", "2024-25", LedgerKind::Allocation, 100).unwrap();
+    record(&mut conn, "hmt", "esn", "2025-26", LedgerKind::Allocation, 100).unwrap();
+    record(&mut conn, "hmt", "esn", "2025-26", LedgerKind::Adjustment, -100).unwrap();
+    assert_eq!(app::portfolio::latest_year_with_money(&mut conn).unwrap(), Some(year("2024-25")));
+    let spent = NewSpend::new(SpendCategory::Run, Pence::new(5), "Made by a test").unwrap();
+    app::funding::record_spend(&mut conn, &admin(), "esn", year("2026-27"), &spent).unwrap();
+    assert_eq!(app::portfolio::latest_year_with_money(&mut conn).unwrap(), Some(year("2026-27")));
+});

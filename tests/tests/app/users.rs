@@ -70,3 +70,20 @@ both_backends!(fn only_an_admin_manages_users_and_nobody_demotes_themselves(db) 
     assert_eq!(app::users::get(&mut conn, &admin(), admin_user.id).unwrap().role, Role::Admin);
     assert_eq!(rows(&mut conn, "users"), 2);
 });
+
+both_backends!(fn a_named_user_acts_as_themselves_unless_deactivated(db) {
+    let mut conn = db.conn();
+    let lead = user(&mut conn, "lead@force.police.uk", Role::Lead);
+    let found = app::users::by_email(&mut conn, &admin(), &Email::parse("Lead@Force.Police.UK").unwrap()).unwrap();
+    assert_eq!(found, lead);
+    let caller = app::users::acting_as(&mut conn, &lead.email).unwrap();
+    assert_eq!(caller, as_user(&lead));
+    let nobody = Email::parse("nobody@force.police.uk").unwrap();
+    let error = app::users::acting_as(&mut conn, &nobody).unwrap_err();
+    assert!(matches!(error, AppError::NotFound(ref m) if m.contains("nobody@force.police.uk")), "{error:?}");
+    let error = app::users::by_email(&mut conn, &as_user(&lead), &lead.email).unwrap_err();
+    assert!(matches!(error, AppError::Denied(_)), "only an admin looks users up: {error:?}");
+    app::users::update(&mut conn, &admin(), lead.id, &UserChange { active: Some(false), ..UserChange::default() }).unwrap();
+    let error = app::users::acting_as(&mut conn, &lead.email).unwrap_err();
+    assert!(matches!(error, AppError::Conflict(ref m) if m.contains("deactivated")), "{error:?}");
+});

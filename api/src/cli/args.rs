@@ -1,0 +1,201 @@
+//! The arguments of each command, and the parsers that turn a typed value into a
+//! domain type or one line saying what to type instead.
+
+use beacon_core::{Email, FinancialYear, Pence, Rating, Role};
+use chrono::NaiveDate;
+use clap::builder::BoolishValueParser;
+use clap::{Args, Subcommand};
+
+use crate::settings::Recipients;
+
+#[derive(Debug, Subcommand)]
+pub(super) enum AuditCommand {
+    /// Recompute the audit trail's hash chain: how many entries check out, the head
+    /// hash, and the first sequence number that does not. Exits 1 when it is broken
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum UserCommand {
+    /// Create a user. The password is asked for at the prompt, or read from
+    /// BEACON_PASSWORD when there is no terminal; it is never a flag
+    Add {
+        /// The user's email address, which they sign in with
+        #[arg(long, value_parser = parse_email)]
+        email: Email,
+        /// What the user may do: admin, finance, lead, auditor or viewer
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// List every user with their role and whether they are active
+    List,
+    /// Stop a user signing in: their tokens end at once and they are no longer emailed
+    /// alerts. Their records and ownerships stay
+    Deactivate(UserEmail),
+    /// Let a deactivated user sign in again
+    Activate(UserEmail),
+    /// Give a user a new password, asked for at the prompt or read from BEACON_PASSWORD
+    /// when there is no terminal. Their earlier tokens end
+    ResetPassword(UserEmail),
+    /// Let a user sign in again at once from anywhere: forget their failed sign-ins
+    LiftThrottle(UserEmail),
+}
+
+#[derive(Debug, Args)]
+pub(super) struct UserEmail {
+    /// The user's email address
+    #[arg(long, value_parser = parse_email)]
+    pub email: Email,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct PortfolioArgs {
+    /// The financial year to show money for, like 2025-26 [default: the current one]
+    #[arg(long, value_parser = parse_year)]
+    pub year: Option<FinancialYear>,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct ProgrammeArgs {
+    /// The programme's code, as `beacon portfolio` lists it, e.g. pnd-transformation
+    pub code: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum OwnerCommand {
+    /// Make a user an owner of a programme: a lead who owns it may report its status,
+    /// and every active owner is emailed when it turns Red
+    Add(OwnerArgs),
+    /// Stop a user owning a programme
+    Remove(OwnerArgs),
+}
+
+#[derive(Debug, Args)]
+pub(super) struct OwnerArgs {
+    /// The programme's code, as `beacon portfolio` lists it
+    #[arg(long)]
+    pub programme: String,
+    /// The user's email address
+    #[arg(long, value_parser = parse_email)]
+    pub email: Email,
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum StreamCommand {
+    /// Every funding stream with its envelope for each financial year: the amount,
+    /// what is allocated from it, and the headroom left
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum EnvelopeCommand {
+    /// Set how much a funding stream may allocate in one financial year
+    Set {
+        /// The funding stream's code, as `beacon stream list` lists it, e.g.
+        /// hmt-police-technology-2024-28
+        #[arg(long)]
+        stream: String,
+        /// The financial year, like 2025-26
+        #[arg(long, value_parser = parse_year)]
+        year: FinancialYear,
+        /// The envelope in pence (whole number, zero or more): £59.5m is 5950000000
+        #[arg(long, allow_negative_numbers = true, value_parser = parse_pence)]
+        amount_pence: i64,
+        /// Where the figure comes from, e.g. "Spending Review 2025 settlement letter"
+        #[arg(long, default_value = "set with beacon envelope set")]
+        basis: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(super) struct ReportArgs {
+    /// The programme's code, as `beacon portfolio` lists it
+    pub code: String,
+    /// The email of the user reporting: an owner of the programme whose role is lead,
+    /// or an admin. The report and the audit trail name them
+    #[arg(long = "as", value_name = "EMAIL", value_parser = parse_email)]
+    pub reporter: Email,
+    /// Delivery confidence: red, amber_red, amber, amber_green or green
+    #[arg(long, value_parser = parse_rating)]
+    pub rating: Rating,
+    /// Why: required for anything below green
+    #[arg(long, default_value = "", hide_default_value = true)]
+    pub rationale: String,
+    /// The last day of the period reported on, like 2026-09-30; not in the future
+    #[arg(long, value_parser = parse_date)]
+    pub period_end: NaiveDate,
+    #[command(flatten)]
+    pub alerts: ReportAlerts,
+}
+
+/// The two alert settings of `beacon serve` that decide which alerts a report writes,
+/// read from the same variables, so a report made here is told exactly as one made
+/// through the server. The server's worker (or `beacon worker`) sends them.
+#[derive(Debug, Args)]
+pub(super) struct ReportAlerts {
+    /// Whether a turn into or out of Red writes alerts to email: on or off, as the
+    /// server has it
+    #[arg(long = "alerts", env = "BEACON_ALERTS", default_value = "on",
+          value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set,
+          hide_possible_values = true)]
+    pub enabled: bool,
+    /// Comma-separated addresses told of every Red turn besides the owners, as the
+    /// server has them
+    #[arg(long = "alert-extra-recipients", env = "BEACON_ALERT_EXTRA_RECIPIENTS",
+          default_value = "", hide_default_value = true, value_parser = parse_recipients)]
+    pub extra_recipients: Recipients,
+}
+
+pub(super) fn parse_email(value: &str) -> Result<Email, String> {
+    Email::parse(value).map_err(|e| e.to_string())
+}
+
+fn parse_role(value: &str) -> Result<Role, String> {
+    value
+        .parse()
+        .map_err(|e: beacon_core::ParseEnumError| e.to_string())
+}
+
+fn parse_rating(value: &str) -> Result<Rating, String> {
+    value
+        .parse()
+        .map_err(|e: beacon_core::ParseEnumError| e.to_string())
+}
+
+fn parse_year(value: &str) -> Result<FinancialYear, String> {
+    value
+        .parse()
+        .map_err(|e: beacon_core::FinancialYearError| e.to_string())
+}
+
+/// A date within the years Beacon records.
+fn parse_date(value: &str) -> Result<NaiveDate, String> {
+    let date = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
+        .map_err(|_| "expected a date written like 2026-09-30".to_string())?;
+    FinancialYear::check_recorded(date)
+}
+
+/// A whole number of pence: "59.5m", "£100" or "12.50" is refused with an example.
+fn parse_pence(value: &str) -> Result<i64, String> {
+    let digits = value.strip_prefix('-').unwrap_or(value);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return value.parse().map_err(|_| {
+            format!(
+                "too large: an amount is at most {} pence ({})",
+                Pence::LIMIT.get(),
+                Pence::LIMIT
+            )
+        });
+    }
+    Err("expected a whole number of pence, like 5950000000 for £59.5m".into())
+}
+
+fn parse_recipients(value: &str) -> Result<Recipients, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|address| !address.is_empty())
+        .map(|address| parse_email(address).map(|email| email.as_str().to_string()))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Recipients)
+}
