@@ -171,7 +171,7 @@ impl Worker {
         let mut conn = self.pool.get().map_err(beacon_db::DbError::from)?;
         alerts::sweep_reminders(
             &mut conn,
-            &self.settings.policy(),
+            &self.settings.rules.policy(),
             beacon_db::now(),
             self.settings.cadence_days,
         )

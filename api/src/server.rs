@@ -81,7 +81,7 @@ impl Application {
             .get_or_insert_with(|| crate::settings::url_of(address));
         let (worker, sealer) = start_background(&settings, &opened)?;
         let state = AppState {
-            alerts: Arc::new(settings.alerts.policy()),
+            alerts: Arc::new(settings.alerts.rules.policy()),
             owners: Arc::default(),
             writes: beacon_db::pool::writes(&opened.url, &opened.pool)?,
             pool: opened.pool,
@@ -153,7 +153,7 @@ fn start_background(
     opened: &Opened,
 ) -> Result<(Option<WorkerHandle>, SealerHandle), StartupError> {
     let background = beacon_db::pool::connect(&opened.url, &beacon_db::PoolOptions::background())?;
-    let worker = if settings.alerts.enabled {
+    let worker = if settings.alerts.rules.enabled {
         let worker = Worker::new(background.clone(), settings.alerts.clone(), &opened.url)
             .map_err(|e| StartupError::Settings(e.to_string()))?;
         Some(WorkerHandle::spawn(worker).map_err(|cause| {

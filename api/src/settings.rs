@@ -94,15 +94,39 @@ pub struct Settings {
     pub alerts: AlertSettings,
 }
 
-/// Email alerts: what raises them and how they are delivered; read by `beacon serve`
-/// and `beacon worker`.
+/// Which alerts a change writes: read by `beacon serve`, `beacon worker` and
+/// `beacon report`, so a change made anywhere is told alike.
 #[derive(Debug, Clone, clap::Args)]
-pub struct AlertSettings {
+pub struct AlertRules {
     /// Whether changes write alerts and a worker sends them: on or off
     #[arg(long = "alerts", env = "BEACON_ALERTS", default_value = "on",
           value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set,
           hide_possible_values = true)]
     pub enabled: bool,
+    /// Comma-separated addresses told of every Red turn, way out of Red and funding
+    /// cut, e.g. the portfolio office's mailbox
+    #[arg(long = "alert-extra-recipients", env = "BEACON_ALERT_EXTRA_RECIPIENTS", default_value = "",
+          hide_default_value = true, value_parser = parse_recipients)]
+    pub extra_recipients: Recipients,
+}
+
+impl AlertRules {
+    /// Who hears of events besides owners, when alerts are on.
+    pub fn policy(&self) -> Policy {
+        if self.enabled {
+            Policy::on(self.extra_recipients.0.clone())
+        } else {
+            Policy::off()
+        }
+    }
+}
+
+/// Email alerts: what raises them and how they are delivered; read by `beacon serve`
+/// and `beacon worker`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AlertSettings {
+    #[command(flatten)]
+    pub rules: AlertRules,
     /// SMTP server: smtp://host:port (plain), smtp://host:port?tls=required (STARTTLS),
     /// smtps://host:port (TLS), credentials as smtp://user:password@host [default: none,
     /// alerts are written as .eml files to --alert-dir]
@@ -124,11 +148,6 @@ pub struct AlertSettings {
     /// SQLite file, or in the working directory]
     #[arg(long, env = "BEACON_ALERT_DIR")]
     pub alert_dir: Option<PathBuf>,
-    /// Comma-separated addresses told of every Red turn, way out of Red and funding
-    /// cut, e.g. the portfolio office's mailbox
-    #[arg(long = "alert-extra-recipients", env = "BEACON_ALERT_EXTRA_RECIPIENTS", default_value = "",
-          hide_default_value = true, value_parser = parse_recipients)]
-    pub extra_recipients: Recipients,
     /// Delivery attempts before an alert is marked failed (1 to 100)
     #[arg(long = "alert-max-attempts", env = "BEACON_ALERT_MAX_ATTEMPTS", default_value_t = 8,
           value_parser = clap::value_parser!(u32).range(1..=100))]
@@ -186,17 +205,6 @@ impl Settings {
     }
 }
 
-impl AlertSettings {
-    /// Who hears of events besides owners, when alerts are on.
-    pub fn policy(&self) -> Policy {
-        if self.enabled {
-            Policy::on(self.extra_recipients.0.clone())
-        } else {
-            Policy::off()
-        }
-    }
-}
-
 fn parse_secret(text: &str) -> Result<SecretString, String> {
     Ok(SecretString::from(text.to_string()))
 }
@@ -242,7 +250,7 @@ fn parse_public_url(text: &str) -> Result<String, String> {
     }
 }
 
-fn parse_recipients(text: &str) -> Result<Recipients, String> {
+pub(crate) fn parse_recipients(text: &str) -> Result<Recipients, String> {
     text.split(',')
         .map(str::trim)
         .filter(|address| !address.is_empty())
@@ -318,11 +326,11 @@ mod tests {
         let settings = parse(&[]).unwrap();
         assert_eq!(settings.bind, DEFAULT_BIND);
         assert_eq!(settings.token_ttl(), Duration::from_secs(3600));
-        assert!(settings.alerts.enabled);
+        assert!(settings.alerts.rules.enabled);
         assert_eq!(settings.alerts.max_attempts, 8);
         assert_eq!(settings.alerts.cadence_days, 35);
         assert_eq!(settings.alerts.lease, Duration::from_secs(120));
-        assert!(settings.alerts.extra_recipients.0.is_empty());
+        assert!(settings.alerts.rules.extra_recipients.0.is_empty());
         assert!(settings.check().is_ok());
     }
 
@@ -339,14 +347,14 @@ mod tests {
             "https://beacon.police.uk/",
         ])
         .unwrap();
-        assert!(!settings.alerts.enabled);
+        assert!(!settings.alerts.rules.enabled);
         assert_eq!(
-            settings.alerts.extra_recipients.0,
+            settings.alerts.rules.extra_recipients.0,
             ["pmo@homeoffice.gov.uk", "audit@nao.org.uk"]
         );
         assert_eq!(settings.alerts.lease, Duration::from_secs(5));
         assert_eq!(settings.alerts.link_base(), "https://beacon.police.uk");
-        assert!(!settings.alerts.policy().enabled);
+        assert!(!settings.alerts.rules.policy().enabled);
         for bad in [
             ["--alerts", "maybe"],
             ["--alert-extra-recipients", "pmo"],

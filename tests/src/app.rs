@@ -5,7 +5,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use beacon_api::server::Application;
-use beacon_api::settings::{AlertSettings, Environment, Recipients, Settings, TrustedProxies};
+use beacon_api::settings::{
+    AlertRules, AlertSettings, Environment, Recipients, Settings, TrustedProxies,
+};
 use serde_json::Value;
 
 use crate::TestDb;
@@ -31,12 +33,14 @@ pub fn settings(database_url: &str) -> Settings {
         trusted_proxies: TrustedProxies::default(),
         workers: Some(2),
         alerts: AlertSettings {
-            enabled: true,
+            rules: AlertRules {
+                enabled: true,
+                extra_recipients: Recipients::default(),
+            },
             smtp_url: None,
             mail_from: "Beacon <beacon@localhost>".to_string(),
             public_url: None,
             alert_dir: None,
-            extra_recipients: Recipients::default(),
             max_attempts: 8,
             lease: Duration::from_secs(5),
             poll: Duration::from_millis(50),

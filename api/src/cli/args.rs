@@ -3,10 +3,9 @@
 
 use beacon_core::{Email, FinancialYear, Pence, Rating, Role};
 use chrono::NaiveDate;
-use clap::builder::BoolishValueParser;
 use clap::{Args, Subcommand};
 
-use crate::settings::Recipients;
+use crate::settings::AlertRules;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum AuditCommand {
@@ -124,26 +123,10 @@ pub(super) struct ReportArgs {
     /// The last day of the period reported on, like 2026-09-30; not in the future
     #[arg(long, value_parser = parse_date)]
     pub period_end: NaiveDate,
+    /// Which alerts the report writes, read as `beacon serve` reads them; the server's
+    /// worker (or `beacon worker`) sends them
     #[command(flatten)]
-    pub alerts: ReportAlerts,
-}
-
-/// The two alert settings of `beacon serve` that decide which alerts a report writes,
-/// read from the same variables, so a report made here is told exactly as one made
-/// through the server. The server's worker (or `beacon worker`) sends them.
-#[derive(Debug, Args)]
-pub(super) struct ReportAlerts {
-    /// Whether a turn into or out of Red writes alerts to email: on or off, as the
-    /// server has it
-    #[arg(long = "alerts", env = "BEACON_ALERTS", default_value = "on",
-          value_parser = BoolishValueParser::new(), action = clap::ArgAction::Set,
-          hide_possible_values = true)]
-    pub enabled: bool,
-    /// Comma-separated addresses told of every Red turn besides the owners, as the
-    /// server has them
-    #[arg(long = "alert-extra-recipients", env = "BEACON_ALERT_EXTRA_RECIPIENTS",
-          default_value = "", hide_default_value = true, value_parser = parse_recipients)]
-    pub extra_recipients: Recipients,
+    pub alerts: AlertRules,
 }
 
 pub(super) fn parse_email(value: &str) -> Result<Email, String> {
@@ -188,14 +171,4 @@ fn parse_pence(value: &str) -> Result<i64, String> {
         });
     }
     Err("expected a whole number of pence, like 5950000000 for £59.5m".into())
-}
-
-fn parse_recipients(value: &str) -> Result<Recipients, String> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|address| !address.is_empty())
-        .map(|address| parse_email(address).map(|email| email.as_str().to_string()))
-        .collect::<Result<Vec<_>, _>>()
-        .map(Recipients)
 }

@@ -34,7 +34,7 @@ pub(super) fn worker(
     alerts: AlertSettings,
 ) -> ExitCode {
     crate::telemetry::init(log, "info");
-    if !alerts.enabled {
+    if !alerts.rules.enabled {
         return fail("BEACON_ALERTS is off: there is nothing for a worker to do");
     }
     let opened = match crate::database::open(database_url.as_deref()) {

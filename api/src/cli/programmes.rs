@@ -6,7 +6,7 @@ use beacon_db::PooledConnection;
 use beacon_db::records::User;
 
 use super::Failure;
-use super::args::{OwnerArgs, ReportAlerts, ReportArgs};
+use super::args::{OwnerArgs, ReportArgs};
 use crate::app::alerts::Policy;
 use crate::app::owners_cache::OwnersCache;
 use crate::app::reports::Reported;
@@ -49,17 +49,6 @@ fn reporter(conn: &mut PooledConnection, email: &Email) -> Result<Caller, Failur
         )),
         other => other.into(),
     })
-}
-
-impl ReportAlerts {
-    /// The alerts a report writes, as `beacon serve` would write them.
-    fn policy(&self) -> Policy {
-        if self.enabled {
-            Policy::on(self.extra_recipients.0.clone())
-        } else {
-            Policy::off()
-        }
-    }
 }
 
 pub(super) fn report(

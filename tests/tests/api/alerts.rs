@@ -390,7 +390,7 @@ fn with_alerts_off_nothing_is_written_or_sent() {
     let url = smtp.url();
     let app = TestApp::spawn_with(TestDb::sqlite(), move |settings| {
         settings.alerts.smtp_url = Some(url.into());
-        settings.alerts.enabled = false;
+        settings.alerts.rules.enabled = false;
     });
     let (token, _) = owned_programme(&app, "quiet", "Quiet");
     report(&app, &token, "quiet", "red", "Red, quietly.");

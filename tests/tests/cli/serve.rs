@@ -93,7 +93,7 @@ pub(super) fn http() -> ureq::Agent {
 #[test]
 fn serve_creates_an_admin_once_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut served = serve(dir.path(), &[]);
+    let served = serve(dir.path(), &[]);
     let mut printed = Vec::new();
     while let Ok(line) = served
         .stdout
@@ -124,7 +124,10 @@ fn serve_creates_an_admin_once_and_stops_cleanly_on_sigterm() {
     assert_eq!(ready.status(), 200);
 
     let docs = format!("API docs at http://127.0.0.1:{}/docs/", served.port);
-    assert!(served.log_text().contains(&docs), "the start line gives the docs' URL");
+    assert!(
+        served.log_text().contains(&docs),
+        "the start line gives the docs' URL"
+    );
     served.stop();
 
     // The second start finds the admin and prints no password.
