@@ -1,10 +1,14 @@
 //! The arguments of each command, and the parsers that turn a typed value into a
 //! domain type or one line saying what to type instead.
 
-use beacon_core::{Email, FinancialYear, Pence, Rating, Role};
+use std::path::PathBuf;
+
+use beacon_core::{Email, FinancialYear, HistoryKind, Pence, Rating, Role};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 
+use crate::app::AsOf;
+use crate::app::summary::GroupBy;
 use crate::settings::AlertRules;
 
 #[derive(Debug, Subcommand)]
@@ -77,6 +81,74 @@ pub(super) struct OwnerArgs {
     /// The user's email address
     #[arg(long, value_parser = parse_email)]
     pub email: Email,
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum ExportCommand {
+    /// Every funding history entry the filters match, in the order recorded: the CSV
+    /// of GET /api/v1/funding/history.csv
+    History(HistoryExport),
+    /// Every programme with its rating and a year's money: the CSV of
+    /// GET /api/v1/portfolio?format=csv
+    Portfolio(PortfolioExport),
+    /// Money added up by year, stream, programme or sponsor, then the totals: the CSV
+    /// of GET /api/v1/funding/summary?format=csv
+    Summary(SummaryExport),
+}
+
+#[derive(Debug, Args)]
+pub(super) struct ExportTo {
+    /// The file to write, replaced only once the export is complete; `-` for standard
+    /// output [default: the name the API gives the download, in the working directory]
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct HistoryExport {
+    /// Only this programme's entries (its code)
+    #[arg(long)]
+    pub programme: Option<String>,
+    /// Only this funding stream's entries (its code)
+    #[arg(long)]
+    pub stream: Option<String>,
+    /// Only this financial year, like 2025-26
+    #[arg(long, value_parser = parse_year)]
+    pub year: Option<FinancialYear>,
+    /// Only this kind: allocation, adjustment, withdrawal, envelope or spend
+    #[arg(long, value_parser = parse_kind)]
+    pub kind: Option<HistoryKind>,
+    #[command(flatten)]
+    pub to: ExportTo,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct PortfolioExport {
+    /// The financial year whose money to show, like 2025-26 [default: the year of
+    /// --as-of]
+    #[arg(long, value_parser = parse_year)]
+    pub year: Option<FinancialYear>,
+    /// The day to show the portfolio as it stood at the end of, like 2025-03-31
+    /// [default: today]
+    #[arg(long, value_parser = parse_past_day)]
+    pub as_of: Option<AsOf>,
+    #[command(flatten)]
+    pub to: ExportTo,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct SummaryExport {
+    /// What to add up by: financial_year, stream, programme or sponsor
+    #[arg(long, default_value = "financial_year", value_parser = parse_group_by)]
+    pub group_by: GroupBy,
+    /// Only this financial year, like 2025-26
+    #[arg(long, value_parser = parse_year)]
+    pub year: Option<FinancialYear>,
+    /// The day to add up the money as it stood at the end of [default: today]
+    #[arg(long, value_parser = parse_past_day)]
+    pub as_of: Option<AsOf>,
+    #[command(flatten)]
+    pub to: ExportTo,
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,6 +228,21 @@ fn parse_date(value: &str) -> Result<NaiveDate, String> {
     let date = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d")
         .map_err(|_| "expected a date written like 2026-09-30".to_string())?;
     FinancialYear::check_recorded(date)
+}
+
+fn parse_kind(value: &str) -> Result<HistoryKind, String> {
+    value
+        .parse()
+        .map_err(|e: beacon_core::ParseEnumError| e.to_string())
+}
+
+/// A day today or earlier, within the years Beacon records.
+fn parse_past_day(value: &str) -> Result<AsOf, String> {
+    AsOf::past(parse_date(value)?)
+}
+
+fn parse_group_by(value: &str) -> Result<GroupBy, String> {
+    GroupBy::parse(value).ok_or_else(|| format!("expected one of {}", GroupBy::WORDS.join(", ")))
 }
 
 /// A whole number of pence: "59.5m", "£100" or "12.50" is refused with an example.

@@ -6,14 +6,15 @@
 mod args;
 mod commands;
 mod daemons;
+mod exports;
 mod programmes;
 mod views;
 
 use std::process::ExitCode;
 
 use args::{
-    AuditCommand, EnvelopeCommand, OwnerCommand, PortfolioArgs, ProgrammeArgs, ReportArgs,
-    StreamCommand, UserCommand,
+    AuditCommand, EnvelopeCommand, ExportCommand, OwnerCommand, PortfolioArgs, ProgrammeArgs,
+    ReportArgs, StreamCommand, UserCommand,
 };
 use beacon_db::{DatabaseUrl, DbError, PooledConnection};
 use clap::{CommandFactory, Parser, Subcommand};
@@ -90,6 +91,10 @@ enum Command {
     /// Check the audit trail
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Write the funding history, the portfolio or the funding summary to a CSV file,
+    /// the same CSV the API gives
+    #[command(subcommand)]
+    Export(ExportCommand),
 }
 
 /// A failure while running a command, as the one line the user sees.
@@ -279,6 +284,9 @@ fn command(
             basis,
         }) => commands::envelope_set(out, conn, &stream, year, amount_pence, &basis),
         Command::Audit(AuditCommand::Verify) => commands::audit_verify(out, conn),
+        Command::Export(ExportCommand::History(args)) => exports::history(out, conn, args),
+        Command::Export(ExportCommand::Portfolio(args)) => exports::portfolio(out, conn, args),
+        Command::Export(ExportCommand::Summary(args)) => exports::summary(out, conn, args),
     }
 }
 

@@ -9,12 +9,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::csv_export::{self, CsvRecord};
+use super::csv_export;
 use super::pagination;
 use super::params::{parse_instant, text, utc};
 use super::problem::ApiError;
 use super::state::AppState;
 use crate::app::{Caller, audit};
+use crate::csv_table::CsvRecord;
 
 #[derive(Serialize, ToSchema)]
 pub struct AuditEntryView {

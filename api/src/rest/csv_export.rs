@@ -12,19 +12,7 @@ use bytes::Bytes;
 use super::problem::ApiError;
 use super::state::AppState;
 use crate::app::AppError;
-
-/// Rows per database trip: large enough that the trips cost little, small enough that
-/// memory stays flat.
-const BATCH: i64 = 2_000;
-
-/// A row type that can be written as one CSV record under a fixed header.
-pub trait CsvRecord {
-    const HEADER: &'static [&'static str];
-    fn write(&self, out: &mut csv::Writer<Vec<u8>>) -> csv::Result<()>;
-    /// Where a row sits in the export's order: the next batch starts after it.
-    type Key: Send + 'static;
-    fn key(&self) -> Self::Key;
-}
+use crate::csv_table::{BATCH, CsvRecord, encode};
 
 /// Whether the client asked for CSV: `?format=csv`, or `Accept: text/csv` without a
 /// `format` saying otherwise.
@@ -106,17 +94,4 @@ fn download(filename: &str) -> actix_web::HttpResponseBuilder {
             format!("attachment; filename=\"{filename}\""),
         ));
     response
-}
-
-fn encode<T: CsvRecord>(rows: &[T], with_header: bool) -> csv::Result<Vec<u8>> {
-    let mut out = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::with_capacity(rows.len() * 200));
-    if with_header {
-        out.write_record(T::HEADER)?;
-    }
-    for row in rows {
-        row.write(&mut out)?;
-    }
-    out.into_inner().map_err(|e| e.into_error().into())
 }

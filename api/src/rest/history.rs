@@ -8,14 +8,13 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::csv_export::{self, CsvRecord};
+use super::csv_export;
 use super::pagination;
 use super::params::{optional, parse_instant, utc};
 use super::problem::ApiError;
 use super::state::AppState;
 use crate::app::Caller;
 use crate::app::history::{self, HistoryQuery as Query};
-use crate::csv_table::typed_text;
 
 #[derive(Serialize, ToSchema)]
 pub struct HistoryEntryView {
@@ -59,46 +58,6 @@ impl From<HistoryRow> for HistoryEntryView {
             recorded_by: row.recorded_by,
             recorded_at: utc(row.recorded_at),
         }
-    }
-}
-
-impl CsvRecord for HistoryRow {
-    const HEADER: &'static [&'static str] = &[
-        "recorded_at",
-        "kind",
-        "stream",
-        "programme",
-        "financial_year",
-        "amount_pence",
-        "category",
-        "envelope_pence",
-        "reason",
-        "recorded_by",
-    ];
-    type Key = Position;
-
-    fn write(&self, out: &mut csv::Writer<Vec<u8>>) -> csv::Result<()> {
-        out.write_record([
-            utc(self.recorded_at)
-                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-                .as_str(),
-            self.kind.as_str(),
-            self.stream.as_deref().unwrap_or_default(),
-            self.programme.as_deref().unwrap_or_default(),
-            &self.year.to_string(),
-            &self.amount.get().to_string(),
-            self.category.map(|c| c.as_str()).unwrap_or_default(),
-            &self
-                .envelope
-                .map(|p| p.get().to_string())
-                .unwrap_or_default(),
-            &typed_text(&self.reason),
-            &typed_text(self.recorded_by.as_deref().unwrap_or_default()),
-        ])
-    }
-
-    fn key(&self) -> Position {
-        self.position()
     }
 }
 

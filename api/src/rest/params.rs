@@ -84,7 +84,6 @@ pub(crate) fn as_of(text: Option<&str>) -> Result<Option<AsOf>, ApiError> {
     .transpose()
 }
 
-/// A text filter, trimmed; empty counts as not given.
 /// The user an `owner` parameter names: `me`, or a user's id.
 pub(crate) fn owner(who: &Caller, text: &str) -> Result<i64, ApiError> {
     let id = match text.trim() {
@@ -99,6 +98,7 @@ pub(crate) fn owner(who: &Caller, text: &str) -> Result<i64, ApiError> {
     })
 }
 
+/// A text filter, trimmed; empty counts as not given.
 pub(crate) fn text(value: &Option<String>) -> Option<String> {
     value
         .as_ref()

@@ -29,7 +29,7 @@ pub struct PortfolioQuery {
 
 /// A line as a CSV row: the day and year beside it, as the JSON has them above.
 #[derive(Serialize)]
-struct CsvLine<'a> {
+pub(crate) struct CsvLine<'a> {
     as_of: NaiveDate,
     financial_year: &'a str,
     #[serde(flatten)]
@@ -119,7 +119,13 @@ pub async fn get(
     if !csv {
         return Ok(HttpResponse::Ok().json(view));
     }
-    let rows: Vec<CsvLine> = view
+    let (filename, rows) = csv_rows(&view);
+    csv_export::table(&filename, &rows)
+}
+
+/// The programmes as CSV rows, and the name a file of them takes.
+pub(crate) fn csv_rows(view: &PortfolioView) -> (String, Vec<CsvLine<'_>>) {
+    let rows = view
         .programmes
         .iter()
         .map(|line| CsvLine {
@@ -132,7 +138,7 @@ pub async fn get(
         "beacon-portfolio-{}-{}.csv",
         view.as_of, view.financial_year
     );
-    csv_export::table(&filename, &rows)
+    (filename, rows)
 }
 
 impl From<Portfolio> for PortfolioView {

@@ -11,7 +11,7 @@ use super::csv_export;
 use super::params::optional;
 use super::problem::ApiError;
 use super::state::AppState;
-use crate::app::summary::{self, GroupBy, SummaryRow as Row};
+use crate::app::summary::{self, GroupBy, Summary, SummaryRow as Row};
 use crate::app::{AsOf, Caller};
 
 #[derive(Deserialize, IntoParams)]
@@ -32,7 +32,7 @@ pub struct SummaryQuery {
 
 /// A group (or the totals) as a CSV row, with what the summary is of beside it.
 #[derive(Serialize)]
-struct CsvRow<'a> {
+pub(crate) struct CsvRow<'a> {
     as_of: NaiveDate,
     financial_year: Option<&'a str>,
     group_by: &'a str,
@@ -110,17 +110,17 @@ pub async fn get(
     let summary = state
         .db(move |conn| Ok(summary::summary(conn, group_by, year, as_of)?))
         .await?;
-    let view = SummaryView {
-        group_by: summary.group_by.as_str().to_string(),
-        as_of: summary.as_of,
-        financial_year: summary.year.map(|y| y.to_string()),
-        groups: summary.groups.into_iter().map(SummaryRow::from).collect(),
-        totals: summary.totals.into(),
-    };
+    let view = SummaryView::from(summary);
     if !csv {
         return Ok(HttpResponse::Ok().json(view));
     }
-    let rows: Vec<CsvRow> = view
+    let (filename, rows) = csv_rows(&view);
+    csv_export::table(&filename, &rows)
+}
+
+/// The groups and then the totals as CSV rows, and the name a file of them takes.
+pub(crate) fn csv_rows(view: &SummaryView) -> (String, Vec<CsvRow<'_>>) {
+    let rows = view
         .groups
         .iter()
         .chain([&view.totals])
@@ -135,7 +135,19 @@ pub async fn get(
         "beacon-funding-summary-{}-by-{}.csv",
         view.as_of, view.group_by
     );
-    csv_export::table(&filename, &rows)
+    (filename, rows)
+}
+
+impl From<Summary> for SummaryView {
+    fn from(summary: Summary) -> Self {
+        SummaryView {
+            group_by: summary.group_by.as_str().to_string(),
+            as_of: summary.as_of,
+            financial_year: summary.year.map(|y| y.to_string()),
+            groups: summary.groups.into_iter().map(SummaryRow::from).collect(),
+            totals: summary.totals.into(),
+        }
+    }
 }
 
 impl From<Row> for SummaryRow {

@@ -121,6 +121,7 @@ fn user_id(db: &TestDb, email: &str) -> i64 {
 
 mod database;
 mod errors;
+mod exports;
 mod funding;
 mod portfolio;
 mod programmes;
