@@ -128,3 +128,4 @@ mod programmes;
 mod reports;
 mod serve;
 mod users;
+mod walkthrough;

@@ -75,6 +75,16 @@ pub(super) fn serve(dir: &Path, env: &[(&str, &str)]) -> Served {
     let port = port_found
         .recv_timeout(std::time::Duration::from_secs(30))
         .expect("the server never said where it listens");
+    // Answering means it also handles signals: a SIGTERM before then would kill it.
+    let ready = format!("http://127.0.0.1:{port}/readyz");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !http().get(&ready).call().is_ok_and(|r| r.status() == 200) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server never became ready"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     Served {
         child,
         port,
