@@ -2,7 +2,6 @@
 //! then "A first session with curl" with the admin settings it gives.
 
 use super::serve::{Served, http, serve};
-use super::*;
 
 const EMAIL: &str = "admin@example.police.uk";
 const PASSWORD: &str = "a long admin password";
