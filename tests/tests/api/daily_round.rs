@@ -17,18 +17,7 @@ fn csv_of(reply: &Reply) -> (Vec<String>, Vec<Vec<String>>) {
             .header("content-disposition")
             .is_some_and(|d| d.starts_with("attachment; filename=\"beacon-"))
     );
-    let mut reader = csv::Reader::from_reader(reply.text.as_bytes());
-    let header = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let rows = reader
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_string).collect())
-        .collect();
-    (header, rows)
+    beacon_tests::csv_table(&reply.text)
 }
 
 /// A JSON value as its CSV cell reads.

@@ -43,62 +43,31 @@ fn help_explains_every_command() {
 #[test]
 fn bad_input_gets_one_line_that_says_what_to_fix() {
     let db = TestDb::sqlite();
-    let dir = tempfile::tempdir().unwrap();
-    let url = db.url_text.as_str();
-    assert!(
-        run(dir.path(), &["--database-url", url, "seed"])
-            .status
-            .success()
-    );
-
+    let cli = Cli::seeded(&db);
+    let envelope = |stream: &str, year: &str, amount: &str| {
+        cli.run(&[
+            "envelope",
+            "set",
+            "--stream",
+            stream,
+            "--year",
+            year,
+            "--amount-pence",
+            amount,
+        ])
+    };
+    let hmt = "hmt-police-technology-2024-28";
     assert_refused(
-        &run(
-            dir.path(),
-            &["--database-url", url, "portfolio", "--year", "2025-27"],
-        ),
-        "so write 2025-26",
+        &cli.run(&["portfolio", "--year", "2025-27"]),
+        "the year after 2025 ends in 26, so write 2025-26",
     );
     assert_refused(
-        &run(
-            dir.path(),
-            &["--database-url", url, "portfolio", "--year", "25-26"],
-        ),
+        &cli.run(&["portfolio", "--year", "25-26"]),
         "write it like 2025-26",
     );
-    assert_refused(
-        &run(
-            dir.path(),
-            &[
-                "--database-url",
-                url,
-                "envelope",
-                "set",
-                "--stream",
-                "hmt-police-technology-2024-28",
-                "--year",
-                "2025-26",
-                "--amount-pence",
-                "-100",
-            ],
-        ),
-        "cannot be negative",
-    );
+    assert_refused(&envelope(hmt, "2025-26", "-100"), "cannot be negative");
     for amount in ["59.5m", "£100", "12.50", ""] {
-        let output = run(
-            dir.path(),
-            &[
-                "--database-url",
-                url,
-                "envelope",
-                "set",
-                "--stream",
-                "hmt-police-technology-2024-28",
-                "--year",
-                "2025-26",
-                "--amount-pence",
-                amount,
-            ],
-        );
+        let output = envelope(hmt, "2025-26", amount);
         assert_refused(
             &output,
             "--amount-pence <AMOUNT_PENCE>': expected a whole number of pence, like 5950000000 for £59.5m",
@@ -106,87 +75,30 @@ fn bad_input_gets_one_line_that_says_what_to_fix() {
         assert_eq!(output.status.code(), Some(2), "a usage error");
     }
     assert_refused(
-        &run(
-            dir.path(),
-            &[
-                "--database-url",
-                url,
-                "envelope",
-                "set",
-                "--stream",
-                "no-such-stream",
-                "--year",
-                "2025-26",
-                "--amount-pence",
-                "100",
-            ],
-        ),
+        &envelope("no-such-stream", "2025-26", "100"),
         "no funding stream has the code 'no-such-stream'",
     );
     assert_refused(
-        &run(
-            dir.path(),
-            &[
-                "--database-url",
-                url,
-                "envelope",
-                "set",
-                "--stream",
-                "dpc-grant",
-                "--year",
-                "2023-24",
-                "--amount-pence",
-                "1",
-            ],
-        ),
+        &envelope("dpc-grant", "2023-24", "1"),
         "less than the £10,500,000.00 allocated from 'dpc-grant'",
     );
     assert_refused(
-        &run(
-            dir.path(),
-            &["--database-url", url, "programme", "no-such-programme"],
-        ),
+        &cli.run(&["programme", "no-such-programme"]),
         "`beacon portfolio` lists every code",
     );
-    assert_refused(
-        &run(
-            dir.path(),
-            &[
-                "--database-url",
-                "postgres://postgres:secret@127.0.0.1:1/beacon",
-                "portfolio",
-            ],
-        ),
-        "cannot connect to the database",
-    );
-    let leaked = run(
-        dir.path(),
-        &[
-            "--database-url",
-            "postgres://postgres:secret@127.0.0.1:1/beacon",
-            "portfolio",
-        ],
-    );
+    let elsewhere = |url: &str| run(cli.dir.path(), &["--database-url", url, "portfolio"]);
+    let unreachable = elsewhere("postgres://postgres:secret@127.0.0.1:1/beacon");
+    assert_refused(&unreachable, "cannot connect to the database");
     assert!(
-        !stderr(&leaked).contains("secret"),
+        !stderr(&unreachable).contains("secret"),
         "the password never reaches the output"
     );
     assert_refused(
-        &run(
-            dir.path(),
-            &[
-                "--database-url",
-                "mysql://root@127.0.0.1/beacon",
-                "portfolio",
-            ],
-        ),
+        &elsewhere("mysql://root@127.0.0.1/beacon"),
         "use postgres://",
     );
     assert_refused(
-        &run(
-            dir.path(),
-            &["--database-url", "/no/such/folder/beacon.db", "portfolio"],
-        ),
+        &elsewhere("/no/such/folder/beacon.db"),
         "cannot connect to the database",
     );
 }

@@ -5,18 +5,7 @@ use super::*;
 use beacon_api::app::history::{self, HistoryQuery};
 
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut reader = csv::Reader::from_path(path).unwrap();
-    let header = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let rows = reader
-        .records()
-        .map(|r| r.unwrap().iter().map(str::to_string).collect())
-        .collect();
-    (header, rows)
+    beacon_tests::csv_table(&std::fs::read_to_string(path).unwrap())
 }
 
 fn every_history_entry_is_exported_once(db: &TestDb) {
