@@ -154,7 +154,9 @@ fn add_shared_answers(path: &str, operation: &mut Operation) {
             operation,
             401,
             "Sign in first: the bearer token is missing, expired, not valid, or was issued \
-             before the account's password, role or standing changed",
+             before the account's password, role or standing changed. The problem's detail \
+             and the WWW-Authenticate header (error=\"invalid_token\", error_description) \
+             say which",
         );
     }
     if has_body {
