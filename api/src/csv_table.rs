@@ -193,7 +193,7 @@ mod tests {
             text,
             "code,owners,money.year,money.pence,rating,late\n\
              esn,3: sro@met.police.uk; 4: d@x.uk,2025-26,-5,,\n\
-             'cmd,,2025-26,7,red,true\n"
+             '=cmd,,2025-26,7,red,true\n"
         );
     }
 }
