@@ -15,3 +15,4 @@ pub mod rest;
 pub mod server;
 pub mod settings;
 pub mod telemetry;
+pub mod web;

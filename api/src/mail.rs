@@ -116,7 +116,7 @@ impl Mailer {
             MailError::Message(format!("'{}' is not an address: {e}", alert.recipient))
         })?;
         let link = format!(
-            "{}/api/v1/programmes/{}",
+            "{}/programmes/{}",
             self.public_url,
             alert.details.programme().programme_code
         );

@@ -9,7 +9,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{HttpServer, web};
 use beacon_core::Email;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -86,14 +86,23 @@ impl Application {
             writes: beacon_db::pool::writes(&opened.url, &opened.pool)?,
             pool: opened.pool,
             keys: Arc::new(TokenKeys::new(
-                &signing_secret(&settings),
+                &secret_or_random(settings.jwt_secret.as_ref(), "BEACON_JWT_SECRET", "tokens"),
                 settings.token_ttl(),
             )),
             trusted_proxies: Arc::new(settings.trusted_proxies.0.clone()),
             hasher: Hasher::start(1)?,
         };
-        let hsts = Hsts(settings.environment == Environment::Production);
-        let server = http_server(state, listener, settings.workers, hsts).map_err(|cause| {
+        let production = settings.environment == Environment::Production;
+        let pages = WebSettings {
+            hsts: Hsts(production),
+            session_key: secret_or_random(
+                settings.session_key.as_ref(),
+                "BEACON_SESSION_KEY",
+                "web sessions",
+            ),
+            secure_cookies: production,
+        };
+        let server = http_server(state, listener, settings.workers, pages).map_err(|cause| {
             StartupError::Bind {
                 address: settings.bind.clone(),
                 cause,
@@ -130,19 +139,27 @@ impl Application {
     }
 }
 
-/// The key tokens are signed with: the setting, or a random one for this run.
-fn signing_secret(settings: &Settings) -> Vec<u8> {
-    match &settings.jwt_secret {
+/// A key from the settings, or a random one for this run, said in the log.
+fn secret_or_random(secret: Option<&SecretString>, name: &str, what: &str) -> Vec<u8> {
+    match secret {
         Some(secret) => secret.expose_secret().as_bytes().to_vec(),
         None => {
             tracing::warn!(
-                "BEACON_JWT_SECRET is not set: using a random secret, so tokens end when the server stops"
+                "{name} is not set: using a random key, so {what} end when the server stops"
             );
             (0..4)
                 .flat_map(|_| rand::random::<u64>().to_le_bytes())
                 .collect()
         }
     }
+}
+
+/// What the web pages need from the settings.
+struct WebSettings {
+    hsts: Hsts,
+    session_key: Vec<u8>,
+    /// Session cookies over HTTPS only (production, behind TLS).
+    secure_cookies: bool,
 }
 
 /// The alert worker and the audit sealer, on a pool of their own so that a request
@@ -174,10 +191,11 @@ fn http_server(
     state: AppState,
     listener: TcpListener,
     workers: Option<u16>,
-    hsts: Hsts,
+    pages: WebSettings,
 ) -> std::io::Result<Server> {
     let state = web::Data::new(state);
-    let hsts = web::Data::new(hsts);
+    let hsts = web::Data::new(pages.hsts);
+    let (session_key, secure_cookies) = (pages.session_key, pages.secure_cookies);
     let mut server = HttpServer::new(move || {
         let (app, doc) = rest::routes();
         let known = web::Data::new(rest::known_paths(&doc));
@@ -191,7 +209,12 @@ fn http_server(
             .app_data(web::PathConfig::default().error_handler(rest::path_error))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", doc))
             .service(web::redirect("/docs", "/docs/"))
+            .configure(crate::web::routes)
             .default_service(web::to(rest::unmatched))
+            .wrap(crate::web::session::middleware(
+                &session_key,
+                secure_cookies,
+            ))
             .wrap(from_fn(rest::input::refuse_control_characters))
             .wrap(from_fn(rest::head::as_get))
             .wrap(Compress::default())

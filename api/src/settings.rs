@@ -69,6 +69,11 @@ pub struct Settings {
     /// register [default: a random key, so tokens end when the server stops]
     #[arg(long, env = "BEACON_JWT_SECRET", hide_env_values = true, value_parser = parse_secret)]
     pub jwt_secret: Option<SecretString>,
+    /// The key web sessions are signed and encrypted with, at least 32 bytes; shared by
+    /// every server of one register [default: a random key, so sessions end when the
+    /// server stops]
+    #[arg(long, env = "BEACON_SESSION_KEY", hide_env_values = true, value_parser = parse_secret)]
+    pub session_key: Option<SecretString>,
     /// An admin account's email, made at start when it does not exist; an existing
     /// account is never changed [default on first start: admin@beacon.local]
     #[arg(long, env = "BEACON_ADMIN_EMAIL", value_parser = parse_email)]
@@ -187,21 +192,26 @@ impl Settings {
         if self.environment != Environment::Production {
             return Ok(());
         }
-        match &self.jwt_secret {
-            None => Err(
-                "BEACON_ENV=production needs BEACON_JWT_SECRET: set it to at least 32 random bytes"
-                    .into(),
-            ),
-            Some(secret) if secret.expose_secret().len() < 32 => Err(format!(
-                "BEACON_JWT_SECRET is {} bytes; production needs at least 32",
-                secret.expose_secret().len()
-            )),
-            Some(_) => Ok(()),
-        }
+        strong_secret("BEACON_JWT_SECRET", self.jwt_secret.as_ref())?;
+        strong_secret("BEACON_SESSION_KEY", self.session_key.as_ref())
     }
 
     pub fn token_ttl(&self) -> Duration {
         Duration::from_secs(self.token_ttl_seconds)
+    }
+}
+
+/// Production refuses a missing or short secret, by the name the operator sets.
+fn strong_secret(name: &str, secret: Option<&SecretString>) -> Result<(), String> {
+    match secret {
+        None => Err(format!(
+            "BEACON_ENV=production needs {name}: set it to at least 32 random bytes"
+        )),
+        Some(secret) if secret.expose_secret().len() < 32 => Err(format!(
+            "{name} is {} bytes; production needs at least 32",
+            secret.expose_secret().len()
+        )),
+        Some(_) => Ok(()),
     }
 }
 
@@ -374,8 +384,18 @@ mod tests {
         assert!(settings.check().unwrap_err().contains("BEACON_JWT_SECRET"));
         let settings = parse(&["--env", "production", "--jwt-secret", "short"]).unwrap();
         assert!(settings.check().unwrap_err().contains("at least 32"));
-        let settings = parse(&["--env", "production", "--jwt-secret", &"x".repeat(32)]).unwrap();
-        assert!(settings.check().is_ok());
+        let long = "x".repeat(32);
+        let settings = parse(&["--env", "production", "--jwt-secret", &long]).unwrap();
+        assert!(settings.check().unwrap_err().contains("BEACON_SESSION_KEY"));
+        let both = [
+            "--env",
+            "production",
+            "--jwt-secret",
+            &long,
+            "--session-key",
+            &long,
+        ];
+        assert!(parse(&both).unwrap().check().is_ok());
     }
 
     #[test]

@@ -27,6 +27,7 @@ pub fn settings(database_url: &str) -> Settings {
         database_url: Some(database_url.to_string()),
         environment: Environment::Development,
         jwt_secret: Some(TEST_SECRET.into()),
+        session_key: Some("a session key for tests, long enough to derive from".into()),
         admin_email: None,
         admin_password: None,
         token_ttl_seconds: 3600,
@@ -132,9 +133,11 @@ impl TestApp {
         // A fresh connection per request: the server may close a connection after
         // refusing a request whose body it never read, and a pooled client would then
         // fail its next request on that connection at random.
+        // Redirects are answers to check, not to follow.
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_idle_connections(0)
+            .max_redirects(0)
             .build()
             .into();
         TestApp {

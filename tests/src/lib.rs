@@ -2,6 +2,7 @@
 //! macro that runs one test body on both.
 
 pub mod app;
+pub mod browser;
 pub mod inspect;
 pub mod smtp;
 

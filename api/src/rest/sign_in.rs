@@ -16,6 +16,7 @@ use super::state::AppState;
 use super::users::UserView;
 use crate::app::{Caller, register, sign_in, users};
 use crate::password::HasherError;
+use beacon_db::records::User;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -62,15 +63,32 @@ pub async fn token(
     body: Body<TokenRequest>,
 ) -> Result<web::Json<TokenResponse>, ApiError> {
     let TokenRequest { email, password } = body.into_inner();
+    let user = authenticate(&state, &request, &email, password).await?;
+    Ok(web::Json(TokenResponse {
+        access_token: state.keys.issue(user.id, user.role, user.token_version)?,
+        token_type: "Bearer",
+        expires_in: state.keys.ttl.as_secs(),
+    }))
+}
+
+/// The active account an email and password name, under the sign-in throttle: the
+/// one check behind a bearer token and a web session alike. A wrong password and an
+/// unknown email get the same answer in the same time.
+pub(crate) async fn authenticate(
+    state: &AppState,
+    request: &HttpRequest,
+    email: &str,
+    password: String,
+) -> Result<User, ApiError> {
     // A malformed email cannot have an account, so there is nothing to throttle: the
     // same 401 as any other miss, after the same work (the hasher verifies against its
     // dummy hash).
-    let parsed = Email::parse(&email).ok();
+    let parsed = Email::parse(email).ok();
     tracing::Span::current().record("email", parsed.as_ref().map_or("", |e| e.as_str()));
     let attempt = match &parsed {
         Some(email) => {
             let account = email.as_str().to_string();
-            let address = client_address(&request, &state.trusted_proxies);
+            let address = client_address(request, &state.trusted_proxies);
             let begun = state
                 .db_write(move |conn| Ok(sign_in::begin(conn, &account, &address)?))
                 .await?;
@@ -101,12 +119,7 @@ pub async fn token(
             .await?;
     }
     checked?;
-    let user = user.ok_or(ApiError::BadCredentials)?;
-    Ok(web::Json(TokenResponse {
-        access_token: state.keys.issue(user.id, user.role, user.token_version)?,
-        token_type: "Bearer",
-        expires_in: state.keys.ttl.as_secs(),
-    }))
+    user.ok_or(ApiError::BadCredentials)
 }
 
 /// The client's address: the peer's, or, when the peer is a trusted proxy, the nearest

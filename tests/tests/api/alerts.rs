@@ -111,7 +111,7 @@ fn red_transition_emails_each_owner_exactly_once(db: TestDb) {
             "Previous rating: Amber",
             "New rating: Red",
             "Cloud <b>migration</b> failed & the contingency is unfunded.",
-            "https://beacon.police.uk/api/v1/programmes/pnd-next",
+            "https://beacon.police.uk/programmes/pnd-next",
             "Reported by: sro.pnd-next@met.police.uk at ",
         ] {
             assert!(
@@ -454,7 +454,7 @@ fn with_no_smtp_server_alerts_are_written_as_eml_files() {
     assert_eq!(mail.header("subject"), "[RED] Files <programme> is now Red");
     assert!(mail.html.contains("Files &lt;programme&gt;"));
     // With no BEACON_PUBLIC_URL, links lead to the address the server listens on.
-    let link = format!("{}/api/v1/programmes/files", app.base);
+    let link = format!("{}/programmes/files", app.base);
     assert!(mail.text.contains(&link), "{link} not in {}", mail.text);
 }
 

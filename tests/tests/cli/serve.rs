@@ -34,6 +34,7 @@ pub(super) fn serve(dir: &Path, env: &[(&str, &str)]) -> Served {
     command
         .env_remove("BEACON_ENV")
         .env_remove("BEACON_JWT_SECRET")
+        .env_remove("BEACON_SESSION_KEY")
         .env_remove("BEACON_ADMIN_EMAIL")
         .env_remove("BEACON_ADMIN_PASSWORD")
         .env_remove("BEACON_LOG")
@@ -163,6 +164,7 @@ fn serve_help_lists_every_setting_with_its_default() {
         "BEACON_BIND",
         "BEACON_ENV",
         "BEACON_JWT_SECRET",
+        "BEACON_SESSION_KEY",
         "BEACON_ADMIN_EMAIL",
         "BEACON_ADMIN_PASSWORD",
         "BEACON_TOKEN_TTL_SECONDS",
@@ -233,16 +235,23 @@ fn a_bad_setting_is_refused_by_its_variable_and_an_empty_one_is_unset() {
 #[test]
 fn production_refuses_to_start_without_a_strong_secret() {
     let dir = tempfile::tempdir().unwrap();
-    for secret in [None, Some("too short")] {
-        let mut command = beacon(dir.path(), &["serve", "--bind", "127.0.0.1:0"]);
-        command
-            .env("BEACON_ENV", "production")
-            .env_remove("BEACON_JWT_SECRET");
-        if let Some(secret) = secret {
-            command.env("BEACON_JWT_SECRET", secret);
+    let strong = "a secret of at least thirty-two bytes, for production";
+    for (name, other) in [
+        ("BEACON_JWT_SECRET", "BEACON_SESSION_KEY"),
+        ("BEACON_SESSION_KEY", "BEACON_JWT_SECRET"),
+    ] {
+        for secret in [None, Some("too short")] {
+            let mut command = beacon(dir.path(), &["serve", "--bind", "127.0.0.1:0"]);
+            command
+                .env("BEACON_ENV", "production")
+                .env_remove(name)
+                .env(other, strong);
+            if let Some(secret) = secret {
+                command.env(name, secret);
+            }
+            let output = command.output().unwrap();
+            assert_refused(&output, name);
         }
-        let output = command.output().unwrap();
-        assert_refused(&output, "BEACON_JWT_SECRET");
     }
     assert!(
         !dir.path().join("beacon.db").exists(),

@@ -1,0 +1,27 @@
+//! The web pages, server-rendered on the same application layer as the REST API: sign
+//! in and out, the portfolio and each programme. Every page works without JavaScript;
+//! forms carry a token (`session::check_csrf`) and the server checks every role.
+
+mod assets;
+mod layout;
+mod page;
+mod portfolio;
+mod programme;
+pub mod session;
+mod sign_in;
+mod svg;
+mod words;
+
+use actix_web::web::ServiceConfig;
+
+/// The pages, for `server::http_server` to mount beside the API.
+pub fn routes(config: &mut ServiceConfig) {
+    config
+        .service(assets::stylesheet)
+        .service(sign_in::show)
+        .service(sign_in::submit)
+        .service(sign_in::sign_out)
+        .service(portfolio::show)
+        .service(portfolio::csv)
+        .service(programme::show);
+}

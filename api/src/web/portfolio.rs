@@ -1,0 +1,229 @@
+//! The portfolio page (`/`): every programme with its rating and this year's money,
+//! counts by rating, filters, a past date, and the same rows as CSV.
+
+use actix_web::{HttpResponse, get, web};
+use beacon_core::{FinancialYear, Pence, Rating, Stage};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::layout;
+use super::page::{self, PageError};
+use super::session::Visitor;
+use super::words::{day, rating_tag};
+use crate::app::portfolio::{Portfolio, PortfolioLine};
+use crate::app::{AsOf, portfolio, register};
+use crate::csv_table::to_csv;
+use crate::rest::params;
+use crate::rest::state::AppState;
+
+#[derive(Deserialize, Default)]
+pub struct Filters {
+    rating: Option<String>,
+    stage: Option<String>,
+    /// "on" when the box for the visitor's own programmes is ticked.
+    mine: Option<String>,
+    as_of: Option<String>,
+    financial_year: Option<String>,
+}
+
+/// The filters as asked, checked; a value that does not parse is ignored, as a
+/// select box can only send the values it offers.
+struct Asked {
+    rating: Option<Rating>,
+    stage: Option<Stage>,
+    mine: bool,
+    as_of: AsOf,
+    year: Option<FinancialYear>,
+}
+
+impl Filters {
+    fn asked(&self) -> Result<Asked, PageError> {
+        let as_of = match self.as_of.as_deref().filter(|t| !t.is_empty()) {
+            Some(text) => params::as_of(Some(text))?.unwrap_or_else(AsOf::today),
+            None => AsOf::today(),
+        };
+        Ok(Asked {
+            rating: self.rating.as_deref().and_then(|r| r.parse().ok()),
+            stage: self.stage.as_deref().and_then(|s| s.parse().ok()),
+            mine: self.mine.as_deref() == Some("on"),
+            as_of,
+            year: self.financial_year.as_deref().and_then(|y| y.parse().ok()),
+        })
+    }
+}
+
+/// The portfolio as asked, narrowed by the filters.
+async fn load(state: &AppState, visitor: &Visitor, asked: &Asked) -> Result<Portfolio, PageError> {
+    let (as_of, year, mine) = (asked.as_of, asked.year, asked.mine);
+    let who = visitor.caller.clone();
+    let cache = state.owners.clone();
+    let (mut portfolio, owned) = state
+        .db(move |conn| {
+            let owned: Option<Vec<String>> = if mine {
+                let details = register::owned_programmes(conn, &cache, &who)?;
+                Some(
+                    details
+                        .into_iter()
+                        .map(|d| d.programme.code.to_string())
+                        .collect(),
+                )
+            } else {
+                None
+            };
+            Ok((portfolio::portfolio(conn, as_of, year)?, owned))
+        })
+        .await?;
+    portfolio.lines.retain(|line| {
+        asked.rating.is_none_or(|r| line.rating == Some(r))
+            && asked.stage.is_none_or(|s| line.stage == s)
+            && owned
+                .as_ref()
+                .is_none_or(|codes| codes.iter().any(|c| c == line.code.as_str()))
+    });
+    Ok(portfolio)
+}
+
+#[get("/")]
+pub async fn show(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    query: web::Query<Filters>,
+    request: actix_web::HttpRequest,
+) -> Result<HttpResponse, PageError> {
+    let asked = query.asked()?;
+    let portfolio = load(&state, &visitor, &asked).await?;
+    let csv_link = match request.query_string() {
+        "" => "/portfolio.csv".to_string(),
+        query => format!("/portfolio.csv?{query}"),
+    };
+    let body = html! {
+        h1 class="heading-l" { "Portfolio" }
+        p class="lead" {
+            "Money for " (portfolio.year) "; ratings as they stood at the end of "
+            (day(portfolio.as_of)) "."
+        }
+        (counts(&portfolio))
+        (filter_form(&query, &asked))
+        (table(&portfolio.lines))
+        p class="body" {
+            a href=(csv_link) download { "Download these rows as CSV" }
+        }
+    };
+    Ok(page::ok(layout::page("Portfolio", &visitor, body)))
+}
+
+/// The same rows as CSV, with the columns of the API's portfolio CSV.
+#[get("/portfolio.csv")]
+pub async fn csv(
+    state: web::Data<AppState>,
+    visitor: Visitor,
+    query: web::Query<Filters>,
+) -> Result<HttpResponse, PageError> {
+    let portfolio = load(&state, &visitor, &query.asked()?).await?;
+    let view = crate::rest::portfolio::PortfolioView::from(portfolio);
+    let (filename, rows) = crate::rest::portfolio::csv_rows(&view);
+    let body = to_csv(&rows).map_err(PageError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .body(body))
+}
+
+fn counts(portfolio: &Portfolio) -> Markup {
+    html! {
+        ul class="counts" aria-label="Programmes by rating" {
+            @for &rating in Rating::ALL {
+                li { (rating_tag(Some(rating))) " " strong { (portfolio.counts.of(rating)) } }
+            }
+            li { (rating_tag(None)) " " strong { (portfolio.counts.unrated) } }
+        }
+    }
+}
+
+fn filter_form(query: &Filters, asked: &Asked) -> Markup {
+    let chosen = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
+    html! {
+        form method="get" action="/" class="filters" {
+            div class="form-group" {
+                label class="label" for="rating" { "Rating" }
+                select class="select" id="rating" name="rating" {
+                    option value="" { "Any rating" }
+                    @for &rating in Rating::ALL {
+                        option value=(rating.as_str()) selected[chosen(&query.rating, rating.as_str())] {
+                            (super::words::rating_words(rating))
+                        }
+                    }
+                }
+            }
+            div class="form-group" {
+                label class="label" for="stage" { "Stage" }
+                select class="select" id="stage" name="stage" {
+                    option value="" { "Any stage" }
+                    @for &stage in Stage::ALL {
+                        option value=(stage.as_str()) selected[chosen(&query.stage, stage.as_str())] {
+                            (stage.as_str())
+                        }
+                    }
+                }
+            }
+            div class="form-group" {
+                label class="label" for="as_of" { "As it stood on" }
+                input class="input input-date" id="as_of" name="as_of" type="date"
+                    value=(asked.as_of.day.format("%Y-%m-%d"));
+            }
+            div class="form-group checkbox" {
+                input id="mine" name="mine" type="checkbox" checked[asked.mine];
+                label class="label" for="mine" { "Only my programmes" }
+            }
+            button type="submit" class="button button-secondary" { "Apply" }
+        }
+    }
+}
+
+fn table(lines: &[PortfolioLine]) -> Markup {
+    html! {
+        @if lines.is_empty() {
+            p class="body" { "No programme matches these filters." }
+        } @else {
+            table class="table" {
+                caption class="visually-hidden" { "Programmes with their rating and this year's money" }
+                thead {
+                    tr {
+                        th scope="col" { "Programme" }
+                        th scope="col" { "Rating" }
+                        th scope="col" { "Since" }
+                        th scope="col" class="numeric" { "Allocated" }
+                        th scope="col" class="numeric" { "Spent (run)" }
+                        th scope="col" class="numeric" { "Spent (change)" }
+                        th scope="col" class="numeric" { "Headroom" }
+                    }
+                }
+                tbody {
+                    @for line in lines {
+                        tr {
+                            td {
+                                a href={ "/programmes/" (line.code) } { (line.name) }
+                                br; span class="hint" { (line.code) }
+                            }
+                            td { (rating_tag(line.rating)) }
+                            td { @if let Some(since) = line.rating_since { (day(since.date())) } }
+                            td class="numeric" { (line.allocated) }
+                            td class="numeric" { (line.spent_run) }
+                            td class="numeric" { (line.spent_change) }
+                            td class="numeric" { (headroom(line)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What is allocated and not yet spent.
+fn headroom(line: &PortfolioLine) -> Pence {
+    let spent = line.spent_run.get().saturating_add(line.spent_change.get());
+    Pence::new(line.allocated.get().saturating_sub(spent))
+}

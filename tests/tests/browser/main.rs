@@ -1,0 +1,5 @@
+//! The web pages in a real browser (Chromium over WebDriver) against the real server,
+//! on SQLite and on PostgreSQL; and the pages' refusals, spoken to over HTTP.
+
+mod forms;
+mod pages;

@@ -1,0 +1,54 @@
+//! What a person sees and does in the browser.
+
+use beacon_tests::api_test;
+use beacon_tests::app::{ADMIN_EMAIL, ADMIN_PASSWORD};
+use beacon_tests::browser::Browser;
+
+api_test!(fn a_signed_out_visitor_signs_in_and_returns_to_the_page_they_asked_for(app) {
+    let browser = Browser::start();
+    browser.goto(&format!("{}/programmes/pnd-transformation", app.base));
+    assert!(
+        browser.url().contains("/sign-in?next=/programmes/pnd-transformation"),
+        "{}",
+        browser.url()
+    );
+    browser.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD);
+    assert!(browser.url().ends_with("/programmes/pnd-transformation"), "{}", browser.url());
+    assert!(browser.text("h1").contains("Police National Database"));
+    let rating = browser.text(".summary-list .tag");
+    assert_eq!(rating, "Red");
+    let chart = browser.text("figure.chart figcaption");
+    assert!(chart.starts_with("Rating history to "), "{chart}");
+    assert!(chart.contains("Red from"), "{chart}");
+});
+
+api_test!(fn the_portfolio_lists_the_police_national_database_as_red(app) {
+    let browser = Browser::start();
+    browser.goto(&format!("{}/", app.base));
+    browser.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD);
+    assert_eq!(browser.text("h1"), "Portfolio");
+    let rows = browser.texts("table.table tbody tr");
+    let pnd = rows
+        .iter()
+        .find(|row| row.contains("Police National Database"))
+        .expect("the PND programme is listed");
+    assert!(pnd.contains("Red"), "{pnd}");
+    // Filtered to Red through the form, it is still there, and only Red rows are.
+    browser.goto(&format!("{}/?rating=red", app.base));
+    let tags = browser.texts("table.table tbody .tag");
+    assert!(!tags.is_empty() && tags.iter().all(|t| t == "Red"), "{tags:?}");
+});
+
+api_test!(fn a_wrong_password_is_told_and_the_email_kept(app) {
+    let browser = Browser::start();
+    browser.goto(&format!("{}/sign-in", app.base));
+    browser.sign_in(ADMIN_EMAIL, "not the password at all");
+    assert_eq!(browser.text(".error-summary-list"), "The email or password is wrong");
+    assert!(browser.url().ends_with("/sign-in"), "{}", browser.url());
+    browser.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD);
+    assert_eq!(browser.text("h1"), "Portfolio");
+    browser.click(".header-account button");
+    assert!(browser.url().ends_with("/sign-in"), "{}", browser.url());
+    browser.goto(&format!("{}/", app.base));
+    assert!(browser.url().contains("/sign-in?next="), "signed out: {}", browser.url());
+});
