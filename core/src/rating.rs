@@ -19,6 +19,28 @@ impl Rating {
     pub const fn needs_rationale(self) -> bool {
         !matches!(self, Rating::Green)
     }
+
+    /// What the rating says about delivery, after the IPA's definitions, for the
+    /// person choosing one.
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            Rating::Red => {
+                "Successful delivery looks unachievable: major issues that do not appear manageable or resolvable at this stage"
+            }
+            Rating::AmberRed => {
+                "Successful delivery is in doubt: major risks or issues in several key areas need urgent action"
+            }
+            Rating::Amber => {
+                "Successful delivery looks feasible, but significant issues already need management attention"
+            }
+            Rating::AmberGreen => {
+                "Successful delivery looks probable, with constant attention so that risks do not become major issues"
+            }
+            Rating::Green => {
+                "Successful delivery on time, on budget and to quality looks highly likely, with no major outstanding issues"
+            }
+        }
+    }
 }
 
 /// Does a report with rating `new` turn the programme Red? Only when it was something

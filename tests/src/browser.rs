@@ -98,6 +98,22 @@ impl Browser {
         })
     }
 
+    /// Whether `css` selects anything on the page.
+    pub fn has(&self, css: &str) -> bool {
+        self.runtime
+            .block_on(self.client.find_all(Locator::Css(css)))
+            .map(|found| !found.is_empty())
+            .unwrap_or(false)
+    }
+
+    /// Whether the checkbox or radio button `css` selects is chosen.
+    pub fn is_selected(&self, css: &str) -> bool {
+        self.runtime.block_on(async {
+            let element = self.client.find(Locator::Css(css)).await.unwrap();
+            element.is_selected().await.unwrap()
+        })
+    }
+
     pub fn fill(&self, css: &str, value: &str) {
         self.runtime.block_on(async {
             let element = self.client.find(Locator::Css(css)).await.unwrap();

@@ -7,6 +7,7 @@ mod layout;
 mod page;
 mod portfolio;
 mod programme;
+mod report;
 pub mod session;
 mod sign_in;
 mod svg;
@@ -23,5 +24,7 @@ pub fn routes(config: &mut ServiceConfig) {
         .service(sign_in::sign_out)
         .service(portfolio::show)
         .service(portfolio::csv)
-        .service(programme::show);
+        .service(programme::show)
+        .service(report::show)
+        .service(report::submit);
 }

@@ -8,10 +8,11 @@ use maud::{Markup, html};
 
 use super::layout;
 use super::page::{self, PageError};
-use super::session::Visitor;
+use super::session::{self, Visitor};
 use super::svg;
 use super::words::{day, rating_tag};
 use crate::app::register::{self, ProgrammeRecord};
+use crate::app::reports;
 use crate::rest::state::AppState;
 
 #[get("/programmes/{code}")]
@@ -21,9 +22,12 @@ pub async fn show(
     code: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let code = code.into_inner();
-    let asked = code.clone();
-    let record = state
-        .db(move |conn| Ok(register::record_of(conn, &asked)?))
+    let (asked, who) = (code.clone(), visitor.caller.clone());
+    let (record, may_report) = state
+        .db(move |conn| {
+            let record = register::record_of(conn, &asked)?;
+            Ok((record, reports::may_report(conn, &who, &asked)?))
+        })
         .await
         .map_err(|error| match PageError::from(error) {
             PageError::Api(crate::rest::problem::ApiError::NotFound(_)) => PageError::NotFound(
@@ -32,9 +36,22 @@ pub async fn show(
             other => other,
         })?;
     let name = record.detail.programme.name.clone();
+    let flash = session::take_flash(&visitor.session);
     let body = html! {
+        @if let Some(message) = flash {
+            div class="notification-banner notification-banner-success" role="alert"
+                aria-labelledby="notification-title" {
+                h2 id="notification-title" class="notification-banner-title" { "Success" }
+                p class="notification-banner-heading" { (message) }
+            }
+        }
         span class="caption" { (record.detail.programme.code) }
         h1 class="heading-l" { (name) }
+        @if may_report {
+            a href={ "/programmes/" (code) "/report" } class="button" role="button" draggable="false" {
+                "Report delivery confidence"
+            }
+        }
         (details(&record))
         h2 class="heading-m" { "Rating history" }
         (history(&record.reports))

@@ -22,6 +22,7 @@ pub const IDLE_SECONDS: i64 = 30 * 60;
 
 const SIGNED_IN: &str = "signed_in";
 const CSRF: &str = "csrf";
+const FLASH: &str = "flash";
 
 /// The cookie middleware. `secure` sends the cookie over HTTPS only (production).
 pub fn middleware(key: &[u8], secure: bool) -> SessionMiddleware<CookieSessionStore> {
@@ -68,6 +69,16 @@ pub fn check_csrf(session: &Session, sent: &str) -> Result<(), PageError> {
                 .into(),
         )),
     }
+}
+
+/// A message for the next page the visitor sees, once: "Your report was recorded".
+pub fn flash(session: &Session, message: &str) {
+    let _ = session.insert(FLASH, message);
+}
+
+/// The message left for this page, if any; it is gone once taken.
+pub fn take_flash(session: &Session) -> Option<String> {
+    session.remove_as::<String>(FLASH).and_then(Result::ok)
 }
 
 /// Starts a signed-in session for `user_id`, with a fresh form token.

@@ -24,3 +24,73 @@ api_test!(fn pages_send_a_signed_out_visitor_to_sign_in(app) {
     assert!(page.text.contains("name=\"next\" value=\"/\""), "an address elsewhere is not followed");
     assert!(page.header("content-security-policy").is_some());
 });
+
+/// A browser's visit without the browser: the session cookie kept between requests.
+struct Visit<'a> {
+    app: &'a beacon_tests::app::TestApp,
+    cookie: std::cell::RefCell<String>,
+}
+
+impl<'a> Visit<'a> {
+    fn signed_in(app: &'a beacon_tests::app::TestApp, email: &str, password: &str) -> Self {
+        let visit = Visit {
+            app,
+            cookie: Default::default(),
+        };
+        let csrf = visit.csrf("/sign-in");
+        let body = format!(
+            "email={email}&password={}&csrf={csrf}&next=/",
+            password.replace(' ', "+")
+        );
+        assert_eq!(visit.post("/sign-in", &body).status, 303);
+        visit
+    }
+
+    fn send(&self, method: &str, path: &str, body: Option<&str>) -> beacon_tests::app::Reply {
+        let cookie = self.cookie.borrow().clone();
+        let reply = self.app.raw(
+            method,
+            path,
+            None,
+            body.map(|b| ("application/x-www-form-urlencoded", b)),
+            &[("cookie", cookie.as_str())],
+        );
+        if let Some(set) = reply.header("set-cookie") {
+            *self.cookie.borrow_mut() = set.split(';').next().unwrap_or_default().to_string();
+        }
+        reply
+    }
+
+    fn post(&self, path: &str, body: &str) -> beacon_tests::app::Reply {
+        self.send("POST", path, Some(body))
+    }
+
+    /// The form token on the page at `path`.
+    fn csrf(&self, path: &str) -> String {
+        let page = self.send("GET", path, None).text;
+        let at = page.find("name=\"csrf\" value=\"").expect("a form token") + 19;
+        page[at..at + 32].to_string()
+    }
+}
+
+api_test!(fn a_forged_report_is_refused_whoever_posts_it(app) {
+    let (lead, _) = app.user("lead@norfolk.police.uk", "lead");
+    app.own("esn", lead);
+    app.user("viewer@norfolk.police.uk", "viewer");
+    let reports = || app.get("/api/v1/programmes/hob/status-reports?limit=200", &app.admin()).json()["items"].as_array().unwrap().len();
+    let before = reports();
+    let form = |csrf: &str| format!("rating=red&rationale=Forged&period_end=2026-10-31&csrf={csrf}");
+    for email in ["viewer@norfolk.police.uk", "lead@norfolk.police.uk"] {
+        let visit = Visit::signed_in(app, email, beacon_tests::app::PASSWORD);
+        let csrf = visit.csrf("/");
+        let refused = visit.post("/programmes/hob/report", &form(&csrf));
+        assert_eq!(refused.status, 403, "{email}: {}", refused.text);
+        assert!(refused.text.contains("Only the programme&#39;s owners") || refused.text.contains("Only the programme's owners"), "{}", refused.text);
+    }
+    // The owner, with the form's token, is let in; without it, not.
+    let visit = Visit::signed_in(app, "lead@norfolk.police.uk", beacon_tests::app::PASSWORD);
+    assert_eq!(visit.post("/programmes/esn/report", &form("")).status, 403);
+    let csrf = visit.csrf("/programmes/esn/report");
+    assert_eq!(visit.post("/programmes/esn/report", &form(&csrf)).status, 303);
+    assert_eq!(reports(), before, "nothing was recorded on hob");
+});
