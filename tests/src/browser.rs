@@ -10,6 +10,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// axe-core, from the npm registry: `.ci/run` installs it here; it is never shipped.
+pub const AXE: &str = "target/axe/node_modules/axe-core/axe.min.js";
 
 /// One browser, closed with its driver when dropped. Its calls block, as the tests do.
 pub struct Browser {
@@ -127,6 +129,49 @@ impl Browser {
             let element = self.client.find(Locator::Css(css)).await.unwrap();
             element.click().await.unwrap();
         });
+    }
+
+    /// The serious and critical WCAG 2.2 A and AA violations axe-core finds on the
+    /// page, one line each.
+    pub fn accessibility_problems(&self) -> Vec<String> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join(AXE);
+        let axe = std::fs::read_to_string(&path).unwrap_or_else(|_| {
+            panic!(
+                "the accessibility check needs axe-core at {AXE}: npm install --prefix target/axe axe-core (.ci/run does)"
+            )
+        });
+        let check = "const done = arguments[arguments.length - 1];
+            axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] })
+              .then(result => done(result.violations
+                .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                .map(v => v.id + ': ' + v.help + ' at ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
+              .catch(error => done(['axe failed: ' + error]));";
+        self.runtime.block_on(async {
+            self.client.execute(&axe, Vec::new()).await.unwrap();
+            let found = self.client.execute_async(check, Vec::new()).await.unwrap();
+            serde_json::from_value(found).unwrap()
+        })
+    }
+
+    /// Runs a script in the page, as a test that breaks a page on purpose does.
+    pub fn run_script(&self, script: &str) {
+        self.runtime
+            .block_on(self.client.execute(script, Vec::new()))
+            .unwrap();
+    }
+
+    /// Saves a picture of the page as `docs/screenshots/NAME.png` when
+    /// BEACON_SCREENSHOTS is set, for the README.
+    pub fn screenshot(&self, name: &str) {
+        if std::env::var_os("BEACON_SCREENSHOTS").is_none() {
+            return;
+        }
+        let png = self.runtime.block_on(self.client.screenshot()).unwrap();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
     /// Signs in on the page the browser is at (the sign-in page).

@@ -52,12 +52,17 @@ impl Filters {
     }
 }
 
-/// The portfolio as asked, narrowed by the filters.
-async fn load(state: &AppState, visitor: &Visitor, asked: &Asked) -> Result<Portfolio, PageError> {
+/// The portfolio as asked, narrowed by the filters, and the latest year with any money
+/// (for a year that has none).
+async fn load(
+    state: &AppState,
+    visitor: &Visitor,
+    asked: &Asked,
+) -> Result<(Portfolio, Option<FinancialYear>), PageError> {
     let (as_of, year, mine) = (asked.as_of, asked.year, asked.mine);
     let who = visitor.caller.clone();
     let cache = state.owners.clone();
-    let (mut portfolio, owned) = state
+    let (mut portfolio, owned, latest) = state
         .db(move |conn| {
             let owned: Option<Vec<String>> = if mine {
                 let details = register::owned_programmes(conn, &cache, &who)?;
@@ -70,7 +75,8 @@ async fn load(state: &AppState, visitor: &Visitor, asked: &Asked) -> Result<Port
             } else {
                 None
             };
-            Ok((portfolio::portfolio(conn, as_of, year)?, owned))
+            let latest = portfolio::latest_year_with_money(conn)?;
+            Ok((portfolio::portfolio(conn, as_of, year)?, owned, latest))
         })
         .await?;
     portfolio.lines.retain(|line| {
@@ -80,7 +86,7 @@ async fn load(state: &AppState, visitor: &Visitor, asked: &Asked) -> Result<Port
                 .as_ref()
                 .is_none_or(|codes| codes.iter().any(|c| c == line.code.as_str()))
     });
-    Ok(portfolio)
+    Ok((portfolio, latest))
 }
 
 #[get("/")]
@@ -91,7 +97,14 @@ pub async fn show(
     request: actix_web::HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let asked = query.asked()?;
-    let portfolio = load(&state, &visitor, &asked).await?;
+    let (portfolio, latest) = load(&state, &visitor, &asked).await?;
+    // A year with no money at all says where the money is, rather than a page of £0.
+    let elsewhere = latest.filter(|year| {
+        *year != portfolio.year
+            && portfolio.totals.allocated.get() == 0
+            && portfolio.totals.spent_run.get() == 0
+            && portfolio.totals.spent_change.get() == 0
+    });
     let csv_link = match request.query_string() {
         "" => "/portfolio.csv".to_string(),
         query => format!("/portfolio.csv?{query}"),
@@ -101,6 +114,12 @@ pub async fn show(
         p class="lead" {
             "Money for " (portfolio.year) "; ratings as they stood at the end of "
             (day(portfolio.as_of)) "."
+        }
+        @if let Some(year) = elsewhere {
+            p class="body" {
+                "No money is recorded for " (portfolio.year) ". "
+                a href={ "/?financial_year=" (year) } { "Show " (year) ", the latest year with money" }
+            }
         }
         (counts(&portfolio))
         (filter_form(&query, &asked))
@@ -119,7 +138,7 @@ pub async fn csv(
     visitor: Visitor,
     query: web::Query<Filters>,
 ) -> Result<HttpResponse, PageError> {
-    let portfolio = load(&state, &visitor, &query.asked()?).await?;
+    let (portfolio, _) = load(&state, &visitor, &query.asked()?).await?;
     let view = crate::rest::portfolio::PortfolioView::from(portfolio);
     let (filename, rows) = crate::rest::portfolio::csv_rows(&view);
     let body = to_csv(&rows).map_err(PageError::internal)?;
@@ -147,6 +166,9 @@ fn filter_form(query: &Filters, asked: &Asked) -> Markup {
     let chosen = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
     html! {
         form method="get" action="/" class="filters" {
+            @if let Some(year) = asked.year {
+                input type="hidden" name="financial_year" value=(year);
+            }
             div class="form-group" {
                 label class="label" for="rating" { "Rating" }
                 select class="select" id="rating" name="rating" {

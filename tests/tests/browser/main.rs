@@ -1,6 +1,7 @@
 //! The web pages in a real browser (Chromium over WebDriver) against the real server,
 //! on SQLite and on PostgreSQL; and the pages' refusals, spoken to over HTTP.
 
+mod accessibility;
 mod forms;
 mod pages;
 mod reporting;

@@ -33,6 +33,12 @@ api_test!(fn the_portfolio_lists_the_police_national_database_as_red(app) {
         .find(|row| row.contains("Police National Database"))
         .expect("the PND programme is listed");
     assert!(pnd.contains("Red"), "{pnd}");
+    // This year has no money yet: the page says which year has, and shows it.
+    browser.click("main a[href^='/?financial_year=']");
+    assert!(browser.text(".lead").starts_with("Money for 20"), "{}", browser.text(".lead"));
+    let rows = browser.texts("table.table tbody tr");
+    let money = |row: &String| row.split_whitespace().any(|w| w.starts_with('£') && w != "£0.00");
+    assert!(rows.iter().any(money), "{rows:?}");
     // Filtered to Red through the form, it is still there, and only Red rows are.
     browser.goto(&format!("{}/?rating=red", app.base));
     let tags = browser.texts("table.table tbody .tag");

@@ -1,0 +1,53 @@
+//! Every page, checked by axe-core in the browser for WCAG 2.2 A and AA, and pictured
+//! for the README.
+
+use beacon_tests::app::{ADMIN_EMAIL, ADMIN_PASSWORD, TestApp};
+use beacon_tests::browser::Browser;
+
+/// Asserts axe finds nothing serious or critical on the page.
+fn checked(browser: &Browser, name: &str) {
+    let problems = browser.accessibility_problems();
+    assert!(problems.is_empty(), "{name}: {problems:#?}");
+}
+
+/// Checks the page and keeps its picture for the README.
+fn pictured(browser: &Browser, name: &str) {
+    checked(browser, name);
+    browser.screenshot(name);
+}
+
+#[test]
+fn every_page_meets_wcag_aa_as_axe_checks_it() {
+    let app = TestApp::sqlite();
+    let browser = Browser::start();
+    browser.goto(&format!("{}/sign-in", app.base));
+    pictured(&browser, "sign-in");
+    browser.sign_in(ADMIN_EMAIL, "not the password at all");
+    checked(&browser, "sign-in-error");
+    browser.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD);
+    pictured(&browser, "portfolio");
+    browser.goto(&format!("{}/?rating=red&stage=delivery", app.base));
+    checked(&browser, "portfolio-filtered");
+    browser.goto(&format!("{}/programmes/pnd-transformation", app.base));
+    pictured(&browser, "programme");
+    browser.goto(&format!(
+        "{}/programmes/pnd-transformation/report",
+        app.base
+    ));
+    checked(&browser, "report");
+    browser.click("#rating-amber");
+    browser.click("main form button[type=submit]");
+    pictured(&browser, "report-error");
+    browser.goto(&format!("{}/programmes/no-such-programme", app.base));
+    checked(&browser, "not-found");
+    // The check can fail: a field without its label is found.
+    browser.goto(&format!("{}/", app.base));
+    browser.run_script("document.querySelector('label[for=as_of]').remove()");
+    let problems = browser.accessibility_problems();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("label:") && p.contains("#as_of")),
+        "{problems:?}"
+    );
+}
