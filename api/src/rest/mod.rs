@@ -6,7 +6,7 @@ mod alerts;
 mod audit;
 mod body;
 mod caller;
-mod csv_export;
+pub(crate) mod csv_export;
 mod document;
 mod forces;
 mod funding;

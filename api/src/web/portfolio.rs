@@ -12,7 +12,6 @@ use super::session::Visitor;
 use super::words::{day, rating_tag};
 use crate::app::portfolio::{Portfolio, PortfolioLine};
 use crate::app::{AsOf, portfolio, register};
-use crate::csv_table::to_csv;
 use crate::rest::params;
 use crate::rest::state::AppState;
 
@@ -141,14 +140,7 @@ pub async fn csv(
     let (portfolio, _) = load(&state, &visitor, &query.asked()?).await?;
     let view = crate::rest::portfolio::PortfolioView::from(portfolio);
     let (filename, rows) = crate::rest::portfolio::csv_rows(&view);
-    let body = to_csv(&rows).map_err(PageError::internal)?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            actix_web::http::header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{filename}\""),
-        ))
-        .body(body))
+    Ok(crate::rest::csv_export::table(&filename, &rows)?)
 }
 
 fn counts(portfolio: &Portfolio) -> Markup {

@@ -94,3 +94,14 @@ api_test!(fn a_forged_report_is_refused_whoever_posts_it(app) {
     assert_eq!(visit.post("/programmes/esn/report", &form(&csrf)).status, 303);
     assert_eq!(reports(), before, "nothing was recorded on hob");
 });
+
+api_test!(fn the_portfolio_pages_rows_download_as_csv(app) {
+    let visit = Visit::signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD);
+    let reply = visit.send("GET", "/portfolio.csv?rating=red", None);
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.header("content-type"), Some("text/csv; charset=utf-8"));
+    let (header, rows) = beacon_tests::csv_table(&reply.text);
+    assert_eq!(header[..4], ["as_of", "financial_year", "code", "name"]);
+    let codes: Vec<&str> = rows.iter().map(|r| r[2].as_str()).collect();
+    assert_eq!(codes, ["pnd-transformation"], "the filters apply");
+});
