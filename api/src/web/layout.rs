@@ -11,6 +11,7 @@ pub fn page(title: &str, visitor: &Visitor, body: Markup) -> Markup {
         nav class="header-nav" aria-label="Menu" {
             ul {
                 li { a href="/" { "Portfolio" } }
+                li { a href="/funding" { "Funding" } }
             }
         }
         div class="header-account" {

@@ -3,6 +3,7 @@
 //! forms carry a token (`session::check_csrf`) and the server checks every role.
 
 mod assets;
+mod funding;
 mod layout;
 mod page;
 mod portfolio;
@@ -24,6 +25,7 @@ pub fn routes(config: &mut ServiceConfig) {
         .service(sign_in::sign_out)
         .service(portfolio::show)
         .service(portfolio::csv)
+        .service(funding::show)
         .service(programme::show)
         .service(report::show)
         .service(report::submit);

@@ -38,6 +38,8 @@ fn every_page_meets_wcag_aa_as_axe_checks_it() {
     browser.click("#rating-amber");
     browser.click("main form button[type=submit]");
     pictured(&browser, "report-error");
+    browser.goto(&format!("{}/funding", app.base));
+    checked(&browser, "funding");
     browser.goto(&format!("{}/programmes/no-such-programme", app.base));
     checked(&browser, "not-found");
     // The check can fail: a field without its label is found.

@@ -58,3 +58,16 @@ api_test!(fn a_wrong_password_is_told_and_the_email_kept(app) {
     browser.goto(&format!("{}/", app.base));
     assert!(browser.url().contains("/sign-in?next="), "signed out: {}", browser.url());
 });
+
+api_test!(fn the_funding_page_shows_each_streams_envelopes_and_headroom(app) {
+    let browser = Browser::start();
+    browser.goto(&format!("{}/funding", app.base));
+    browser.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD);
+    browser.click(".header-nav a[href='/funding']");
+    assert_eq!(browser.text("h1"), "Funding");
+    let section = browser.text("section[aria-labelledby='stream-facial-recognition-funding']");
+    let year = section.lines().find(|l| l.starts_with("2024-25")).expect("a 2024-25 envelope");
+    for figure in ["£13,875,000.00", "£4,000,000.00", "£9,875,000.00"] {
+        assert!(year.contains(figure), "envelope, allocated, headroom: {year}");
+    }
+});
