@@ -116,6 +116,14 @@ impl Browser {
         })
     }
 
+    /// Chooses the option with `value` in the select box `css`.
+    pub fn choose(&self, css: &str, value: &str) {
+        self.runtime.block_on(async {
+            let element = self.client.find(Locator::Css(css)).await.unwrap();
+            element.select_by_value(value).await.unwrap();
+        });
+    }
+
     pub fn fill(&self, css: &str, value: &str) {
         self.runtime.block_on(async {
             let element = self.client.find(Locator::Css(css)).await.unwrap();

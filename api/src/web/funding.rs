@@ -4,25 +4,126 @@
 use actix_web::{HttpResponse, get, web};
 use maud::{Markup, html};
 
-use super::layout;
+use beacon_core::Action;
+use beacon_db::programmes::Filter;
+
+use super::allocate::{AllocationForm, FieldError};
 use super::page::{self, PageError};
-use super::session::Visitor;
+use super::session::{self, Visitor};
+use super::{forms, layout};
 use crate::app::funding::{self, StreamEnvelopes};
+use crate::app::register;
 use crate::rest::state::AppState;
+
+/// What the page shows: the streams, and the programmes the form may allocate to.
+struct Register {
+    streams: Vec<StreamEnvelopes>,
+    programmes: Vec<(String, String)>,
+}
+
+async fn load(state: &AppState) -> Result<Register, PageError> {
+    let cache = state.owners.clone();
+    Ok(state
+        .db(move |conn| {
+            let streams = funding::list_streams(conn)?;
+            let programmes =
+                register::list(conn, &cache, &Filter::default(), None, i64::MAX, None)?
+                    .into_iter()
+                    .map(|d| (d.programme.code.to_string(), d.programme.name))
+                    .collect();
+            Ok(Register {
+                streams,
+                programmes,
+            })
+        })
+        .await?)
+}
 
 #[get("/funding")]
 pub async fn show(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, PageError> {
-    let streams = state.db(|conn| Ok(funding::list_streams(conn)?)).await?;
+    let register = load(&state).await?;
+    let form = AllocationForm {
+        kind: "allocation".into(),
+        ..AllocationForm::default()
+    };
+    Ok(page::ok(funding_page(&visitor, &register, &form, &[])))
+}
+
+/// The page again, with what to fix in the form and what was typed (422).
+pub async fn refused(
+    state: &AppState,
+    visitor: &Visitor,
+    form: &AllocationForm,
+    errors: &[FieldError],
+) -> Result<HttpResponse, PageError> {
+    let register = load(state).await?;
+    let markup = funding_page(visitor, &register, form, errors);
+    Ok(HttpResponse::UnprocessableEntity()
+        .content_type("text/html; charset=utf-8")
+        .body(markup.into_string()))
+}
+
+fn funding_page(
+    visitor: &Visitor,
+    register: &Register,
+    form: &AllocationForm,
+    errors: &[FieldError],
+) -> Markup {
+    let flash = session::take_flash(&visitor.session);
     let body = html! {
+        @if let Some(message) = flash {
+            div class="notification-banner notification-banner-success" role="alert"
+                aria-labelledby="notification-title" {
+                h2 id="notification-title" class="notification-banner-title" { "Success" }
+                p class="notification-banner-heading" { (message) }
+            }
+        }
+        (forms::error_summary(errors.iter().map(|e| (e.field, e.message.as_str()))))
         h1 class="heading-l" { "Funding" }
         p class="lead" {
             "Each funding stream, the envelope it may allocate in each financial year, what is allocated from it, and what is left."
         }
-        @for stream in &streams {
+        @for stream in &register.streams {
             (stream_section(stream))
         }
+        @if visitor.caller.may(Action::ManageFunding).is_ok() {
+            (allocation_form(visitor, register, form, errors))
+        }
     };
-    Ok(page::ok(layout::page("Funding", &visitor, body)))
+    layout::page("Funding", visitor, body)
+}
+
+fn allocation_form(
+    visitor: &Visitor,
+    register: &Register,
+    form: &AllocationForm,
+    errors: &[FieldError],
+) -> Markup {
+    let error_of = |field: &str| {
+        errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    };
+    html! {
+        h2 class="heading-m" id="allocate" { "Allocate, adjust or withdraw" }
+        form method="post" action="/funding/allocations" novalidate {
+            input type="hidden" name="csrf" value=(visitor.csrf);
+            (forms::select("stream", "Funding stream", error_of("stream"), &form.stream,
+                register.streams.iter().map(|s| (s.stream.code.to_string(), s.stream.name.clone()))))
+            (forms::select("programme", "Programme", error_of("programme"), &form.programme,
+                register.programmes.iter().cloned()))
+            (forms::text_input("financial_year", "Financial year", Some("Like 2025-26"), error_of("financial_year"), &form.financial_year))
+            (forms::radios("kind", "What to record", error_of("kind"), &form.kind, &[
+                ("allocation", "Allocate", "New money for the programme from the stream"),
+                ("adjustment", "Adjust", "Correct an earlier allocation: a negative amount reduces it"),
+                ("withdrawal", "Withdraw", "Take money back into the stream: type the sum withdrawn"),
+            ]))
+            (forms::text_input("amount", "Amount in pounds", Some("Like 1,250,000 or 1250000.50"), error_of("amount"), &form.amount))
+            (forms::textarea("reason", "Reason", None, error_of("reason"), &form.reason))
+            button type="submit" class="button" { "Record" }
+        }
+    }
 }
 
 fn stream_section(stream: &StreamEnvelopes) -> Markup {

@@ -2,7 +2,9 @@
 //! in and out, the portfolio and each programme. Every page works without JavaScript;
 //! forms carry a token (`session::check_csrf`) and the server checks every role.
 
+mod allocate;
 mod assets;
+mod forms;
 mod funding;
 mod layout;
 mod page;
@@ -26,6 +28,7 @@ pub fn routes(config: &mut ServiceConfig) {
         .service(portfolio::show)
         .service(portfolio::csv)
         .service(funding::show)
+        .service(allocate::submit)
         .service(programme::show)
         .service(report::show)
         .service(report::submit);

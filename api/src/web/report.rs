@@ -8,10 +8,10 @@ use chrono::{Datelike, NaiveDate, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::layout;
 use super::page::{self, PageError};
 use super::session::{self, Visitor};
 use super::words::rating_words;
+use super::{forms, layout};
 use crate::app::Caller;
 use crate::app::reports::{self, Reported};
 use crate::rest::problem::ApiError;
@@ -200,68 +200,21 @@ fn report_page(
             .find(|e| e.field == field)
             .map(|e| e.message.as_str())
     };
-    let group = |field: &str| {
-        if error_of(field).is_some() {
-            "form-group form-group-error"
-        } else {
-            "form-group"
-        }
-    };
+    let ratings: Vec<(&str, &str, &str)> = Rating::ALL
+        .iter()
+        .map(|r| (r.as_str(), rating_words(*r), r.meaning()))
+        .collect();
     let body = html! {
-        @if !errors.is_empty() {
-            div class="error-summary" role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
-                h2 id="error-summary-title" class="error-summary-title" { "There is a problem" }
-                ul class="error-summary-list" {
-                    @for error in errors {
-                        li { a href={ "#" (error.field) } { (error.message) } }
-                    }
-                }
-            }
-        }
+        (forms::error_summary(errors.iter().map(|e| (e.field, e.message.as_str()))))
         span class="caption" { (name) }
         h1 class="heading-l" { "Report delivery confidence" }
         form method="post" action={ "/programmes/" (code) "/report" } novalidate {
             input type="hidden" name="csrf" value=(visitor.csrf);
-            div class=(group("rating")) {
-                fieldset class="fieldset" aria-describedby=[error_of("rating").map(|_| "rating-error")] {
-                    legend class="label" { "Rating" }
-                    @if let Some(message) = error_of("rating") {
-                        p id="rating-error" class="error-message" { span class="visually-hidden" { "Error: " } (message) }
-                    }
-                    @for (i, &rating) in Rating::ALL.iter().enumerate() {
-                        div class="radio" {
-                            input type="radio" name="rating" value=(rating.as_str())
-                                id=(if i == 0 { "rating".to_string() } else { format!("rating-{}", rating.as_str()) })
-                                aria-describedby={ "rating-" (rating.as_str()) "-hint" }
-                                checked[form.rating == rating.as_str()];
-                            label class="radio-label" for=(if i == 0 { "rating".to_string() } else { format!("rating-{}", rating.as_str()) }) {
-                                (rating_words(rating))
-                            }
-                            p id={ "rating-" (rating.as_str()) "-hint" } class="hint radio-hint" { (rating.meaning()) }
-                        }
-                    }
-                }
-            }
-            div class=(group("rationale")) {
-                label class="label" for="rationale" { "Rationale" }
-                p id="rationale-hint" class="hint" { "Why: required for any rating below Green." }
-                @if let Some(message) = error_of("rationale") {
-                    p id="rationale-error" class="error-message" { span class="visually-hidden" { "Error: " } (message) }
-                }
-                textarea class="textarea" id="rationale" name="rationale" rows="6"
-                    aria-describedby={ "rationale-hint" @if error_of("rationale").is_some() { " rationale-error" } } {
-                    (form.rationale)
-                }
-            }
-            div class=(group("period_end")) {
-                label class="label" for="period_end" { "Last day of the period reported on" }
-                @if let Some(message) = error_of("period_end") {
-                    p id="period_end-error" class="error-message" { span class="visually-hidden" { "Error: " } (message) }
-                }
-                input class="input input-date" id="period_end" name="period_end" type="date"
-                    value=(form.period_end)
-                    aria-describedby=[error_of("period_end").map(|_| "period_end-error")];
-            }
+            (forms::radios("rating", "Rating", error_of("rating"), &form.rating, &ratings))
+            (forms::textarea("rationale", "Rationale", Some("Why: required for any rating below Green."),
+                error_of("rationale"), &form.rationale))
+            (forms::date_input("period_end", "Last day of the period reported on",
+                error_of("period_end"), &form.period_end))
             button type="submit" class="button" { "Report" }
         }
         p class="body" { a href={ "/programmes/" (code) } { "Back to the programme" } }

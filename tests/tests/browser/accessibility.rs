@@ -40,6 +40,9 @@ fn every_page_meets_wcag_aa_as_axe_checks_it() {
     pictured(&browser, "report-error");
     browser.goto(&format!("{}/funding", app.base));
     checked(&browser, "funding");
+    browser.click("form[action='/funding/allocations'] button[type=submit]");
+    assert!(browser.has(".error-summary"), "an empty form is refused");
+    checked(&browser, "funding-error");
     browser.goto(&format!("{}/programmes/no-such-programme", app.base));
     checked(&browser, "not-found");
     // The check can fail: a field without its label is found.

@@ -105,3 +105,15 @@ api_test!(fn the_portfolio_pages_rows_download_as_csv(app) {
     let codes: Vec<&str> = rows.iter().map(|r| r[2].as_str()).collect();
     assert_eq!(codes, ["pnd-transformation"], "the filters apply");
 });
+
+api_test!(fn only_finance_and_admin_may_post_funding(app) {
+    app.user("viewer@norfolk.police.uk", "viewer");
+    let visit = Visit::signed_in(app, "viewer@norfolk.police.uk", beacon_tests::app::PASSWORD);
+    let csrf = visit.csrf("/funding");
+    let body = format!("stream=facial-recognition-funding&programme=live-facial-recognition&financial_year=2024-25&kind=allocation&amount=1&reason=Forged&csrf={csrf}");
+    let refused = visit.post("/funding/allocations", &body);
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    assert!(refused.text.contains("finance and admin"), "{}", refused.text);
+    let history = app.get("/api/v1/funding/history?programme=live-facial-recognition&limit=200", &app.admin()).json();
+    assert!(history["items"].as_array().unwrap().iter().all(|e| e["reason"] != "Forged"));
+});

@@ -3,5 +3,6 @@
 
 mod accessibility;
 mod forms;
+mod funding;
 mod pages;
 mod reporting;

@@ -1,0 +1,155 @@
+//! Form fields after the GOV.UK Design System: a label on every input, a hint where it
+//! helps, and an error message beside the field and in the summary at the top.
+
+use maud::{Markup, html};
+
+/// "There is a problem", linking to each field to fix; nothing when there is none.
+pub fn error_summary<'a>(errors: impl Iterator<Item = (&'a str, &'a str)>) -> Markup {
+    let errors: Vec<(&str, &str)> = errors.collect();
+    html! {
+        @if !errors.is_empty() {
+            div class="error-summary" role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
+                h2 id="error-summary-title" class="error-summary-title" { "There is a problem" }
+                ul class="error-summary-list" {
+                    @for (field, message) in &errors {
+                        li { a href={ "#" (field) } { (message) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn group(error: Option<&str>) -> &'static str {
+    if error.is_some() {
+        "form-group form-group-error"
+    } else {
+        "form-group"
+    }
+}
+
+fn error_message(name: &str, error: Option<&str>) -> Markup {
+    html! {
+        @if let Some(message) = error {
+            p id={ (name) "-error" } class="error-message" {
+                span class="visually-hidden" { "Error: " } (message)
+            }
+        }
+    }
+}
+
+/// What a field's `aria-describedby` names: its hint and its error, when it has them.
+fn described_by(name: &str, hint: bool, error: Option<&str>) -> Option<String> {
+    let mut ids = Vec::new();
+    if hint {
+        ids.push(format!("{name}-hint"));
+    }
+    if error.is_some() {
+        ids.push(format!("{name}-error"));
+    }
+    (!ids.is_empty()).then(|| ids.join(" "))
+}
+
+pub fn text_input(
+    name: &str,
+    label: &str,
+    hint: Option<&str>,
+    error: Option<&str>,
+    value: &str,
+) -> Markup {
+    html! {
+        div class=(group(error)) {
+            label class="label" for=(name) { (label) }
+            @if let Some(hint) = hint { p id={ (name) "-hint" } class="hint" { (hint) } }
+            (error_message(name, error))
+            input class="input" id=(name) name=(name) type="text" value=(value)
+                aria-describedby=[described_by(name, hint.is_some(), error)];
+        }
+    }
+}
+
+pub fn textarea(
+    name: &str,
+    label: &str,
+    hint: Option<&str>,
+    error: Option<&str>,
+    value: &str,
+) -> Markup {
+    html! {
+        div class=(group(error)) {
+            label class="label" for=(name) { (label) }
+            @if let Some(hint) = hint { p id={ (name) "-hint" } class="hint" { (hint) } }
+            (error_message(name, error))
+            textarea class="textarea" id=(name) name=(name) rows="5"
+                aria-describedby=[described_by(name, hint.is_some(), error)] { (value) }
+        }
+    }
+}
+
+/// A day, with the browser's date picker where it has one.
+pub fn date_input(name: &str, label: &str, error: Option<&str>, value: &str) -> Markup {
+    html! {
+        div class=(group(error)) {
+            label class="label" for=(name) { (label) }
+            (error_message(name, error))
+            input class="input input-date" id=(name) name=(name) type="date" value=(value)
+                aria-describedby=[described_by(name, false, error)];
+        }
+    }
+}
+
+/// A choice from a list of (value, text), the typed value chosen again.
+pub fn select(
+    name: &str,
+    label: &str,
+    error: Option<&str>,
+    chosen: &str,
+    options: impl Iterator<Item = (String, String)>,
+) -> Markup {
+    html! {
+        div class=(group(error)) {
+            label class="label" for=(name) { (label) }
+            (error_message(name, error))
+            select class="select" id=(name) name=(name) aria-describedby=[described_by(name, false, error)] {
+                option value="" { "Choose" }
+                @for (value, text) in options {
+                    option value=(value) selected[value == chosen] { (text) }
+                }
+            }
+        }
+    }
+}
+
+/// One of a few choices, each (value, label, hint); the first radio carries the
+/// field's id, so the error summary's link lands on it.
+pub fn radios(
+    name: &str,
+    legend: &str,
+    error: Option<&str>,
+    chosen: &str,
+    choices: &[(&str, &str, &str)],
+) -> Markup {
+    let id = |i: usize, value: &str| {
+        if i == 0 {
+            name.to_string()
+        } else {
+            format!("{name}-{value}")
+        }
+    };
+    html! {
+        div class=(group(error)) {
+            fieldset class="fieldset" aria-describedby=[described_by(name, false, error)] {
+                legend class="label" { (legend) }
+                (error_message(name, error))
+                @for (i, (value, label, hint)) in choices.iter().enumerate() {
+                    div class="radio" {
+                        input type="radio" name=(name) value=(value) id=(id(i, value))
+                            aria-describedby={ (id(i, value)) "-hint" } checked[*value == chosen];
+                        label class="radio-label" for=(id(i, value)) { (label) }
+                        p id={ (id(i, value)) "-hint" } class="hint radio-hint" { (hint) }
+                    }
+                }
+            }
+        }
+    }
+}
