@@ -123,7 +123,7 @@ fn decode_cursor(fingerprint: &str, cursor: &str) -> Result<Position, ApiError> 
 }
 
 /// The cursor's key: the last entry's time, table and id.
-fn encode_position(p: &Position) -> String {
+pub(crate) fn encode_position(p: &Position) -> String {
     format!(
         "{}|{}|{}",
         p.recorded_at.format("%Y-%m-%dT%H:%M:%S%.6f"),
@@ -132,7 +132,7 @@ fn encode_position(p: &Position) -> String {
     )
 }
 
-fn decode_position(key: &str) -> Option<Position> {
+pub(crate) fn decode_position(key: &str) -> Option<Position> {
     let mut parts = key.split('|');
     let recorded_at = NaiveDateTime::parse_from_str(parts.next()?, "%Y-%m-%dT%H:%M:%S%.6f").ok()?;
     let source = Source::parse(parts.next()?)?;
@@ -180,7 +180,7 @@ pub async fn export(
     answer(state, query.into_inner(), true).await
 }
 
-async fn answer(
+pub(crate) async fn answer(
     state: web::Data<AppState>,
     query: HistoryQuery,
     csv: bool,

@@ -12,6 +12,7 @@ pub fn page(title: &str, visitor: &Visitor, body: Markup) -> Markup {
             ul {
                 li { a href="/" { "Portfolio" } }
                 li { a href="/funding" { "Funding" } }
+                li { a href="/history" { "History" } }
             }
         }
         div class="header-account" {

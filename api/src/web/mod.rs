@@ -6,6 +6,7 @@ mod allocate;
 mod assets;
 mod forms;
 mod funding;
+mod history;
 mod layout;
 mod page;
 mod portfolio;
@@ -29,6 +30,8 @@ pub fn routes(config: &mut ServiceConfig) {
         .service(portfolio::csv)
         .service(funding::show)
         .service(allocate::submit)
+        .service(history::show)
+        .service(history::csv)
         .service(programme::show)
         .service(report::show)
         .service(report::submit);

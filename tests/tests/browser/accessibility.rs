@@ -43,6 +43,10 @@ fn every_page_meets_wcag_aa_as_axe_checks_it() {
     browser.click("form[action='/funding/allocations'] button[type=submit]");
     assert!(browser.has(".error-summary"), "an empty form is refused");
     checked(&browser, "funding-error");
+    browser.goto(&format!("{}/history?financial_year=2025-27", app.base));
+    checked(&browser, "history-error");
+    browser.goto(&format!("{}/history", app.base));
+    pictured(&browser, "history");
     browser.goto(&format!("{}/programmes/no-such-programme", app.base));
     checked(&browser, "not-found");
     // The check can fail: a field without its label is found.

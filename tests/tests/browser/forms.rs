@@ -117,3 +117,12 @@ api_test!(fn only_finance_and_admin_may_post_funding(app) {
     let history = app.get("/api/v1/funding/history?programme=live-facial-recognition&limit=200", &app.admin()).json();
     assert!(history["items"].as_array().unwrap().iter().all(|e| e["reason"] != "Forged"));
 });
+
+api_test!(fn the_history_pages_rows_download_as_the_apis_csv(app) {
+    let visit = Visit::signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD);
+    let reply = visit.send("GET", "/history.csv?programme=esn&stream=&financial_year=&kind=", None);
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let api = app.raw("GET", "/api/v1/funding/history.csv?programme=esn", Some(&app.admin()), None, &[]);
+    assert_eq!(reply.text, api.text, "the same CSV as the API's");
+    assert!(!beacon_tests::csv_table(&reply.text).1.is_empty());
+});

@@ -71,3 +71,23 @@ api_test!(fn the_funding_page_shows_each_streams_envelopes_and_headroom(app) {
         assert!(year.contains(figure), "envelope, allocated, headroom: {year}");
     }
 });
+
+api_test!(fn the_funding_history_filters_and_downloads_its_rows(app) {
+    let browser = Browser::start();
+    browser.goto(&format!("{}/history", app.base));
+    browser.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD);
+    let all = browser.texts("table.table tbody tr").len();
+    assert!(all > 10, "{all}");
+    browser.fill("#programme", "live-facial-recognition");
+    browser.click("main form.filters button[type=submit]");
+    let rows = browser.texts("table.table tbody tr");
+    assert!(!rows.is_empty() && rows.len() < all);
+    assert!(rows.iter().all(|r| r.contains("live-facial-recognition")), "{rows:?}");
+    browser.fill("#financial_year", "2025-27");
+    browser.click("main form.filters button[type=submit]");
+    assert_eq!(browser.text(".error-summary-list"), "Enter the financial year like 2025-26");
+    browser.fill("#financial_year", "");
+    browser.fill("#programme", "no-such-programme");
+    browser.click("main form.filters button[type=submit]");
+    assert!(browser.text(".error-summary-list").contains("no programme has the code 'no-such-programme'"));
+});
