@@ -1,6 +1,7 @@
 //! The frame every page sits in: the skip link, the header with who is signed in, and
 //! the main column, after the GOV.UK Design System's page template.
 
+use beacon_core::Action;
 use maud::{DOCTYPE, Markup, html};
 
 use super::session::Visitor;
@@ -13,6 +14,9 @@ pub fn page(title: &str, visitor: &Visitor, body: Markup) -> Markup {
                 li { a href="/" { "Portfolio" } }
                 li { a href="/funding" { "Funding" } }
                 li { a href="/history" { "History" } }
+                @if visitor.caller.may(Action::ReadAuditTrail).is_ok() {
+                    li { a href="/audit" { "Audit trail" } }
+                }
             }
         }
         div class="header-account" {

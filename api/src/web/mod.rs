@@ -4,6 +4,7 @@
 
 mod allocate;
 mod assets;
+mod audit;
 mod forms;
 mod funding;
 mod history;
@@ -32,6 +33,7 @@ pub fn routes(config: &mut ServiceConfig) {
         .service(allocate::submit)
         .service(history::show)
         .service(history::csv)
+        .service(audit::show)
         .service(programme::show)
         .service(report::show)
         .service(report::submit);

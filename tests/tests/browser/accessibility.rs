@@ -47,6 +47,8 @@ fn every_page_meets_wcag_aa_as_axe_checks_it() {
     checked(&browser, "history-error");
     browser.goto(&format!("{}/history", app.base));
     pictured(&browser, "history");
+    browser.goto(&format!("{}/audit?verify=yes", app.base));
+    checked(&browser, "audit");
     browser.goto(&format!("{}/programmes/no-such-programme", app.base));
     checked(&browser, "not-found");
     // The check can fail: a field without its label is found.
