@@ -68,6 +68,19 @@ pub fn text_input(
     }
 }
 
+/// A password, never shown again after a refusal.
+pub fn password_input(name: &str, label: &str, hint: Option<&str>, error: Option<&str>) -> Markup {
+    html! {
+        div class=(group(error)) {
+            label class="label" for=(name) { (label) }
+            @if let Some(hint) = hint { p id={ (name) "-hint" } class="hint" { (hint) } }
+            (error_message(name, error))
+            input class="input" id=(name) name=(name) type="password" autocomplete="new-password"
+                aria-describedby=[described_by(name, hint.is_some(), error)];
+        }
+    }
+}
+
 pub fn textarea(
     name: &str,
     label: &str,

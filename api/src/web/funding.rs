@@ -71,13 +71,7 @@ fn funding_page(
 ) -> Markup {
     let flash = session::take_flash(&visitor.session);
     let body = html! {
-        @if let Some(message) = flash {
-            div class="notification-banner notification-banner-success" role="alert"
-                aria-labelledby="notification-title" {
-                h2 id="notification-title" class="notification-banner-title" { "Success" }
-                p class="notification-banner-heading" { (message) }
-            }
-        }
+        (layout::banner(flash.as_deref()))
         (forms::error_summary(errors.iter().map(|e| (e.field, e.message.as_str()))))
         h1 class="heading-l" { "Funding" }
         p class="lead" {

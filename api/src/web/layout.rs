@@ -17,6 +17,9 @@ pub fn page(title: &str, visitor: &Visitor, body: Markup) -> Markup {
                 @if visitor.caller.may(Action::ReadAuditTrail).is_ok() {
                     li { a href="/audit" { "Audit trail" } }
                 }
+                @if visitor.caller.may(Action::ManageUsers).is_ok() {
+                    li { a href="/users" { "Users" } }
+                }
             }
         }
         div class="header-account" {
@@ -28,6 +31,19 @@ pub fn page(title: &str, visitor: &Visitor, body: Markup) -> Markup {
         }
     };
     document(title, who, body)
+}
+
+/// The green banner that confirms what the visitor just did, when there is news.
+pub fn banner(message: Option<&str>) -> Markup {
+    html! {
+        @if let Some(message) = message {
+            div class="notification-banner notification-banner-success" role="alert"
+                aria-labelledby="notification-title" {
+                h2 id="notification-title" class="notification-banner-title" { "Success" }
+                p class="notification-banner-heading" { (message) }
+            }
+        }
+    }
 }
 
 /// A page for anyone: sign-in, and the pages that say something went wrong.

@@ -2,6 +2,7 @@
 //! in and out, the portfolio and each programme. Every page works without JavaScript;
 //! forms carry a token (`session::check_csrf`) and the server checks every role.
 
+mod account;
 mod allocate;
 mod assets;
 mod audit;
@@ -16,6 +17,7 @@ mod report;
 pub mod session;
 mod sign_in;
 mod svg;
+mod users;
 mod words;
 
 use actix_web::web::ServiceConfig;
@@ -34,6 +36,11 @@ pub fn routes(config: &mut ServiceConfig) {
         .service(history::show)
         .service(history::csv)
         .service(audit::show)
+        .service(users::show)
+        .service(users::create)
+        .service(account::show)
+        .service(account::change)
+        .service(account::owns)
         .service(programme::show)
         .service(report::show)
         .service(report::submit);

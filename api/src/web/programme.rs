@@ -38,13 +38,7 @@ pub async fn show(
     let name = record.detail.programme.name.clone();
     let flash = session::take_flash(&visitor.session);
     let body = html! {
-        @if let Some(message) = flash {
-            div class="notification-banner notification-banner-success" role="alert"
-                aria-labelledby="notification-title" {
-                h2 id="notification-title" class="notification-banner-title" { "Success" }
-                p class="notification-banner-heading" { (message) }
-            }
-        }
+        (layout::banner(flash.as_deref()))
         span class="caption" { (record.detail.programme.code) }
         h1 class="heading-l" { (name) }
         @if may_report {

@@ -49,6 +49,10 @@ fn every_page_meets_wcag_aa_as_axe_checks_it() {
     pictured(&browser, "history");
     browser.goto(&format!("{}/audit?verify=yes", app.base));
     checked(&browser, "audit");
+    browser.goto(&format!("{}/users", app.base));
+    checked(&browser, "users");
+    browser.goto(&format!("{}/users/1", app.base));
+    checked(&browser, "account");
     browser.goto(&format!("{}/programmes/no-such-programme", app.base));
     checked(&browser, "not-found");
     // The check can fail: a field without its label is found.

@@ -126,3 +126,22 @@ api_test!(fn the_history_pages_rows_download_as_the_apis_csv(app) {
     assert_eq!(reply.text, api.text, "the same CSV as the API's");
     assert!(!beacon_tests::csv_table(&reply.text).1.is_empty());
 });
+
+api_test!(fn only_admins_may_post_account_changes(app) {
+    app.user("viewer@norfolk.police.uk", "viewer");
+    let visit = Visit::signed_in(app, "viewer@norfolk.police.uk", beacon_tests::app::PASSWORD);
+    assert_eq!(visit.send("GET", "/users", None).status, 403);
+    let csrf = visit.csrf("/");
+    let made = visit.post("/users", &format!("email=mole@x.police.uk&role=admin&password=quiet+harbour+lantern+morning&csrf={csrf}"));
+    assert_eq!(made.status, 403, "{}", made.text);
+    let promoted = visit.post("/users/2", &format!("role=admin&csrf={csrf}"));
+    assert_eq!(promoted.status, 403, "{}", promoted.text);
+    let owned = visit.post("/users/2/owns", &format!("programme=esn&csrf={csrf}"));
+    assert_eq!(owned.status, 403, "{}", owned.text);
+    let me = app.token("viewer@norfolk.police.uk", beacon_tests::app::PASSWORD);
+    let me = app.get("/api/v1/me", &me).json();
+    assert_eq!(me["role"], "viewer");
+    assert_eq!(me["programmes"], serde_json::json!([]));
+    let users = app.get("/api/v1/users", &app.admin()).json();
+    assert!(users["items"].as_array().unwrap().iter().all(|u| u["email"] != "mole@x.police.uk"));
+});

@@ -7,3 +7,4 @@ mod forms;
 mod funding;
 mod pages;
 mod reporting;
+mod users;
