@@ -17,6 +17,9 @@ pub fn page(title: &str, visitor: &Visitor, body: Markup) -> Markup {
                 @if visitor.caller.may(Action::ReadAuditTrail).is_ok() {
                     li { a href="/audit" { "Audit trail" } }
                 }
+                @if visitor.caller.may(Action::ReadAlerts).is_ok() {
+                    li { a href="/alerts" { "Alerts" } }
+                }
                 @if visitor.caller.may(Action::ManageUsers).is_ok() {
                     li { a href="/users" { "Users" } }
                 }

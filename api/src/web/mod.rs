@@ -3,6 +3,7 @@
 //! forms carry a token (`session::check_csrf`) and the server checks every role.
 
 mod account;
+mod alerts;
 mod allocate;
 mod assets;
 mod audit;
@@ -36,6 +37,8 @@ pub fn routes(config: &mut ServiceConfig) {
         .service(history::show)
         .service(history::csv)
         .service(audit::show)
+        .service(alerts::show)
+        .service(alerts::retry)
         .service(users::show)
         .service(users::create)
         .service(account::show)

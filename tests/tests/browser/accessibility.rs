@@ -49,6 +49,8 @@ fn every_page_meets_wcag_aa_as_axe_checks_it() {
     pictured(&browser, "history");
     browser.goto(&format!("{}/audit?verify=yes", app.base));
     checked(&browser, "audit");
+    browser.goto(&format!("{}/alerts", app.base));
+    checked(&browser, "alerts");
     browser.goto(&format!("{}/users", app.base));
     checked(&browser, "users");
     browser.goto(&format!("{}/users/1", app.base));

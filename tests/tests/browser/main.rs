@@ -2,6 +2,7 @@
 //! on SQLite and on PostgreSQL; and the pages' refusals, spoken to over HTTP.
 
 mod accessibility;
+mod alerts;
 mod audit;
 mod forms;
 mod funding;
