@@ -132,10 +132,32 @@ impl Browser {
         });
     }
 
+    /// Clicks what `css` selects. A link or a submit button loads a page: the call
+    /// returns once the new page has loaded, so the next look is at it, not the old one.
     pub fn click(&self, css: &str) {
         self.runtime.block_on(async {
             let element = self.client.find(Locator::Css(css)).await.unwrap();
+            let tag = element.tag_name().await.unwrap().to_lowercase();
+            let kind = element.attr("type").await.unwrap().unwrap_or_default();
+            let navigates = tag == "a" || (tag == "button" && kind != "button");
+            if navigates {
+                self.client
+                    .execute("document.documentElement.dataset.seen = 'yes'", Vec::new())
+                    .await
+                    .unwrap();
+            }
             element.click().await.unwrap();
+            if navigates {
+                let fresh = "return document.readyState === 'complete' && !document.documentElement.dataset.seen";
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while Instant::now() < deadline {
+                    let loaded = self.client.execute(fresh, Vec::new()).await;
+                    if matches!(loaded, Ok(serde_json::Value::Bool(true))) {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+            }
         });
     }
 

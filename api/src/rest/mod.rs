@@ -184,8 +184,21 @@ pub(crate) fn known_paths(doc: &utoipa::openapi::OpenApi) -> KnownPaths {
     Arc::new(known)
 }
 
+/// Nothing here: a problem document for the API and its clients, a page for a person
+/// whose browser asked for one.
 pub(crate) async fn unmatched(request: HttpRequest, known: web::Data<KnownPaths>) -> HttpResponse {
-    unmatched_error(&request, &known).error_response()
+    let error = unmatched_error(&request, &known);
+    let browser = request
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if browser && !request.path().starts_with("/api/") {
+        if let ApiError::NotFound(_) = error {
+            return crate::web::not_found(request.path());
+        }
+    }
+    error.error_response()
 }
 
 fn unmatched_error(request: &HttpRequest, known: &KnownPaths) -> ApiError {

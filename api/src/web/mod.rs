@@ -21,6 +21,8 @@ mod svg;
 mod users;
 mod words;
 
+use actix_web::HttpResponse;
+use actix_web::ResponseError;
 use actix_web::web::ServiceConfig;
 
 /// The pages, for `server::http_server` to mount beside the API.
@@ -47,4 +49,12 @@ pub fn routes(config: &mut ServiceConfig) {
         .service(programme::show)
         .service(report::show)
         .service(report::submit);
+}
+
+/// The page a browser gets for a path Beacon has nothing at.
+pub fn not_found(path: &str) -> HttpResponse {
+    page::PageError::NotFound(format!(
+        "There is no page at {path}. Check the address, or start from the portfolio."
+    ))
+    .error_response()
 }

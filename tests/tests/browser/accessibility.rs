@@ -41,7 +41,12 @@ fn every_page_meets_wcag_aa_as_axe_checks_it() {
     browser.goto(&format!("{}/funding", app.base));
     checked(&browser, "funding");
     browser.click("form[action='/funding/allocations'] button[type=submit]");
-    assert!(browser.has(".error-summary"), "an empty form is refused");
+    assert!(
+        browser.has(".error-summary"),
+        "an empty form is refused: {} {}",
+        browser.url(),
+        browser.text("main")
+    );
     checked(&browser, "funding-error");
     browser.goto(&format!("{}/history?financial_year=2025-27", app.base));
     checked(&browser, "history-error");
@@ -57,6 +62,13 @@ fn every_page_meets_wcag_aa_as_axe_checks_it() {
     checked(&browser, "account");
     browser.goto(&format!("{}/programmes/no-such-programme", app.base));
     checked(&browser, "not-found");
+    browser.goto(&format!("{}/no-such-page", app.base));
+    assert!(
+        browser
+            .text("main")
+            .contains("There is no page at /no-such-page")
+    );
+    checked(&browser, "no-such-page");
     // The check can fail: a field without its label is found.
     browser.goto(&format!("{}/", app.base));
     browser.run_script("document.querySelector('label[for=as_of]').remove()");

@@ -145,3 +145,13 @@ api_test!(fn only_admins_may_post_account_changes(app) {
     let users = app.get("/api/v1/users", &app.admin()).json();
     assert!(users["items"].as_array().unwrap().iter().all(|u| u["email"] != "mole@x.police.uk"));
 });
+
+api_test!(fn a_browser_gets_a_page_for_an_unknown_path_and_a_client_a_problem(app) {
+    let page = app.raw("GET", "/no-such-page", None, None, &[("accept", "text/html,application/xhtml+xml")]);
+    assert_eq!(page.status, 404);
+    assert!(page.header("content-type").is_some_and(|t| t.starts_with("text/html")));
+    assert!(page.text.contains("There is no page at /no-such-page"), "{}", page.text);
+    app.send("GET", "/no-such-page", None, None).problem(404);
+    let api = app.raw("GET", "/api/v1/nothing", None, None, &[("accept", "text/html")]);
+    api.problem(404);
+});
