@@ -7,7 +7,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::layout;
-use super::page::{self, PageError};
+use super::page::{self, PageError, url_encode};
 use super::session::Visitor;
 use super::words::{day, rating_tag};
 use crate::app::portfolio::{Portfolio, PortfolioLine};
@@ -23,6 +23,68 @@ pub struct Filters {
     mine: Option<String>,
     as_of: Option<String>,
     financial_year: Option<String>,
+    sponsor: Option<String>,
+    /// code (default), name, rating, since, allocated or spent.
+    sort: Option<String>,
+}
+
+/// The orders the table can be read in; each column's heading links to its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sort {
+    Code,
+    Name,
+    Rating,
+    Since,
+    Allocated,
+    Spent,
+}
+
+impl Sort {
+    const ALL: [(Sort, &'static str); 6] = [
+        (Sort::Code, "code"),
+        (Sort::Name, "name"),
+        (Sort::Rating, "rating"),
+        (Sort::Since, "since"),
+        (Sort::Allocated, "allocated"),
+        (Sort::Spent, "spent"),
+    ];
+
+    fn parse(word: &str) -> Sort {
+        Sort::ALL
+            .iter()
+            .find(|(_, w)| *w == word)
+            .map_or(Sort::Code, |(sort, _)| *sort)
+    }
+
+    fn word(self) -> &'static str {
+        Sort::ALL
+            .iter()
+            .find(|(sort, _)| *sort == self)
+            .map_or("code", |(_, w)| w)
+    }
+
+    /// Orders the lines: worst rating, longest-held rating and most money first.
+    fn apply(self, lines: &mut [PortfolioLine]) {
+        let rank = |r: Option<Rating>| {
+            r.map_or(usize::MAX, |r| {
+                Rating::ALL
+                    .iter()
+                    .position(|x| *x == r)
+                    .unwrap_or(usize::MAX)
+            })
+        };
+        let spent = |l: &PortfolioLine| l.spent_run.get().saturating_add(l.spent_change.get());
+        match self {
+            Sort::Code => lines.sort_by(|a, b| a.code.as_str().cmp(b.code.as_str())),
+            Sort::Name => lines.sort_by_key(|l| l.name.to_lowercase()),
+            Sort::Rating => lines.sort_by_key(|l| rank(l.rating)),
+            Sort::Since => {
+                lines.sort_by_key(|l| l.rating_since.map_or(i64::MAX, |s| s.and_utc().timestamp()))
+            }
+            Sort::Allocated => lines.sort_by_key(|l| std::cmp::Reverse(l.allocated.get())),
+            Sort::Spent => lines.sort_by_key(|l| std::cmp::Reverse(spent(l))),
+        }
+    }
 }
 
 /// The filters as asked, checked; a value that does not parse is ignored, as a
@@ -33,6 +95,8 @@ struct Asked {
     mine: bool,
     as_of: AsOf,
     year: Option<FinancialYear>,
+    sponsor: Option<String>,
+    sort: Sort,
 }
 
 impl Filters {
@@ -47,17 +111,43 @@ impl Filters {
             mine: self.mine.as_deref() == Some("on"),
             as_of,
             year: self.financial_year.as_deref().and_then(|y| y.parse().ok()),
+            sponsor: self.sponsor.clone().filter(|s| !s.trim().is_empty()),
+            sort: Sort::parse(self.sort.as_deref().unwrap_or("code")),
         })
+    }
+
+    /// These filters as a query string, in another order.
+    fn sorted_by(&self, sort: Sort) -> String {
+        let pairs = [
+            ("rating", &self.rating),
+            ("stage", &self.stage),
+            ("mine", &self.mine),
+            ("as_of", &self.as_of),
+            ("financial_year", &self.financial_year),
+            ("sponsor", &self.sponsor),
+        ];
+        let mut query: Vec<String> = pairs
+            .iter()
+            .filter_map(|(name, value)| {
+                value
+                    .as_deref()
+                    .map(|v| format!("{name}={}", url_encode(v)))
+            })
+            .collect();
+        query.push(format!("sort={}", sort.word()));
+        format!("/?{}", query.join("&"))
     }
 }
 
-/// The portfolio as asked, narrowed by the filters, and the latest year with any money
-/// (for a year that has none).
-async fn load(
-    state: &AppState,
-    visitor: &Visitor,
-    asked: &Asked,
-) -> Result<(Portfolio, Option<FinancialYear>), PageError> {
+/// The portfolio as asked, narrowed and ordered; the latest year with any money (for a
+/// year that has none); and every sponsor, for the filter.
+struct Loaded {
+    portfolio: Portfolio,
+    latest: Option<FinancialYear>,
+    sponsors: Vec<String>,
+}
+
+async fn load(state: &AppState, visitor: &Visitor, asked: &Asked) -> Result<Loaded, PageError> {
     let (as_of, year, mine) = (asked.as_of, asked.year, asked.mine);
     let who = visitor.caller.clone();
     let cache = state.owners.clone();
@@ -78,14 +168,26 @@ async fn load(
             Ok((portfolio::portfolio(conn, as_of, year)?, owned, latest))
         })
         .await?;
+    let mut sponsors: Vec<String> = portfolio.lines.iter().map(|l| l.sponsor.clone()).collect();
+    sponsors.sort();
+    sponsors.dedup();
     portfolio.lines.retain(|line| {
         asked.rating.is_none_or(|r| line.rating == Some(r))
+            && asked
+                .sponsor
+                .as_ref()
+                .is_none_or(|s| line.sponsor.eq_ignore_ascii_case(s.trim()))
             && asked.stage.is_none_or(|s| line.stage == s)
             && owned
                 .as_ref()
                 .is_none_or(|codes| codes.iter().any(|c| c == line.code.as_str()))
     });
-    Ok((portfolio, latest))
+    asked.sort.apply(&mut portfolio.lines);
+    Ok(Loaded {
+        portfolio,
+        latest,
+        sponsors,
+    })
 }
 
 #[get("/")]
@@ -96,7 +198,11 @@ pub async fn show(
     request: actix_web::HttpRequest,
 ) -> Result<HttpResponse, PageError> {
     let asked = query.asked()?;
-    let (portfolio, latest) = load(&state, &visitor, &asked).await?;
+    let Loaded {
+        portfolio,
+        latest,
+        sponsors,
+    } = load(&state, &visitor, &asked).await?;
     // A year with no money at all says where the money is, rather than a page of £0.
     let elsewhere = latest.filter(|year| {
         *year != portfolio.year
@@ -121,8 +227,8 @@ pub async fn show(
             }
         }
         (counts(&portfolio))
-        (filter_form(&query, &asked))
-        (table(&portfolio.lines))
+        (filter_form(&query, &asked, &sponsors))
+        (table(&portfolio.lines, &query, asked.sort))
         p class="body" {
             a href=(csv_link) download { "Download these rows as CSV" }
         }
@@ -137,7 +243,7 @@ pub async fn csv(
     visitor: Visitor,
     query: web::Query<Filters>,
 ) -> Result<HttpResponse, PageError> {
-    let (portfolio, _) = load(&state, &visitor, &query.asked()?).await?;
+    let portfolio = load(&state, &visitor, &query.asked()?).await?.portfolio;
     let view = crate::rest::portfolio::PortfolioView::from(portfolio);
     let (filename, rows) = crate::rest::portfolio::csv_rows(&view);
     Ok(crate::rest::csv_export::table(&filename, &rows)?)
@@ -154,13 +260,14 @@ fn counts(portfolio: &Portfolio) -> Markup {
     }
 }
 
-fn filter_form(query: &Filters, asked: &Asked) -> Markup {
+fn filter_form(query: &Filters, asked: &Asked, sponsors: &[String]) -> Markup {
     let chosen = |value: &Option<String>, option: &str| value.as_deref() == Some(option);
     html! {
         form method="get" action="/" class="filters" {
             @if let Some(year) = asked.year {
                 input type="hidden" name="financial_year" value=(year);
             }
+            input type="hidden" name="sort" value=(asked.sort.word());
             div class="form-group" {
                 label class="label" for="rating" { "Rating" }
                 select class="select" id="rating" name="rating" {
@@ -184,6 +291,15 @@ fn filter_form(query: &Filters, asked: &Asked) -> Markup {
                 }
             }
             div class="form-group" {
+                label class="label" for="sponsor" { "Sponsor" }
+                select class="select" id="sponsor" name="sponsor" {
+                    option value="" { "Any sponsor" }
+                    @for sponsor in sponsors {
+                        option value=(sponsor) selected[chosen(&query.sponsor, sponsor)] { (sponsor) }
+                    }
+                }
+            }
+            div class="form-group" {
                 label class="label" for="as_of" { "As it stood on" }
                 input class="input input-date" id="as_of" name="as_of" type="date"
                     value=(asked.as_of.day.format("%Y-%m-%d"));
@@ -197,7 +313,23 @@ fn filter_form(query: &Filters, asked: &Asked) -> Markup {
     }
 }
 
-fn table(lines: &[PortfolioLine]) -> Markup {
+/// A column heading that orders the table by itself, saying so to a screen reader.
+fn heading(text: &str, sort: Sort, query: &Filters, current: Sort, numeric: bool) -> Markup {
+    let order = (sort == current).then_some(
+        if matches!(sort, Sort::Code | Sort::Name | Sort::Since | Sort::Rating) {
+            "ascending"
+        } else {
+            "descending"
+        },
+    );
+    html! {
+        th scope="col" class=[numeric.then_some("numeric")] aria-sort=[order] {
+            a href=(query.sorted_by(sort)) { (text) }
+        }
+    }
+}
+
+fn table(lines: &[PortfolioLine], query: &Filters, current: Sort) -> Markup {
     html! {
         @if lines.is_empty() {
             p class="body" { "No programme matches these filters." }
@@ -206,11 +338,11 @@ fn table(lines: &[PortfolioLine]) -> Markup {
                 caption class="visually-hidden" { "Programmes with their rating and this year's money" }
                 thead {
                     tr {
-                        th scope="col" { "Programme" }
-                        th scope="col" { "Rating" }
-                        th scope="col" { "Since" }
-                        th scope="col" class="numeric" { "Allocated" }
-                        th scope="col" class="numeric" { "Spent (run)" }
+                        (heading("Programme", Sort::Name, query, current, false))
+                        (heading("Rating", Sort::Rating, query, current, false))
+                        (heading("Since", Sort::Since, query, current, false))
+                        (heading("Allocated", Sort::Allocated, query, current, true))
+                        (heading("Spent (run)", Sort::Spent, query, current, true))
                         th scope="col" class="numeric" { "Spent (change)" }
                         th scope="col" class="numeric" { "Headroom" }
                     }

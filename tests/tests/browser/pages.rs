@@ -91,3 +91,21 @@ api_test!(fn the_funding_history_filters_and_downloads_its_rows(app) {
     browser.click("main form.filters button[type=submit]");
     assert!(browser.text(".error-summary-list").contains("no programme has the code 'no-such-programme'"));
 });
+
+api_test!(fn the_portfolio_sorts_by_a_column_and_filters_by_sponsor(app) {
+    let browser = Browser::start();
+    browser.goto(&format!("{}/", app.base));
+    browser.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD);
+    browser.click("thead a[href*='sort=rating']");
+    assert!(browser.has("th[aria-sort='ascending'] a[href*='sort=rating']"));
+    let tags = browser.texts("table.table tbody .tag");
+    assert_eq!(tags.first().map(String::as_str), Some("Red"), "worst first: {tags:?}");
+    assert_eq!(tags.last().map(String::as_str), Some("Not rated"), "{tags:?}");
+    browser.choose("#sponsor", "Home Office");
+    browser.click("main form.filters button[type=submit]");
+    assert!(browser.url().contains("sort=rating"), "the order is kept: {}", browser.url());
+    let rows = browser.texts("table.table tbody tr");
+    assert!(!rows.is_empty());
+    browser.goto(&format!("{}/?sponsor=No%20such%20sponsor", app.base));
+    assert!(browser.text("main").contains("No programme matches these filters."));
+});
