@@ -11,9 +11,10 @@ use beacon_db::users::UserChange;
 use maud::html;
 use serde::Deserialize;
 
+use super::forms::capitalised;
 use super::page::{self, PageError};
 use super::session::{self, Visitor};
-use super::users::{admin_only, capitalised, role_choices};
+use super::users::{admin_only, role_choices};
 use super::{forms, layout};
 use crate::app::{programmes, register, users};
 use crate::rest::problem::ApiError;
@@ -159,30 +160,24 @@ async fn refused(
         .body(page.into_string()))
 }
 
-async fn account_page(
+/// The account, the programmes it owns, and every programme it could own.
+async fn load(
     state: &AppState,
     visitor: &Visitor,
     id: i64,
-    error: Option<(&'static str, String)>,
-) -> Result<maud::Markup, PageError> {
+) -> Result<(User, Choices, Choices), PageError> {
     let (who, cache) = (visitor.caller.clone(), state.owners.clone());
-    let (user, owned, all): (User, Choices, Choices) = state
+    state
         .db(move |conn| {
             let user = users::get(conn, &who, id)?;
             let pair =
                 |d: register::ProgrammeDetail| (d.programme.code.to_string(), d.programme.name);
             let within = Some(register::owned_by(conn, &who, id)?);
-            let owned = register::list(
-                conn,
-                &cache,
-                &Filter {
-                    within,
-                    ..Filter::default()
-                },
-                None,
-                i64::MAX,
-                None,
-            )?;
+            let mine = Filter {
+                within,
+                ..Filter::default()
+            };
+            let owned = register::list(conn, &cache, &mine, None, i64::MAX, None)?;
             let all = register::list(conn, &cache, &Filter::default(), None, i64::MAX, None)?;
             Ok((
                 user,
@@ -194,7 +189,16 @@ async fn account_page(
         .map_err(|error| match error {
             ApiError::NotFound(_) => PageError::NotFound("No user has this id.".into()),
             other => other.into(),
-        })?;
+        })
+}
+
+async fn account_page(
+    state: &AppState,
+    visitor: &Visitor,
+    id: i64,
+    error: Option<(&'static str, String)>,
+) -> Result<maud::Markup, PageError> {
+    let (user, owned, all) = load(state, visitor, id).await?;
     let error_of = |field: &str| {
         error
             .as_ref()
@@ -232,10 +236,24 @@ async fn account_page(
             (forms::password_input("password", "New password", Some("At least 12 characters, not a common password"), error_of("password")))
             button type="submit" class="button button-secondary" { "Set password" }
         }
+        (ownership(visitor, &action, &owned, all, error_of("programme")))
+    };
+    Ok(layout::page(user.email.as_str(), visitor, body))
+}
+
+/// The programmes the user owns, each with a button to stop, and a form to add one.
+fn ownership(
+    visitor: &Visitor,
+    action: &str,
+    owned: &[(String, String)],
+    all: Choices,
+    error: Option<&str>,
+) -> maud::Markup {
+    html! {
         h2 class="heading-m" { "Programmes owned" }
         @if owned.is_empty() { p class="body" { "None." } }
         ul class="list" {
-            @for (code, name) in &owned {
+            @for (code, name) in owned {
                 li {
                     form method="post" action={ (action) "/owns?remove=yes" } class="inline-form" {
                         input type="hidden" name="csrf" value=(visitor.csrf);
@@ -248,9 +266,8 @@ async fn account_page(
         }
         form method="post" action={ (action) "/owns" } novalidate {
             input type="hidden" name="csrf" value=(visitor.csrf);
-            (forms::select("programme", "Make them an owner of", error_of("programme"), "", all.into_iter()))
+            (forms::select("programme", "Make them an owner of", error, "", all.into_iter()))
             button type="submit" class="button button-secondary" { "Add as owner" }
         }
-    };
-    Ok(layout::page(user.email.as_str(), visitor, body))
+    }
 }

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, post, web};
 use beacon_core::{Action, FinancialYear, LedgerKind, NewLedgerEntry, Pence};
 use serde::Deserialize;
 
+use super::forms::{FieldError, capitalised};
 use super::funding;
 use super::page::{self, PageError};
 use super::session::{self, Visitor};
@@ -33,17 +34,8 @@ pub struct AllocationForm {
     pub csrf: String,
 }
 
-/// A field and what to do about it.
-pub struct FieldError {
-    pub field: &'static str,
-    pub message: String,
-}
-
 fn error(field: &'static str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field,
-        message: message.into(),
-    }
+    FieldError::new(field, message)
 }
 
 /// The form as a ledger entry for a year, or what to fix in each field. The amount is
@@ -89,14 +81,6 @@ fn checked(form: &AllocationForm) -> Result<(FinancialYear, NewLedgerEntry), Vec
             .collect::<Vec<_>>()
     })?;
     Ok((year, entry))
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 #[post("/funding/allocations")]

@@ -4,7 +4,7 @@
 
 use actix_web::{HttpResponse, get, web};
 use beacon_core::Action;
-use beacon_db::audit::Filter;
+use beacon_db::audit::{Filter, Verification};
 use beacon_db::records::AuditEntry;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -87,7 +87,25 @@ pub async fn show(
     let body = html! {
         h1 class="heading-l" { "Audit trail" }
         p class="lead" { "Every change, in the order it joined the hash chain, with who made it and the record before and after." }
-        @if let Some(check) = &verified {
+        (verification(verified.as_ref(), &filters))
+        form method="get" action="/audit" class="filters" {
+            (forms::text_input("entity", "Record type", Some("Like programme or envelope"), None, &filters.entity))
+            (forms::text_input("entity_id", "Record", None, None, &filters.entity_id))
+            (forms::text_input("actor", "Who", Some("An email, or a command"), None, &filters.actor))
+            button type="submit" class="button button-secondary" { "Apply" }
+        }
+        (table(&entries))
+        @if let Some(next) = next {
+            p class="body" { a href=(next) { "Next page" } }
+        }
+    };
+    Ok(page::ok(layout::page("Audit trail", &visitor, body)))
+}
+
+/// The result of checking the chain, or the link that checks it.
+fn verification(verified: Option<&Verification>, filters: &Filters) -> Markup {
+    html! {
+        @if let Some(check) = verified {
             @match &check.first_break {
                 None if check.unchained == 0 => div class="notification-banner notification-banner-success" role="status" {
                     p class="notification-banner-heading" {
@@ -109,18 +127,7 @@ pub async fn show(
         } @else {
             p class="body" { a href={ "/audit?" (filters.as_query()) "&verify=yes" } { "Check that nobody rewrote the trail" } }
         }
-        form method="get" action="/audit" class="filters" {
-            (forms::text_input("entity", "Record type", Some("Like programme or envelope"), None, &filters.entity))
-            (forms::text_input("entity_id", "Record", None, None, &filters.entity_id))
-            (forms::text_input("actor", "Who", Some("An email, or a command"), None, &filters.actor))
-            button type="submit" class="button button-secondary" { "Apply" }
-        }
-        (table(&entries))
-        @if let Some(next) = next {
-            p class="body" { a href=(next) { "Next page" } }
-        }
-    };
-    Ok(page::ok(layout::page("Audit trail", &visitor, body)))
+    }
 }
 
 fn table(entries: &[AuditEntry]) -> Markup {

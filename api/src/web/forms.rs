@@ -3,6 +3,43 @@
 
 use maud::{Markup, html};
 
+/// A field and what to do about it, in the words of the GOV.UK error messages.
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        FieldError {
+            field,
+            message: message.into(),
+        }
+    }
+}
+
+/// The message for `field`, if it has one.
+pub fn error_for<'a>(errors: &'a [FieldError], field: &str) -> Option<&'a str> {
+    errors
+        .iter()
+        .find(|e| e.field == field)
+        .map(|e| e.message.as_str())
+}
+
+/// The summary of `errors`.
+pub fn summary(errors: &[FieldError]) -> Markup {
+    error_summary(errors.iter().map(|e| (e.field, e.message.as_str())))
+}
+
+/// A message from the rules, as the first words of a sentence.
+pub fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 /// "There is a problem", linking to each field to fix; nothing when there is none.
 pub fn error_summary<'a>(errors: impl Iterator<Item = (&'a str, &'a str)>) -> Markup {
     let errors: Vec<(&str, &str)> = errors.collect();
@@ -57,25 +94,30 @@ pub fn text_input(
     error: Option<&str>,
     value: &str,
 ) -> Markup {
-    html! {
-        div class=(group(error)) {
-            label class="label" for=(name) { (label) }
-            @if let Some(hint) = hint { p id={ (name) "-hint" } class="hint" { (hint) } }
-            (error_message(name, error))
-            input class="input" id=(name) name=(name) type="text" value=(value)
-                aria-describedby=[described_by(name, hint.is_some(), error)];
-        }
-    }
+    input(name, label, hint, error, ("text", value))
 }
 
 /// A password, never shown again after a refusal.
 pub fn password_input(name: &str, label: &str, hint: Option<&str>, error: Option<&str>) -> Markup {
+    input(name, label, hint, error, ("password", ""))
+}
+
+/// A one-line field of `kind` (text, password) holding `value`.
+fn input(
+    name: &str,
+    label: &str,
+    hint: Option<&str>,
+    error: Option<&str>,
+    (kind, value): (&str, &str),
+) -> Markup {
+    let autocomplete = (kind == "password").then_some("new-password");
     html! {
         div class=(group(error)) {
             label class="label" for=(name) { (label) }
             @if let Some(hint) = hint { p id={ (name) "-hint" } class="hint" { (hint) } }
             (error_message(name, error))
-            input class="input" id=(name) name=(name) type="password" autocomplete="new-password"
+            input class="input" id=(name) name=(name) type=(kind) value=(value)
+                autocomplete=[autocomplete]
                 aria-describedby=[described_by(name, hint.is_some(), error)];
         }
     }

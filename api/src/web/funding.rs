@@ -7,7 +7,8 @@ use maud::{Markup, html};
 use beacon_core::Action;
 use beacon_db::programmes::Filter;
 
-use super::allocate::{AllocationForm, FieldError};
+use super::allocate::AllocationForm;
+use super::forms::FieldError;
 use super::page::{self, PageError};
 use super::session::{self, Visitor};
 use super::{forms, layout};
@@ -72,7 +73,7 @@ fn funding_page(
     let flash = session::take_flash(&visitor.session);
     let body = html! {
         (layout::banner(flash.as_deref()))
-        (forms::error_summary(errors.iter().map(|e| (e.field, e.message.as_str()))))
+        (forms::summary(errors))
         h1 class="heading-l" { "Funding" }
         p class="lead" {
             "Each funding stream, the envelope it may allocate in each financial year, what is allocated from it, and what is left."
@@ -93,12 +94,7 @@ fn allocation_form(
     form: &AllocationForm,
     errors: &[FieldError],
 ) -> Markup {
-    let error_of = |field: &str| {
-        errors
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
-    };
+    let error_of = |field: &str| forms::error_for(errors, field);
     html! {
         h2 class="heading-m" id="allocate" { "Allocate, adjust or withdraw" }
         form method="post" action="/funding/allocations" novalidate {

@@ -8,10 +8,11 @@ use chrono::{Datelike, NaiveDate, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::forms::{self, FieldError, capitalised};
+use super::layout;
 use super::page::{self, PageError};
 use super::session::{self, Visitor};
 use super::words::rating_words;
-use super::{forms, layout};
 use crate::app::Caller;
 use crate::app::reports::{self, Reported};
 use crate::rest::problem::ApiError;
@@ -27,12 +28,6 @@ pub struct ReportForm {
     period_end: String,
     #[serde(default)]
     csrf: String,
-}
-
-/// A field and what to do about it, in the words of the GOV.UK error messages.
-struct FieldError {
-    field: &'static str,
-    message: String,
 }
 
 const NOT_ALLOWED: &str =
@@ -155,14 +150,6 @@ fn checked(form: &ReportForm) -> Result<NewStatusReport, Vec<FieldError>> {
     )
 }
 
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
-}
-
 /// The last day of the month before `today`: the usual period a report covers.
 fn last_month_end(today: NaiveDate) -> NaiveDate {
     today
@@ -194,18 +181,13 @@ fn report_page(
     form: &ReportForm,
     errors: &[FieldError],
 ) -> Markup {
-    let error_of = |field: &str| {
-        errors
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
-    };
+    let error_of = |field: &str| forms::error_for(errors, field);
     let ratings: Vec<(&str, &str, &str)> = Rating::ALL
         .iter()
         .map(|r| (r.as_str(), rating_words(*r), r.meaning()))
         .collect();
     let body = html! {
-        (forms::error_summary(errors.iter().map(|e| (e.field, e.message.as_str()))))
+        (forms::summary(errors))
         span class="caption" { (name) }
         h1 class="heading-l" { "Report delivery confidence" }
         form method="post" action={ "/programmes/" (code) "/report" } novalidate {

@@ -8,10 +8,11 @@ use beacon_db::records::User;
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::forms::{self, capitalised};
+use super::layout;
 use super::page::{self, PageError};
 use super::session::{self, Visitor};
 use super::words::day;
-use super::{forms, layout};
 use crate::app::users;
 use crate::rest::problem::ApiError;
 use crate::rest::state::AppState;
@@ -129,14 +130,6 @@ async fn refused(
     Ok(HttpResponse::UnprocessableEntity()
         .content_type("text/html; charset=utf-8")
         .body(page.into_string()))
-}
-
-pub fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 async fn users_page(
