@@ -81,6 +81,19 @@ pub fn for_programme_year(
     }
 }
 
+/// A programme's totals for every year it has any, earliest first.
+pub fn for_programme(
+    conn: &mut DbConnection,
+    programme_id: i64,
+) -> Result<Vec<YearTotals>, DbError> {
+    let rows: Vec<TotalsRow> = totals::table
+        .filter(totals::programme_id.eq(programme_id))
+        .order(totals::financial_year.asc())
+        .select(TotalsRow::as_select())
+        .load(conn)?;
+    rows.into_iter().map(YearTotals::try_from).collect()
+}
+
 /// The latest financial year in which any programme has money allocated or spent.
 pub fn latest_year_with_money(conn: &mut DbConnection) -> Result<Option<FinancialYear>, DbError> {
     let start: Option<i32> = totals::table

@@ -245,6 +245,8 @@ pub struct ProgrammeRecord {
     pub detail: ProgrammeDetail,
     pub reports: Vec<beacon_db::records::StatusReport>,
     pub ledger: Vec<beacon_db::records::LedgerEntry>,
+    /// Allocated and spent in each financial year it has money, earliest first.
+    pub years: Vec<YearTotals>,
 }
 
 pub fn record_of(conn: &mut DbConnection, code: &str) -> Result<ProgrammeRecord, AppError> {
@@ -253,6 +255,7 @@ pub fn record_of(conn: &mut DbConnection, code: &str) -> Result<ProgrammeRecord,
     Ok(ProgrammeRecord {
         reports: beacon_db::status_reports::for_programme(conn, id)?,
         ledger: ledger::for_programme(conn, id)?,
+        years: totals::for_programme(conn, id)?,
         detail,
     })
 }

@@ -3,7 +3,7 @@
 //! Alert emails link here.
 
 use actix_web::{HttpResponse, get, web};
-use beacon_db::records::{LedgerEntry, StatusReport};
+use beacon_db::records::{LedgerEntry, StatusReport, YearTotals};
 use maud::{Markup, html};
 
 use super::layout;
@@ -51,6 +51,8 @@ pub async fn show(
         (history(&record.reports))
         h2 class="heading-m" { "Money this financial year" }
         (money(&record))
+        h2 class="heading-m" id="money-by-year" { "Money by financial year" }
+        (years(&record.years))
         h2 class="heading-m" { "Funding ledger" }
         (ledger(&record.ledger))
     };
@@ -136,6 +138,36 @@ fn money(record: &ProgrammeRecord) -> Markup {
             div class="summary-row" { dt { "Allocated" } dd class="numeric" { (money.allocated) } }
             div class="summary-row" { dt { "Spent on running existing systems" } dd class="numeric" { (money.spent_run) } }
             div class="summary-row" { dt { "Spent on new capability" } dd class="numeric" { (money.spent_change) } }
+        }
+    }
+}
+
+fn years(years: &[YearTotals]) -> Markup {
+    if years.is_empty() {
+        return html! { p class="body" { "No money has been allocated or spent yet." } };
+    }
+    html! {
+        (svg::money_by_year(years))
+        table class="table" {
+            caption class="visually-hidden" { "Allocated and spent in each financial year" }
+            thead {
+                tr {
+                    th scope="col" { "Year" }
+                    th scope="col" class="numeric" { "Allocated" }
+                    th scope="col" class="numeric" { "Spent (run)" }
+                    th scope="col" class="numeric" { "Spent (change)" }
+                }
+            }
+            tbody {
+                @for totals in years {
+                    tr {
+                        td { (totals.year) }
+                        td class="numeric" { (totals.allocated) }
+                        td class="numeric" { (totals.spent_run) }
+                        td class="numeric" { (totals.spent_change) }
+                    }
+                }
+            }
         }
     }
 }

@@ -1,8 +1,9 @@
 //! Charts drawn on the server as SVG: no script, and each with a text alternative and
 //! the table beside it, so nothing is said by colour alone.
 
+use beacon_core::Pence;
 use beacon_core::Rating;
-use beacon_db::records::StatusReport;
+use beacon_db::records::{StatusReport, YearTotals};
 use chrono::{Datelike, NaiveDate};
 use maud::{Markup, html};
 
@@ -75,4 +76,55 @@ fn describe(held: &[(NaiveDate, Rating)], today: NaiveDate) -> String {
         day(today),
         parts.join(", then ")
     )
+}
+
+/// Money by financial year as grouped bars: allocated, spent on running existing
+/// systems, spent on new capability; each bar titled with its figure.
+pub fn money_by_year(years: &[YearTotals]) -> Markup {
+    const HEIGHT: f64 = 160.0;
+    let series = |t: &YearTotals| [t.allocated.get(), t.spent_run.get(), t.spent_change.get()];
+    let most = years.iter().flat_map(series).max().unwrap_or(0).max(1) as f64;
+    let slot = WIDTH / years.len().max(1) as f64;
+    let bar = (slot / 4.0).min(60.0);
+    let names = ["allocated", "run", "change"];
+    let labels = [
+        "Allocated",
+        "Spent on running existing systems",
+        "Spent on new capability",
+    ];
+    let alternative = format!(
+        "Money by financial year: {}.",
+        years
+            .iter()
+            .map(|t| format!(
+                "{} allocated {}, run {}, change {}",
+                t.year, t.allocated, t.spent_run, t.spent_change
+            ))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    html! {
+        figure class="chart" {
+            svg viewBox={ "0 0 " (WIDTH) " " (HEIGHT + 24.0) } role="img" aria-labelledby="money-chart-title" class="bars" {
+                title id="money-chart-title" { (alternative) }
+                @for (i, totals) in years.iter().enumerate() {
+                    @for (j, value) in series(totals).iter().enumerate() {
+                        @let height = *value as f64 / most * HEIGHT;
+                        rect x=(i as f64 * slot + bar * (0.5 + j as f64)) y=(HEIGHT - height)
+                            width=(bar * 0.9) height=(height) class={ "bar bar-" (names[j]) } {
+                            title { (totals.year) ", " (labels[j].to_lowercase()) ": " (Pence::new(*value)) }
+                        }
+                    }
+                    text x=(i as f64 * slot + bar * 2.0) y=(HEIGHT + 18.0) class="tick-label" text-anchor="middle" { (totals.year) }
+                }
+            }
+            figcaption class="hint" {
+                ul class="legend" {
+                    @for (j, label) in labels.iter().enumerate() {
+                        li { span class={ "swatch bar-" (names[j]) } aria-hidden="true" {} (label) }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -30,6 +30,8 @@ fn every_page_meets_wcag_aa_as_axe_checks_it() {
     checked(&browser, "portfolio-filtered");
     browser.goto(&format!("{}/programmes/pnd-transformation", app.base));
     pictured(&browser, "programme");
+    browser.goto(&format!("{}/programmes/live-facial-recognition", app.base));
+    checked(&browser, "programme-with-money");
     browser.goto(&format!(
         "{}/programmes/pnd-transformation/report",
         app.base

@@ -109,3 +109,22 @@ api_test!(fn the_portfolio_sorts_by_a_column_and_filters_by_sponsor(app) {
     browser.goto(&format!("{}/?sponsor=No%20such%20sponsor", app.base));
     assert!(browser.text("main").contains("No programme matches these filters."));
 });
+
+api_test!(fn a_programme_page_shows_its_money_by_year_as_a_chart_and_a_table(app) {
+    let browser = Browser::start();
+    browser.goto(&format!("{}/programmes/live-facial-recognition", app.base));
+    browser.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD);
+    let mut conn = app.db.conn();
+    let programme = beacon_db::programmes::get_by_code(&mut conn, "live-facial-recognition").unwrap();
+    let stored = beacon_db::totals::for_programme(&mut conn, programme.id).unwrap();
+    assert!(!stored.is_empty());
+    let rows = browser.texts("#money-by-year ~ table tbody tr");
+    for totals in &stored {
+        let row = rows.iter().find(|r| r.starts_with(&totals.year.to_string())).expect("a row per year");
+        for figure in [totals.allocated, totals.spent_run, totals.spent_change] {
+            assert!(row.contains(&figure.to_string()), "{figure} not in {row}");
+        }
+    }
+    let chart = browser.text("#money-by-year + figure figcaption");
+    assert!(chart.contains("Allocated") && chart.contains("Spent on new capability"), "{chart}");
+});
