@@ -68,8 +68,9 @@ impl Application {
             );
         }
         ensure_admin(&opened.pool, &settings)?;
+        let bind = settings.bind.clone();
         let bind_error = |cause| StartupError::Bind {
-            address: settings.bind.clone(),
+            address: bind.clone(),
             cause,
         };
         let listener = TcpListener::bind(&settings.bind).map_err(bind_error)?;
@@ -102,12 +103,7 @@ impl Application {
             ),
             secure_cookies: production,
         };
-        let server = http_server(state, listener, settings.workers, pages).map_err(|cause| {
-            StartupError::Bind {
-                address: settings.bind.clone(),
-                cause,
-            }
-        })?;
+        let server = http_server(state, listener, settings.workers, pages).map_err(bind_error)?;
         Ok(Application {
             address,
             server,

@@ -61,12 +61,7 @@ impl RootSpanBuilder for RequestSpans {
         };
         let problem = error
             .and_then(|e| e.as_error::<ApiError>())
-            .map(|e| e.problem().kind);
-        // The last part of the problem type, e.g. "validation".
-        let problem = problem
-            .as_deref()
-            .and_then(|kind| kind.rsplit('/').next())
-            .unwrap_or("none");
+            .map_or("none", ApiError::slug);
         let status = status.as_u16();
         span.in_scope(|| {
             if status >= 500 {

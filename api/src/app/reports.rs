@@ -52,18 +52,31 @@ pub fn report_status(
     })
 }
 
-/// Whether the caller may report on the programme: the same rule `report_status`
+/// Whether the caller may report on `programme`: the same rule `report_status`
 /// applies, for a page deciding whether to offer its form.
-pub fn may_report(conn: &mut DbConnection, who: &Caller, code: &str) -> Result<bool, AppError> {
+pub fn may_report(
+    conn: &mut DbConnection,
+    who: &Caller,
+    programme: &Programme,
+) -> Result<bool, AppError> {
     if who.may(Action::ReportStatus).is_err() {
         return Ok(false);
     }
-    let programme = programmes::get_by_code(conn, code)?;
     let owns = match who.user_id() {
         Some(user) if who.role == Role::Lead => owners::is_owner(conn, programme.id, user)?,
         _ => true,
     };
     Ok(check_report(who.role, owns, &programme.code).is_ok())
+}
+
+/// The programme a report form is for, when the caller may report on it.
+pub fn reporting_on(
+    conn: &mut DbConnection,
+    who: &Caller,
+    code: &str,
+) -> Result<Option<Programme>, AppError> {
+    let programme = programmes::get_by_code(conn, code)?;
+    Ok(may_report(conn, who, &programme)?.then_some(programme))
 }
 
 /// Records a report and, when it is the programme's latest, makes its rating current,

@@ -159,6 +159,10 @@ fn generate_password() -> String {
 /// The account with this email, for an administrator.
 pub fn by_email(conn: &mut DbConnection, who: &Caller, email: &Email) -> Result<User, AppError> {
     who.may(Action::ManageUsers)?;
+    named(conn, email)
+}
+
+fn named(conn: &mut DbConnection, email: &Email) -> Result<User, AppError> {
     users::find_by_email(conn, email)?
         .ok_or_else(|| AppError::NotFound(format!("no user has the email {email}")))
 }
@@ -167,8 +171,7 @@ pub fn by_email(conn: &mut DbConnection, who: &Caller, email: &Email) -> Result<
 /// that the rules, the record and the audit trail name that person: refused when no
 /// one has the email or the account is deactivated.
 pub fn acting_as(conn: &mut DbConnection, email: &Email) -> Result<Caller, AppError> {
-    let user = users::find_by_email(conn, email)?
-        .ok_or_else(|| AppError::NotFound(format!("no user has the email {email}")))?;
+    let user = named(conn, email)?;
     if !user.active {
         return Err(AppError::Conflict(format!(
             "{email}'s account is deactivated"

@@ -137,14 +137,20 @@ impl Sink {
     }
 
     fn write(&mut self, bytes: &[u8]) -> Result<(), Failure> {
-        let (result, name) = match self {
-            Sink::Stdout(stdout) => (stdout.lock().write_all(bytes), "standard output".into()),
-            Sink::File { file, path, .. } => match file {
-                Some(file) => (file.write_all(bytes), path.display().to_string()),
-                None => return Ok(()),
-            },
-        };
-        result.map_err(|e| Failure(format!("cannot write {name}: {e}")))
+        match self {
+            Sink::Stdout(stdout) => stdout
+                .lock()
+                .write_all(bytes)
+                .map_err(|e| Failure(format!("cannot write standard output: {e}"))),
+            Sink::File {
+                file: Some(file),
+                path,
+                ..
+            } => file
+                .write_all(bytes)
+                .map_err(|e| Failure(format!("cannot write {}: {e}", path.display()))),
+            Sink::File { file: None, .. } => Ok(()),
+        }
     }
 
     /// Flushes and puts the file in place; says which file, if it went to one.

@@ -160,7 +160,7 @@ fn wanted(field: &str, expected: &str) -> String {
         "usize",
         "an integer",
     ];
-    if whole.contains(&expected) || expected.starts_with("i64") || expected.starts_with("u") {
+    if whole.contains(&expected) {
         if field.ends_with("_pence") {
             return "a whole number of pence (£59.5m is 5950000000)".into();
         }

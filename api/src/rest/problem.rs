@@ -130,6 +130,11 @@ impl ApiError {
         ApiError::Invalid(ValidationErrors::single(field, message))
     }
 
+    /// The problem type's last part, e.g. `validation`: what a log line names.
+    pub fn slug(&self) -> &'static str {
+        self.slug_and_title().0
+    }
+
     fn slug_and_title(&self) -> (&'static str, &'static str) {
         match self {
             ApiError::BadRequest(_) => ("bad-request", "The request is malformed"),

@@ -11,7 +11,7 @@ use beacon_db::users::UserChange;
 use maud::html;
 use serde::Deserialize;
 
-use super::forms::capitalised;
+use super::forms::{FieldError, capitalised};
 use super::page::{self, PageError};
 use super::session::{self, Visitor};
 use super::users::{admin_only, role_choices};
@@ -70,7 +70,13 @@ pub async fn change(
     };
     if !form.password.is_empty() {
         if let Err(problem) = validate_password(&form.password) {
-            return refused(&state, &visitor, id, ("password", capitalised(&problem))).await;
+            return refused(
+                &state,
+                &visitor,
+                id,
+                FieldError::new("password", capitalised(&problem)),
+            )
+            .await;
         }
         let hash = state
             .hasher
@@ -98,7 +104,13 @@ pub async fn change(
             Ok(page::see_other(&format!("/users/{id}")))
         }
         Err(ApiError::Conflict(message)) => {
-            refused(&state, &visitor, id, ("role", capitalised(&message))).await
+            refused(
+                &state,
+                &visitor,
+                id,
+                FieldError::new("role", capitalised(&message)),
+            )
+            .await
         }
         Err(other) => Err(other.into()),
     }
@@ -122,7 +134,7 @@ pub async fn owns(
             &state,
             &visitor,
             id,
-            ("programme", "Choose a programme".into()),
+            FieldError::new("programme", "Choose a programme"),
         )
         .await;
     }
@@ -152,12 +164,10 @@ async fn refused(
     state: &AppState,
     visitor: &Visitor,
     id: i64,
-    error: (&'static str, String),
+    error: FieldError,
 ) -> Result<HttpResponse, PageError> {
-    let page = account_page(state, visitor, id, Some(error)).await?;
-    Ok(HttpResponse::UnprocessableEntity()
-        .content_type("text/html; charset=utf-8")
-        .body(page.into_string()))
+    let markup = account_page(state, visitor, id, Some(error)).await?;
+    Ok(page::unprocessable(markup))
 }
 
 /// The account, the programmes it owns, and every programme it could own.
@@ -196,20 +206,16 @@ async fn account_page(
     state: &AppState,
     visitor: &Visitor,
     id: i64,
-    error: Option<(&'static str, String)>,
+    error: Option<FieldError>,
 ) -> Result<maud::Markup, PageError> {
     let (user, owned, all) = load(state, visitor, id).await?;
-    let error_of = |field: &str| {
-        error
-            .as_ref()
-            .filter(|(f, _)| *f == field)
-            .map(|(_, m)| m.as_str())
-    };
+    let errors: Vec<FieldError> = error.into_iter().collect();
+    let error_of = |field: &str| forms::error_for(&errors, field);
     let flash = session::take_flash(&visitor.session);
     let action = format!("/users/{id}");
     let body = html! {
         (layout::banner(flash.as_deref()))
-        (forms::error_summary(error.iter().map(|(f, m)| (*f, m.as_str()))))
+        (forms::summary(&errors))
         span class="caption" { "User " (user.id) }
         h1 class="heading-l" { (user.email) }
         p class="body" { "Role: " strong { (user.role) } "; " (if user.active { "active" } else { "deactivated" }) "." }

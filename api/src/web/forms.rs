@@ -41,7 +41,7 @@ pub fn capitalised(text: &str) -> String {
 }
 
 /// "There is a problem", linking to each field to fix; nothing when there is none.
-pub fn error_summary<'a>(errors: impl Iterator<Item = (&'a str, &'a str)>) -> Markup {
+fn error_summary<'a>(errors: impl Iterator<Item = (&'a str, &'a str)>) -> Markup {
     let errors: Vec<(&str, &str)> = errors.collect();
     html! {
         @if !errors.is_empty() {
@@ -102,7 +102,7 @@ pub fn password_input(name: &str, label: &str, hint: Option<&str>, error: Option
     input(name, label, hint, error, ("password", ""))
 }
 
-/// A one-line field of `kind` (text, password) holding `value`.
+/// A one-line field of `kind` (text, password, date) holding `value`.
 fn input(
     name: &str,
     label: &str,
@@ -111,12 +111,17 @@ fn input(
     (kind, value): (&str, &str),
 ) -> Markup {
     let autocomplete = (kind == "password").then_some("new-password");
+    let class = if kind == "date" {
+        "input input-date"
+    } else {
+        "input"
+    };
     html! {
         div class=(group(error)) {
             label class="label" for=(name) { (label) }
             @if let Some(hint) = hint { p id={ (name) "-hint" } class="hint" { (hint) } }
             (error_message(name, error))
-            input class="input" id=(name) name=(name) type=(kind) value=(value)
+            input class=(class) id=(name) name=(name) type=(kind) value=(value)
                 autocomplete=[autocomplete]
                 aria-describedby=[described_by(name, hint.is_some(), error)];
         }
@@ -143,14 +148,7 @@ pub fn textarea(
 
 /// A day, with the browser's date picker where it has one.
 pub fn date_input(name: &str, label: &str, error: Option<&str>, value: &str) -> Markup {
-    html! {
-        div class=(group(error)) {
-            label class="label" for=(name) { (label) }
-            (error_message(name, error))
-            input class="input input-date" id=(name) name=(name) type="date" value=(value)
-                aria-describedby=[described_by(name, false, error)];
-        }
-    }
+    input(name, label, None, error, ("date", value))
 }
 
 /// A choice from a list of (value, text), the typed value chosen again.

@@ -59,9 +59,7 @@ pub async fn refused(
 ) -> Result<HttpResponse, PageError> {
     let register = load(state).await?;
     let markup = funding_page(visitor, &register, form, errors);
-    Ok(HttpResponse::UnprocessableEntity()
-        .content_type("text/html; charset=utf-8")
-        .body(markup.into_string()))
+    Ok(page::unprocessable(markup))
 }
 
 fn funding_page(

@@ -4,14 +4,16 @@
 
 use actix_web::{HttpResponse, get, web};
 use beacon_core::{FinancialYear, HistoryKind};
-use beacon_db::history::HistoryRow;
+use beacon_db::history::{HistoryRow, Position};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::forms::{self, FieldError};
+use super::layout;
 use super::page::{self, PageError, url_encode};
 use super::session::Visitor;
 use super::words::day;
-use super::{forms, layout};
+use crate::app::AppError;
 use crate::app::history::{self, HistoryQuery};
 use crate::rest::history::{decode_position, encode_position};
 use crate::rest::state::AppState;
@@ -34,14 +36,11 @@ pub struct Filters {
 
 impl Filters {
     /// The filters as the use case takes them, or what to fix.
-    fn query(&self) -> Result<HistoryQuery, (&'static str, String)> {
+    fn query(&self) -> Result<HistoryQuery, FieldError> {
         let given = |text: &str| Some(text.trim().to_string()).filter(|t| !t.is_empty());
         let year = match given(&self.financial_year) {
             Some(text) => Some(text.parse::<FinancialYear>().map_err(|_| {
-                (
-                    "financial_year",
-                    "Enter the financial year like 2025-26".to_string(),
-                )
+                FieldError::new("financial_year", "Enter the financial year like 2025-26")
             })?),
             None => None,
         };
@@ -74,37 +73,15 @@ pub async fn show(
     filters: web::Query<Filters>,
 ) -> Result<HttpResponse, PageError> {
     let filters = filters.into_inner();
-    let (rows, problem) = match filters.query() {
+    let found = match filters.query() {
         Ok(query) => {
             let after = filters.after.as_deref().and_then(decode_position);
-            let found = state
-                .db(move |conn| match history::filter(conn, &query) {
-                    Ok(filter) => Ok(Ok(history::page(conn, &filter, after, PAGE + 1)?)),
-                    Err(crate::app::AppError::Invalid(invalid)) => {
-                        let first = invalid
-                            .fields()
-                            .first()
-                            .map(|e| (e.field.clone(), e.message.clone()));
-                        Ok(Err(first.unwrap_or_default()))
-                    }
-                    Err(other) => Err(other.into()),
-                })
-                .await?;
-            match found {
-                Ok(rows) => (rows, None),
-                Err((field, message)) => (
-                    Vec::new(),
-                    Some((
-                        if field == "stream" {
-                            "stream"
-                        } else {
-                            "programme"
-                        },
-                        message,
-                    )),
-                ),
-            }
+            matching(&state, query, after).await?
         }
+        Err(problem) => Err(problem),
+    };
+    let (rows, problem) = match found {
+        Ok(rows) => (rows, None),
         Err(problem) => (Vec::new(), Some(problem)),
     };
     Ok(page::ok(history_page(&visitor, &filters, rows, problem)))
@@ -132,11 +109,35 @@ pub async fn csv(
     Ok(crate::rest::history::answer(state, query, true).await?)
 }
 
+/// A page of the entries a query matches after `after`, or the filter that names
+/// nothing.
+async fn matching(
+    state: &AppState,
+    query: HistoryQuery,
+    after: Option<Position>,
+) -> Result<Result<Vec<HistoryRow>, FieldError>, PageError> {
+    Ok(state
+        .db(move |conn| match history::filter(conn, &query) {
+            Ok(filter) => Ok(Ok(history::page(conn, &filter, after, PAGE + 1)?)),
+            Err(AppError::Invalid(invalid)) => {
+                let first = invalid.fields().first();
+                let field = match first.map(|e| e.field.as_str()) {
+                    Some("stream") => "stream",
+                    _ => "programme",
+                };
+                let message = first.map(|e| e.message.clone()).unwrap_or_default();
+                Ok(Err(FieldError::new(field, message)))
+            }
+            Err(other) => Err(other.into()),
+        })
+        .await?)
+}
+
 fn history_page(
     visitor: &Visitor,
     filters: &Filters,
     mut rows: Vec<HistoryRow>,
-    problem: Option<(&'static str, String)>,
+    problem: Option<FieldError>,
 ) -> Markup {
     let more = rows.len() as i64 > PAGE;
     rows.truncate(PAGE as usize);
@@ -147,14 +148,10 @@ fn history_page(
             url_encode(&encode_position(&last.position()))
         )
     });
-    let error_of = |field: &str| {
-        problem
-            .as_ref()
-            .filter(|(f, _)| *f == field)
-            .map(|(_, m)| m.as_str())
-    };
+    let errors: Vec<FieldError> = problem.into_iter().collect();
+    let error_of = |field: &str| forms::error_for(&errors, field);
     let body = html! {
-        (forms::error_summary(problem.iter().map(|(f, m)| (*f, m.as_str()))))
+        (forms::summary(&errors))
         h1 class="heading-l" { "Funding history" }
         p class="lead" { "Every allocation, adjustment, withdrawal, envelope change and spend entry, in the order recorded. Nothing here is ever edited: a correction is a new entry with its reason." }
         form method="get" action="/history" class="filters" {

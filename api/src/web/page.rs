@@ -16,6 +16,14 @@ pub fn ok(markup: Markup) -> HttpResponse {
         .body(markup.into_string())
 }
 
+/// A form shown again with what to fix, 422.
+pub fn unprocessable(markup: Markup) -> HttpResponse {
+    HttpResponse::UnprocessableEntity()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(markup.into_string())
+}
+
 /// After a form is handled: on to the page that shows its result (POST, then GET).
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()

@@ -164,8 +164,18 @@ async fn load(state: &AppState, visitor: &Visitor, asked: &Asked) -> Result<Load
             } else {
                 None
             };
-            let latest = portfolio::latest_year_with_money(conn)?;
-            Ok((portfolio::portfolio(conn, as_of, year)?, owned, latest))
+            let portfolio = portfolio::portfolio(conn, as_of, year)?;
+            // Asked only when the year has no money at all, to say where the money is.
+            let totals = &portfolio.totals;
+            let empty = totals.allocated.is_zero()
+                && totals.spent_run.is_zero()
+                && totals.spent_change.is_zero();
+            let latest = if empty {
+                portfolio::latest_year_with_money(conn)?
+            } else {
+                None
+            };
+            Ok((portfolio, owned, latest))
         })
         .await?;
     let mut sponsors: Vec<String> = portfolio.lines.iter().map(|l| l.sponsor.clone()).collect();
@@ -203,13 +213,7 @@ pub async fn show(
         latest,
         sponsors,
     } = load(&state, &visitor, &asked).await?;
-    // A year with no money at all says where the money is, rather than a page of £0.
-    let elsewhere = latest.filter(|year| {
-        *year != portfolio.year
-            && portfolio.totals.allocated.get() == 0
-            && portfolio.totals.spent_run.get() == 0
-            && portfolio.totals.spent_change.get() == 0
-    });
+    let elsewhere = latest.filter(|year| *year != portfolio.year);
     let csv_link = match request.query_string() {
         "" => "/portfolio.csv".to_string(),
         query => format!("/portfolio.csv?{query}"),

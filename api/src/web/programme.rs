@@ -26,7 +26,8 @@ pub async fn show(
     let (record, may_report) = state
         .db(move |conn| {
             let record = register::record_of(conn, &asked)?;
-            Ok((record, reports::may_report(conn, &who, &asked)?))
+            let may = reports::may_report(conn, &who, &record.detail.programme)?;
+            Ok((record, may))
         })
         .await
         .map_err(|error| match PageError::from(error) {

@@ -36,22 +36,15 @@ const NOT_ALLOWED: &str =
 /// The programme's name, once the visitor is known to be allowed to report on it.
 async fn allowed(state: &AppState, who: &Caller, code: &str) -> Result<String, PageError> {
     let (who, code) = (who.clone(), code.to_string());
-    let (may, name) = state
-        .db(move |conn| {
-            let may = reports::may_report(conn, &who, &code)?;
-            let name = beacon_db::programmes::get_by_code(conn, &code)?.name;
-            Ok((may, name))
-        })
+    state
+        .db(move |conn| Ok(reports::reporting_on(conn, &who, &code)?))
         .await
         .map_err(|error| match error {
             ApiError::NotFound(_) => PageError::NotFound("No programme has this code.".into()),
             other => other.into(),
-        })?;
-    if may {
-        Ok(name)
-    } else {
-        Err(PageError::Forbidden(NOT_ALLOWED.into()))
-    }
+        })?
+        .map(|programme| programme.name)
+        .ok_or_else(|| PageError::Forbidden(NOT_ALLOWED.into()))
 }
 
 #[get("/programmes/{code}/report")]
@@ -81,10 +74,8 @@ pub async fn submit(
     let report = match checked(&form) {
         Ok(report) => report,
         Err(errors) => {
-            let page = report_page(&visitor, &code, &name, &form, &errors);
-            return Ok(HttpResponse::UnprocessableEntity()
-                .content_type("text/html; charset=utf-8")
-                .body(page.into_string()));
+            let markup = report_page(&visitor, &code, &name, &form, &errors);
+            return Ok(page::unprocessable(markup));
         }
     };
     let (who, asked, policy) = (visitor.caller.clone(), code.clone(), state.alerts.clone());

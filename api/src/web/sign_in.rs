@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use super::forms::{self, FieldError};
 use super::layout;
 use super::page::{self, PageError};
 use super::session::{self, Visitor};
@@ -104,15 +105,12 @@ pub async fn sign_out(
 }
 
 fn sign_in_page(csrf: &str, next: &str, email: &str, error: Option<&str>) -> Markup {
+    let errors: Vec<FieldError> = error
+        .map(|e| FieldError::new("email", e))
+        .into_iter()
+        .collect();
     let body = html! {
-        @if let Some(error) = error {
-            div class="error-summary" role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
-                h2 id="error-summary-title" class="error-summary-title" { "There is a problem" }
-                ul class="error-summary-list" {
-                    li { a href="#email" { (error) } }
-                }
-            }
-        }
+        (forms::summary(&errors))
         h1 class="heading-l" { "Sign in to Beacon" }
         form method="post" action="/sign-in" novalidate {
             input type="hidden" name="csrf" value=(csrf);

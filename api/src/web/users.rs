@@ -8,7 +8,7 @@ use beacon_db::records::User;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::forms::{self, capitalised};
+use super::forms::{self, FieldError, capitalised};
 use super::layout;
 use super::page::{self, PageError};
 use super::session::{self, Visitor};
@@ -65,8 +65,8 @@ pub struct NewUserForm {
 #[get("/users")]
 pub async fn show(state: web::Data<AppState>, visitor: Visitor) -> Result<HttpResponse, PageError> {
     admin_only(&visitor)?;
-    let page = users_page(&state, &visitor, &NewUserForm::default(), &[]).await?;
-    Ok(page::ok(page))
+    let markup = users_page(&state, &visitor, &NewUserForm::default(), &[]).await?;
+    Ok(page::ok(markup))
 }
 
 #[post("/users")]
@@ -78,20 +78,20 @@ pub async fn create(
     session::check_csrf(&visitor.session, &form.csrf)?;
     admin_only(&visitor)?;
     let form = form.into_inner();
-    let mut errors: Vec<(&'static str, String)> = Vec::new();
+    let mut errors: Vec<FieldError> = Vec::new();
     let email = Email::parse(form.email.trim()).ok();
     if email.is_none() {
-        errors.push((
+        errors.push(FieldError::new(
             "email",
-            "Enter an email address, like name@force.police.uk".into(),
+            "Enter an email address, like name@force.police.uk",
         ));
     }
     let role = form.role.parse::<Role>().ok();
     if role.is_none() {
-        errors.push(("role", "Choose a role".into()));
+        errors.push(FieldError::new("role", "Choose a role"));
     }
     if let Err(problem) = validate_password(&form.password) {
-        errors.push(("password", capitalised(&problem)));
+        errors.push(FieldError::new("password", capitalised(&problem)));
     }
     let (Some(email), Some(role), true) = (email, role, errors.is_empty()) else {
         return refused(&state, &visitor, &form, &errors).await;
@@ -114,7 +114,13 @@ pub async fn create(
             Ok(page::see_other("/users"))
         }
         Err(ApiError::Conflict(message)) => {
-            refused(&state, &visitor, &form, &[("email", capitalised(&message))]).await
+            refused(
+                &state,
+                &visitor,
+                &form,
+                &[FieldError::new("email", capitalised(&message))],
+            )
+            .await
         }
         Err(other) => Err(other.into()),
     }
@@ -124,34 +130,27 @@ async fn refused(
     state: &AppState,
     visitor: &Visitor,
     form: &NewUserForm,
-    errors: &[(&'static str, String)],
+    errors: &[FieldError],
 ) -> Result<HttpResponse, PageError> {
-    let page = users_page(state, visitor, form, errors).await?;
-    Ok(HttpResponse::UnprocessableEntity()
-        .content_type("text/html; charset=utf-8")
-        .body(page.into_string()))
+    let markup = users_page(state, visitor, form, errors).await?;
+    Ok(page::unprocessable(markup))
 }
 
 async fn users_page(
     state: &AppState,
     visitor: &Visitor,
     form: &NewUserForm,
-    errors: &[(&'static str, String)],
+    errors: &[FieldError],
 ) -> Result<Markup, PageError> {
     let who = visitor.caller.clone();
     let everyone = state
         .db(move |conn| Ok(users::list(conn, &who, None, i64::MAX)?))
         .await?;
-    let error_of = |field: &str| {
-        errors
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, m)| m.as_str())
-    };
+    let error_of = |field: &str| forms::error_for(errors, field);
     let flash = session::take_flash(&visitor.session);
     let body = html! {
         (layout::banner(flash.as_deref()))
-        (forms::error_summary(errors.iter().map(|(f, m)| (*f, m.as_str()))))
+        (forms::summary(errors))
         h1 class="heading-l" { "Users" }
         (table(&everyone))
         h2 class="heading-m" { "Add a user" }
