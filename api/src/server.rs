@@ -102,6 +102,9 @@ impl Application {
                 "web sessions",
             ),
             secure_cookies: production,
+            shown: crate::web::PageSettings {
+                cadence_days: settings.alerts.cadence_days,
+            },
         };
         let server = http_server(state, listener, settings.workers, pages).map_err(bind_error)?;
         Ok(Application {
@@ -156,6 +159,7 @@ struct WebSettings {
     session_key: Vec<u8>,
     /// Session cookies over HTTPS only (production, behind TLS).
     secure_cookies: bool,
+    shown: crate::web::PageSettings,
 }
 
 /// The alert worker and the audit sealer, on a pool of their own so that a request
@@ -191,6 +195,7 @@ fn http_server(
 ) -> std::io::Result<Server> {
     let state = web::Data::new(state);
     let hsts = web::Data::new(pages.hsts);
+    let shown = web::Data::new(pages.shown);
     let (session_key, secure_cookies) = (pages.session_key, pages.secure_cookies);
     let mut server = HttpServer::new(move || {
         let (app, doc) = rest::routes();
@@ -198,6 +203,7 @@ fn http_server(
         let json = web::Data::new(OpenApiJson(doc.to_pretty_json().unwrap_or_default()));
         app.app_data(state.clone())
             .app_data(hsts.clone())
+            .app_data(shown.clone())
             .app_data(known)
             .app_data(json)
             .app_data(web::PayloadConfig::new(BODY_LIMIT))
@@ -207,6 +213,7 @@ fn http_server(
             .service(web::redirect("/docs", "/docs/"))
             .configure(crate::web::routes)
             .default_service(web::to(rest::unmatched))
+            .wrap(from_fn(crate::web::framed))
             .wrap(crate::web::session::middleware(
                 &session_key,
                 secure_cookies,

@@ -175,8 +175,8 @@ pub struct AlertSettings {
     #[arg(long = "alert-batch", env = "BEACON_ALERT_BATCH", default_value_t = 20,
           value_parser = clap::value_parser!(i64).range(1..=200))]
     pub batch: i64,
-    /// Owners are reminded when a programme has had no status report for longer than
-    /// this many days (1 to 366)
+    /// Owners are reminded, and the portfolio page shows a programme overdue, when it
+    /// has had no status report for longer than this many days (1 to 366)
     #[arg(long = "report-cadence-days", env = "BEACON_REPORT_CADENCE_DAYS", default_value_t = 35,
           value_parser = clap::value_parser!(i64).range(1..=366))]
     pub cadence_days: i64,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::financial_year::FinancialYear;
 use crate::funding::LedgerKind;
 use crate::money::Pence;
+use crate::programme::Stage;
 use crate::rating::{self, Rating};
 use crate::vocabulary;
 
@@ -58,6 +59,20 @@ pub fn for_rating_change(previous: Option<Rating>, new: Rating) -> Option<AlertK
 /// Whether a ledger entry takes money from its programme, which tells the owners.
 pub fn reduces_funding(kind: LedgerKind, amount: Pence) -> bool {
     amount.is_negative() && matches!(kind, LedgerKind::Withdrawal | LedgerKind::Adjustment)
+}
+
+/// When an open programme silent since `since` fell overdue a status report, as
+/// `overdue_since` says; a closed programme reports no more, so is never overdue.
+pub fn report_overdue(
+    stage: Stage,
+    since: NaiveDateTime,
+    now: NaiveDateTime,
+    cadence_days: i64,
+) -> Option<NaiveDateTime> {
+    if stage == Stage::Closed {
+        return None;
+    }
+    overdue_since(since, now, cadence_days)
 }
 
 /// When a programme silent since `since` (its last report, or its registration) fell

@@ -22,6 +22,8 @@ pub struct RatingAt {
     pub rating: Rating,
     pub reported_at: NaiveDateTime,
     pub since: NaiveDateTime,
+    /// The rating held before `since`; `None` for a programme rated once only.
+    pub previous: Option<Rating>,
 }
 
 #[derive(QueryableByName)]
@@ -34,17 +36,49 @@ struct RatingAtRow {
     reported_at: NaiveDateTime,
     #[diesel(sql_type = Timestamp)]
     since: NaiveDateTime,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    previous: Option<String>,
 }
 
 /// Every programme's (or `ids`') rating from its latest status report made before `end`,
-/// with when it entered that rating (the first report after the last one that differed).
-/// Programmes with no report before `end` are absent. One statement: each programme
-/// finds its latest report through the (programme, reported_at) index.
+/// with when it entered that rating (the first report after the last one that differed)
+/// and the rating it held before. Programmes with no report before `end` are absent.
+/// One statement: each programme finds its latest report through the (programme,
+/// reported_at) index.
 pub fn ratings_before(
     conn: &mut DbConnection,
     end: NaiveDateTime,
     ids: Option<&[i64]>,
 ) -> Result<Vec<RatingAt>, DbError> {
+    let sql = ratings_sql(conn, ids);
+    let rows: Vec<RatingAtRow> = diesel::sql_query(sql)
+        .bind::<Timestamp, _>(end)
+        .bind::<Timestamp, _>(epoch())
+        .load(conn)?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(RatingAt {
+                programme_id: row.programme_id,
+                rating: row
+                    .rating
+                    .parse()
+                    .map_err(|e| DbError::Corrupt(format!("rating: {e}")))?,
+                reported_at: row.reported_at,
+                since: row.since,
+                previous: match row.previous {
+                    Some(text) => Some(
+                        text.parse()
+                            .map_err(|e| DbError::Corrupt(format!("rating: {e}")))?,
+                    ),
+                    None => None,
+                },
+            })
+        })
+        .collect()
+}
+
+/// The statement `ratings_before` runs, `$1` being the moment and `$2` the epoch.
+fn ratings_sql(conn: &mut DbConnection, ids: Option<&[i64]>) -> String {
     // The last report before `end` with another rating: for each other rating, its
     // latest report through the (programme, rating, reported_at) index; the greatest of
     // those. Both backends' greatest-of functions see no NULLs, so they agree.
@@ -64,8 +98,12 @@ pub fn ratings_before(
         .collect();
     // `$1`, `$2`: numbered placeholders on PostgreSQL, named ones on SQLite, where they
     // take positions 1 and 2 by first appearance, as here.
-    let sql = format!(
-        "SELECT x.programme_id, r.rating, r.reported_at,
+    format!(
+        "SELECT y.programme_id, y.rating, y.reported_at, y.since,
+                (SELECT b.rating FROM status_reports b
+                 WHERE b.programme_id = y.programme_id AND b.reported_at < y.since
+                 ORDER BY b.reported_at DESC, b.id DESC LIMIT 1) AS previous
+         FROM (SELECT x.programme_id, r.rating, r.reported_at,
                 (SELECT MIN(s.reported_at) FROM status_reports s
                  WHERE s.programme_id = x.programme_id AND s.reported_at < $1
                    AND s.reported_at > {greatest}({})) AS since
@@ -74,28 +112,11 @@ pub fn ratings_before(
                        WHERE s.programme_id = p.id AND s.reported_at < $1
                        ORDER BY s.reported_at DESC, s.id DESC LIMIT 1) AS report_id
                FROM programmes p {}{fence}) AS x
-         JOIN status_reports r ON r.id = x.report_id
-         ORDER BY x.programme_id",
+         JOIN status_reports r ON r.id = x.report_id) AS y
+         ORDER BY y.programme_id",
         other_ratings.join(", "),
         id_condition("p.id", ids)
-    );
-    let rows: Vec<RatingAtRow> = diesel::sql_query(sql)
-        .bind::<Timestamp, _>(end)
-        .bind::<Timestamp, _>(epoch())
-        .load(conn)?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(RatingAt {
-                programme_id: row.programme_id,
-                rating: row
-                    .rating
-                    .parse()
-                    .map_err(|e| DbError::Corrupt(format!("rating: {e}")))?,
-                reported_at: row.reported_at,
-                since: row.since,
-            })
-        })
-        .collect()
+    )
 }
 
 /// The earliest time any report can carry.

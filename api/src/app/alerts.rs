@@ -3,7 +3,7 @@
 //! and auditors see of them.
 
 use beacon_core::alert::{self, AboutProgramme, OverdueReport};
-use beacon_core::{Action, AlertDetails, AlertKind, AlertStatus, Stage};
+use beacon_core::{Action, AlertDetails, AlertKind, AlertStatus};
 use beacon_db::alerts::{Event, Filter, Outcome};
 use beacon_db::records::{Alert, Programme};
 use beacon_db::{DbConnection, Tx, owners, programmes, status_reports, write_transaction};
@@ -85,13 +85,12 @@ pub fn sweep_reminders(
     let last_reports = status_reports::latest_by_programme(conn)?;
     let mut overdue = Vec::new();
     for programme in programmes::list(conn)? {
-        if programme.stage == Stage::Closed || !owned.contains(&programme.id) {
+        if !owned.contains(&programme.id) {
             continue;
         }
         let last = last_reports.get(&programme.id).copied();
-        let Some(due) =
-            alert::overdue_since(last.unwrap_or(programme.created_at), now, cadence_days)
-        else {
+        let since = last.unwrap_or(programme.created_at);
+        let Some(due) = alert::report_overdue(programme.stage, since, now, cadence_days) else {
             continue;
         };
         let details = AlertDetails::ReportOverdue(OverdueReport {
@@ -173,6 +172,28 @@ pub fn list(
         kind: query.kind,
     };
     Ok(beacon_db::alerts::page(conn, &filter, before, limit)?)
+}
+
+/// The latest `limit` alerts about a programme, newest first, for those who may read
+/// alerts and for the programme's owners, to whom they were written; `None` for anyone
+/// else.
+pub fn about_programme(
+    conn: &mut DbConnection,
+    who: &Caller,
+    detail: &super::register::ProgrammeDetail,
+    limit: i64,
+) -> Result<Option<Vec<Alert>>, AppError> {
+    let owns = who
+        .user_id()
+        .is_some_and(|me| detail.owners.iter().any(|o| o.user_id == me));
+    if !owns && who.may(Action::ReadAlerts).is_err() {
+        return Ok(None);
+    }
+    let filter = Filter {
+        programme_id: Some(detail.programme.id),
+        ..Filter::default()
+    };
+    Ok(Some(beacon_db::alerts::page(conn, &filter, None, limit)?))
 }
 
 /// Puts a failed alert back in the queue from its first attempt, for after the cause

@@ -3,7 +3,10 @@
 
 use std::collections::HashMap;
 
-use beacon_core::{FinancialYear, MoneyError, Pence, ProgrammeCode, Rating, Stage};
+use beacon_core::{
+    CapabilityArea, FinancialYear, ForceId, MoneyError, Pence, ProgrammeCode, Rating, Stage,
+};
+use beacon_db::past::RatingAt;
 use beacon_db::records::{Programme, YearTotals};
 use beacon_db::{DbConnection, days, ledger};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -25,10 +28,23 @@ pub struct PortfolioLine {
     pub spent_change: Pence,
     /// What cuts to envelopes had withdrawn from it for the year.
     pub shortfall: Pence,
+    pub capability_area: CapabilityArea,
+    pub lead_force: Option<ForceId>,
+    /// The rating held before the current one; `None` when it has had only one.
+    pub previous_rating: Option<Rating>,
+    /// When its latest status report by then was made.
+    pub last_reported_at: Option<NaiveDateTime>,
+    /// When it was registered, from which a programme never reported on is overdue.
+    pub registered_at: NaiveDateTime,
 }
 
 impl PortfolioLine {
-    fn of(programme: Programme, money: YearTotals, shortfall: Pence) -> Self {
+    fn of(
+        programme: Programme,
+        rated: Option<&RatingAt>,
+        money: YearTotals,
+        shortfall: Pence,
+    ) -> Self {
         PortfolioLine {
             code: programme.code,
             name: programme.name,
@@ -40,6 +56,11 @@ impl PortfolioLine {
             spent_run: money.spent_run,
             spent_change: money.spent_change,
             shortfall,
+            capability_area: programme.capability_area,
+            lead_force: programme.lead_force,
+            previous_rating: rated.and_then(|r| r.previous),
+            last_reported_at: rated.map(|r| r.reported_at),
+            registered_at: programme.created_at,
         }
     }
 }
@@ -99,7 +120,11 @@ pub fn portfolio(
         Some(year) => year,
         None => as_of.year()?,
     };
-    let PastRegister { programmes, .. } = past_register(conn, as_of)?;
+    let PastRegister {
+        programmes,
+        ratings,
+        ..
+    } = past_register(conn, as_of)?;
     let scope = days::Scope {
         year: Some(year),
         ids: None,
@@ -128,7 +153,8 @@ pub fn portfolio(
             .get(&programme.id)
             .copied()
             .unwrap_or(Pence::ZERO);
-        let line = PortfolioLine::of(programme, m, shortfall);
+        let rated = ratings.get(&programme.id);
+        let line = PortfolioLine::of(programme, rated, m, shortfall);
         totals
             .add(&line)
             .map_err(|e| AppError::Internal(format!("a portfolio total: {e}")))?;

@@ -206,14 +206,15 @@ fn assemble(
 /// The register as it stood at the end of a day: each programme registered or rated by
 /// then, in code order, its record as the audit trail had it (or as it is now, for a
 /// programme known then only by its published ratings), with its rating then and its
-/// owners (user ids) then.
+/// owners (user ids) then, and each rated programme's latest report then.
 pub struct PastRegister {
     pub programmes: Vec<Programme>,
     pub owners: HashMap<i64, Vec<i64>>,
+    pub ratings: HashMap<i64, past::RatingAt>,
 }
 
 pub fn past_register(conn: &mut DbConnection, as_of: AsOf) -> Result<PastRegister, AppError> {
-    let mut ratings: HashMap<i64, past::RatingAt> = past::ratings_before(conn, as_of.end, None)?
+    let ratings: HashMap<i64, past::RatingAt> = past::ratings_before(conn, as_of.end, None)?
         .into_iter()
         .map(|r| (r.programme_id, r))
         .collect();
@@ -227,14 +228,15 @@ pub fn past_register(conn: &mut DbConnection, as_of: AsOf) -> Result<PastRegiste
         })
         .collect();
     for programme in &mut rows {
-        let rating = ratings.remove(&programme.id);
-        programme.rating = rating.as_ref().map(|r| r.rating);
+        let rating = ratings.get(&programme.id);
+        programme.rating = rating.map(|r| r.rating);
         programme.rating_since = rating.map(|r| r.since);
     }
     rows.sort_by(|a, b| a.code.cmp(&b.code));
     Ok(PastRegister {
         programmes: rows,
         owners: recorded.owners,
+        ratings,
     })
 }
 

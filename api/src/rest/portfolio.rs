@@ -55,6 +55,16 @@ pub struct PortfolioLine {
     pub spent_change_pence: i64,
     /// What cuts to envelopes had withdrawn from it for the year.
     pub shortfall_pence: i64,
+    #[schema(example = "data-and-intelligence")]
+    pub capability_area: String,
+    /// The force leading it, if one does.
+    #[schema(example = "metropolitan")]
+    pub lead_force: Option<String>,
+    /// The rating it held before the current one; null when it has had only one.
+    #[schema(example = "amber_red")]
+    pub previous_rating: Option<String>,
+    /// When its latest status report by then was made.
+    pub last_reported_at: Option<DateTime<Utc>>,
 }
 
 /// How many programmes held each rating.
@@ -176,6 +186,10 @@ impl From<Portfolio> for PortfolioView {
                     spent_run_pence: line.spent_run.get(),
                     spent_change_pence: line.spent_change.get(),
                     shortfall_pence: line.shortfall.get(),
+                    capability_area: line.capability_area.to_string(),
+                    lead_force: line.lead_force.map(|f| f.to_string()),
+                    previous_rating: line.previous_rating.map(|r| r.to_string()),
+                    last_reported_at: line.last_reported_at.map(utc),
                 })
                 .collect(),
         }

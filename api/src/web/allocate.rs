@@ -3,7 +3,7 @@
 //! refused with the headroom left, in the error summary.
 
 use actix_web::{HttpResponse, post, web};
-use beacon_core::{Action, FinancialYear, LedgerKind, NewLedgerEntry, Pence};
+use beacon_core::{FinancialYear, LedgerKind, NewLedgerEntry, Pence};
 use serde::Deserialize;
 
 use super::forms::{FieldError, capitalised};
@@ -90,11 +90,7 @@ pub async fn submit(
     form: web::Form<AllocationForm>,
 ) -> Result<HttpResponse, PageError> {
     session::check_csrf(&visitor.session, &form.csrf)?;
-    if visitor.caller.may(Action::ManageFunding).is_err() {
-        return Err(PageError::Forbidden(
-            "Only the roles finance and admin may record funding.".into(),
-        ));
-    }
+    funding::may_manage(&visitor)?;
     let form = form.into_inner();
     let (year, entry) = match checked(&form) {
         Ok(checked) => checked,

@@ -16,6 +16,13 @@ use crate::app::funding::{self, StreamEnvelopes};
 use crate::app::register;
 use crate::rest::state::AppState;
 
+/// Refuses anyone but `finance` and `admin`, whatever they post.
+pub fn may_manage(visitor: &Visitor) -> Result<(), PageError> {
+    visitor.caller.may(Action::ManageFunding).map_err(|_| {
+        PageError::Forbidden("Only the roles finance and admin may record funding.".into())
+    })
+}
+
 /// What the page shows: the streams, and the programmes the form may allocate to.
 struct Register {
     streams: Vec<StreamEnvelopes>,
@@ -69,6 +76,7 @@ fn funding_page(
     errors: &[FieldError],
 ) -> Markup {
     let flash = session::take_flash(&visitor.session);
+    let manages = may_manage(visitor).is_ok();
     let body = html! {
         (layout::banner(flash.as_deref()))
         (forms::summary(errors))
@@ -76,10 +84,17 @@ fn funding_page(
         p class="lead" {
             "Each funding stream, the envelope it may allocate in each financial year, what is allocated from it, and what is left."
         }
-        @for stream in &register.streams {
-            (stream_section(stream))
+        @if manages {
+            div class="button-group" {
+                a href="/funding/envelopes" class="button button-secondary" role="button" draggable="false" { "Set an envelope" }
+                a href="/funding/spend" class="button button-secondary" role="button" draggable="false" { "Record spend" }
+                a href="#allocate" class="button button-secondary" role="button" draggable="false" { "Allocate" }
+            }
         }
-        @if visitor.caller.may(Action::ManageFunding).is_ok() {
+        @for stream in &register.streams {
+            (stream_section(stream, manages))
+        }
+        @if manages {
             (allocation_form(visitor, register, form, errors))
         }
     };
@@ -114,7 +129,7 @@ fn allocation_form(
     }
 }
 
-fn stream_section(stream: &StreamEnvelopes) -> Markup {
+fn stream_section(stream: &StreamEnvelopes, manages: bool) -> Markup {
     let id = format!("stream-{}", stream.stream.code);
     html! {
         section aria-labelledby=(id) {
@@ -135,6 +150,7 @@ fn stream_section(stream: &StreamEnvelopes) -> Markup {
                             th scope="col" class="numeric" { "Allocated" }
                             th scope="col" class="numeric" { "Headroom" }
                             th scope="col" { "Basis" }
+                            @if manages { th scope="col" { span class="visually-hidden" { "Change" } } }
                         }
                     }
                     tbody {
@@ -150,6 +166,13 @@ fn stream_section(stream: &StreamEnvelopes) -> Markup {
                                     }
                                 }
                                 td { (envelope.basis) }
+                                @if manages {
+                                    td {
+                                        a href={ "/funding/envelopes?stream=" (stream.stream.code) "&financial_year=" (envelope.year) } {
+                                            "Change" span class="visually-hidden" { " the " (envelope.year) " envelope of " (stream.stream.name) }
+                                        }
+                                    }
+                                }
                             }
                         }
                     }

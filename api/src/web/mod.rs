@@ -7,6 +7,7 @@ mod alerts;
 mod allocate;
 mod assets;
 mod audit;
+mod envelope;
 mod forms;
 mod funding;
 mod history;
@@ -17,6 +18,7 @@ mod programme;
 mod report;
 pub mod session;
 mod sign_in;
+mod spend;
 mod svg;
 mod users;
 mod words;
@@ -24,6 +26,15 @@ mod words;
 use actix_web::HttpResponse;
 use actix_web::ResponseError;
 use actix_web::web::ServiceConfig;
+
+pub use page::framed;
+
+/// What the pages show that depends on the settings.
+#[derive(Debug, Clone, Copy)]
+pub struct PageSettings {
+    /// A programme silent for longer than this many days is shown overdue a report.
+    pub cadence_days: i64,
+}
 
 /// The pages, for `server::http_server` to mount beside the API.
 pub fn routes(config: &mut ServiceConfig) {
@@ -36,6 +47,10 @@ pub fn routes(config: &mut ServiceConfig) {
         .service(portfolio::csv)
         .service(funding::show)
         .service(allocate::submit)
+        .service(envelope::show)
+        .service(envelope::submit)
+        .service(spend::show)
+        .service(spend::submit)
         .service(history::show)
         .service(history::csv)
         .service(audit::show)

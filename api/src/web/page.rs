@@ -1,11 +1,15 @@
 //! A page as an HTTP answer, and what a visitor sees when a page cannot be shown.
 
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{HttpResponse, ResponseError};
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpResponse, ResponseError};
 use maud::{Markup, html};
 
 use super::layout;
+use super::session::Visitor;
 use crate::rest::problem::ApiError;
 
 /// A rendered page, 200 OK.
@@ -88,11 +92,38 @@ impl ResponseError for PageError {
             p class="body" { (detail) }
             p class="body" { a href="/" { "Go to the portfolio" } }
         };
-        HttpResponse::build(self.status_code())
+        let mut response = HttpResponse::build(self.status_code())
             .content_type("text/html; charset=utf-8")
             .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(layout::bare(&title, body).into_string())
+            .body(layout::bare(&title, body.clone()).into_string());
+        response.extensions_mut().insert(ErrorPage { title, body });
+        response
     }
+}
+
+/// What an error page says, kept beside its answer so that `framed` can show it to a
+/// signed-in visitor with their menu, which the error alone cannot know.
+#[derive(Clone)]
+struct ErrorPage {
+    title: String,
+    body: Markup,
+}
+
+/// Gives an error page the header of a signed-in visitor's pages: their name, menu and
+/// sign-out, so a wrong turn is one click from where they were.
+pub async fn framed(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let response = next.call(request).await?.map_into_boxed_body();
+    let Some(shown) = response.response().extensions().get::<ErrorPage>().cloned() else {
+        return Ok(response);
+    };
+    let Ok(visitor) = Visitor::extract(response.request()).await else {
+        return Ok(response);
+    };
+    let page = layout::page(&shown.title, &visitor, shown.body).into_string();
+    Ok(response.map_body(|_, _| BoxBody::new(page)))
 }
 
 /// What a value in a query string must not hold as it is; a path's slashes may stay.

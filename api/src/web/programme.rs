@@ -3,17 +3,21 @@
 //! Alert emails link here.
 
 use actix_web::{HttpResponse, get, web};
-use beacon_db::records::{LedgerEntry, StatusReport, YearTotals};
+use beacon_core::Action;
+use beacon_db::records::{Alert, LedgerEntry, StatusReport, YearTotals};
 use maud::{Markup, html};
 
 use super::layout;
 use super::page::{self, PageError};
 use super::session::{self, Visitor};
 use super::svg;
-use super::words::{day, rating_tag};
+use super::words::{alert_words, day, rating_tag};
 use crate::app::register::{self, ProgrammeRecord};
-use crate::app::reports;
+use crate::app::{alerts, reports};
 use crate::rest::state::AppState;
+
+/// The alerts listed on the page; the alerts page has every one.
+const ALERTS: i64 = 20;
 
 #[get("/programmes/{code}")]
 pub async fn show(
@@ -23,11 +27,12 @@ pub async fn show(
 ) -> Result<HttpResponse, PageError> {
     let code = code.into_inner();
     let (asked, who) = (code.clone(), visitor.caller.clone());
-    let (record, may_report) = state
+    let (record, may_report, sent) = state
         .db(move |conn| {
             let record = register::record_of(conn, &asked)?;
             let may = reports::may_report(conn, &who, &record.detail.programme)?;
-            Ok((record, may))
+            let sent = alerts::about_programme(conn, &who, &record.detail, ALERTS)?;
+            Ok((record, may, sent))
         })
         .await
         .map_err(|error| match PageError::from(error) {
@@ -42,9 +47,16 @@ pub async fn show(
         (layout::banner(flash.as_deref()))
         span class="caption" { (record.detail.programme.code) }
         h1 class="heading-l" { (name) }
-        @if may_report {
-            a href={ "/programmes/" (code) "/report" } class="button" role="button" draggable="false" {
-                "Report delivery confidence"
+        div class="button-group" {
+            @if may_report {
+                a href={ "/programmes/" (code) "/report" } class="button" role="button" draggable="false" {
+                    "Report delivery confidence"
+                }
+            }
+            @if visitor.caller.may(Action::ManageFunding).is_ok() {
+                a href={ "/funding/spend?programme=" (code) } class="button button-secondary" role="button" draggable="false" {
+                    "Record spend"
+                }
             }
         }
         (details(&record))
@@ -56,6 +68,10 @@ pub async fn show(
         (years(&record.years))
         h2 class="heading-m" { "Funding ledger" }
         (ledger(&record.ledger))
+        @if let Some(sent) = &sent {
+            h2 class="heading-m" id="alerts" { "Alerts" }
+            (alert_list(sent, &visitor))
+        }
     };
     Ok(page::ok(layout::page(&name, &visitor, body)))
 }
@@ -200,6 +216,43 @@ fn ledger(entries: &[LedgerEntry]) -> Markup {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The emails written about the programme, newest first, and how each was delivered.
+fn alert_list(sent: &[Alert], visitor: &Visitor) -> Markup {
+    html! {
+        @if sent.is_empty() {
+            p class="body" { "No alert has been written about this programme." }
+        } @else {
+            table class="table" {
+                caption class="visually-hidden" { "Alerts about this programme, newest first" }
+                thead {
+                    tr {
+                        th scope="col" { "Written (UTC)" }
+                        th scope="col" { "About" }
+                        th scope="col" { "To" }
+                        th scope="col" { "Delivery" }
+                    }
+                }
+                tbody {
+                    @for alert in sent {
+                        tr {
+                            td { (alert.created_at.format("%Y-%m-%d %H:%M")) }
+                            td { (alert_words(alert.kind())) }
+                            td { (alert.recipient) }
+                            td {
+                                (alert.status)
+                                @if let Some(at) = alert.sent_at { " " (at.format("%Y-%m-%d %H:%M")) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if sent.len() as i64 == ALERTS && visitor.caller.may(Action::ReadAlerts).is_ok() {
+                p class="body" { a href="/alerts" { "Every alert" } }
             }
         }
     }

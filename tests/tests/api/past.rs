@@ -113,6 +113,10 @@ api_test!(fn a_past_date_answers_the_same_after_later_changes(app) {
     assert_eq!(eagle["spent_run_pence"], 40_000_000_i64);
     assert_eq!(eagle["spent_change_pence"], 10_000_000_i64);
     assert_eq!(eagle["rating"], "amber");
+    assert_eq!(eagle["previous_rating"], Value::Null, "rated once");
+    assert!(eagle["last_reported_at"].as_str().unwrap().starts_with(&then.to_string()));
+    assert_eq!(eagle["capability_area"], "aviation");
+    assert_eq!(eagle["lead_force"], "norfolk");
     assert_eq!(portfolio["totals"]["programmes"].as_i64().unwrap(), portfolio["programmes"].as_array().unwrap().len() as i64);
     let counted: i64 = ["red", "amber_red", "amber", "amber_green", "green", "unrated"]
         .iter()
@@ -151,6 +155,9 @@ api_test!(fn a_past_date_answers_the_same_after_later_changes(app) {
     assert_eq!(line(&today, "eagle-x")["rating"], "red");
     assert_eq!(line(&today, "eagle-x")["allocated_pence"], 80_000_000_i64);
     assert_eq!(line(&today, "eagle-x")["shortfall_pence"], 300_000_000_i64);
+    assert_eq!(line(&today, "eagle-x")["previous_rating"], "amber");
+    assert_eq!(line(&today, "esn")["rating"], "green");
+    assert_eq!(line(&today, "esn")["previous_rating"], "amber");
     let rated_red = all_programmes(app, &auditor, &format!("as_of={then}&rating=red"));
     assert!(rated_red.iter().all(|p| p["rating"] == "red"));
     assert!(!rated_red.iter().any(|p| p["code"] == "eagle-x"), "eagle-x was not red then");

@@ -50,6 +50,18 @@ fn every_page_meets_wcag_aa_as_axe_checks_it() {
         browser.text("main")
     );
     checked(&browser, "funding-error");
+    browser.goto(&format!("{}/funding/envelopes", app.base));
+    browser.click("main form button[type=submit]");
+    checked(&browser, "envelope-error");
+    browser.goto(&format!("{}/funding/spend?programme=esn", app.base));
+    checked(&browser, "spend");
+    browser.click("main form button[type=submit]");
+    checked(&browser, "spend-error");
+    browser.goto(&format!(
+        "{}/?overdue=on&capability=data-and-intelligence",
+        app.base
+    ));
+    checked(&browser, "portfolio-overdue");
     browser.goto(&format!("{}/history?financial_year=2025-27", app.base));
     checked(&browser, "history-error");
     browser.goto(&format!("{}/history", app.base));

@@ -114,8 +114,25 @@ api_test!(fn only_finance_and_admin_may_post_funding(app) {
     let refused = visit.post("/funding/allocations", &body);
     assert_eq!(refused.status, 403, "{}", refused.text);
     assert!(refused.text.contains("finance and admin"), "{}", refused.text);
+    let forged = [
+        ("/funding/envelopes", format!("stream=facial-recognition-funding&financial_year=2024-25&amount=1&basis=Forged&csrf={csrf}")),
+        ("/funding/spend", format!("programme=live-facial-recognition&financial_year=2024-25&category=run&amount=1&description=Forged&csrf={csrf}")),
+    ];
+    for (path, body) in &forged {
+        let refused = visit.post(path, body);
+        assert_eq!(refused.status, 403, "{path}: {}", refused.text);
+        assert!(refused.text.contains("finance and admin"), "{}", refused.text);
+        // The refusal keeps the viewer's header: who they are, their menu, sign-out.
+        let page = visit.send("GET", path, None);
+        assert_eq!(page.status, 403, "{path}");
+        assert!(page.text.contains("header-account") && page.text.contains("Sign out"), "{}", page.text);
+    }
     let history = app.get("/api/v1/funding/history?programme=live-facial-recognition&limit=200", &app.admin()).json();
-    assert!(history["items"].as_array().unwrap().iter().all(|e| e["reason"] != "Forged"));
+    let entries = history["items"].as_array().unwrap();
+    assert!(entries.iter().all(|e| e["reason"] != "Forged" && e["description"] != "Forged"), "{entries:?}");
+    let stream = app.get("/api/v1/funding-streams/facial-recognition-funding", &app.admin()).json();
+    let envelope = stream["envelopes"].as_array().unwrap().iter().find(|e| e["financial_year"] == "2024-25").unwrap().clone();
+    assert_eq!(envelope["amount_pence"], 1_387_500_000_i64, "unchanged");
 });
 
 api_test!(fn the_history_pages_rows_download_as_the_apis_csv(app) {
@@ -151,6 +168,13 @@ api_test!(fn a_browser_gets_a_page_for_an_unknown_path_and_a_client_a_problem(ap
     assert_eq!(page.status, 404);
     assert!(page.header("content-type").is_some_and(|t| t.starts_with("text/html")));
     assert!(page.text.contains("There is no page at /no-such-page"), "{}", page.text);
+    assert!(!page.text.contains("header-account"), "no one is signed in");
+    let visit = Visit::signed_in(app, ADMIN_EMAIL, ADMIN_PASSWORD);
+    let cookie = visit.cookie.borrow().clone();
+    let framed = app.raw("GET", "/no-such-page", None, None, &[("accept", "text/html"), ("cookie", cookie.as_str())]);
+    assert_eq!(framed.status, 404);
+    assert!(framed.text.contains("There is no page at /no-such-page"), "{}", framed.text);
+    assert!(framed.text.contains("header-account") && framed.text.contains("href=\"/funding\""), "the signed-in menu: {}", framed.text);
     app.send("GET", "/no-such-page", None, None).problem(404);
     let api = app.raw("GET", "/api/v1/nothing", None, None, &[("accept", "text/html")]);
     api.problem(404);

@@ -47,3 +47,80 @@ api_test!(fn an_allocation_over_the_envelope_shows_the_headroom_left(app) {
     browser.sign_in("viewer@norfolk.police.uk", PASSWORD);
     assert!(!browser.has("form[action='/funding/allocations']"));
 });
+
+/// The money-by-year table's row for 2024-25 on a programme's page.
+fn programme_2024(browser: &Browser) -> String {
+    browser
+        .texts("#money-by-year ~ table tbody tr")
+        .into_iter()
+        .find(|r| r.starts_with("2024-25"))
+        .unwrap_or_default()
+}
+
+api_test!(fn finance_sets_an_envelope_and_records_spend_through_the_forms(app) {
+    app.user("finance@homeoffice.gov.uk", "finance");
+    let browser = Browser::start();
+    browser.goto(&format!("{}/funding", app.base));
+    browser.sign_in("finance@homeoffice.gov.uk", PASSWORD);
+    // The envelope's "Change" link opens the form with its stream and year.
+    browser.click("a[href='/funding/envelopes?stream=facial-recognition-funding&financial_year=2024-25']");
+    assert_eq!(browser.text("h1"), "Set an envelope");
+    assert!(browser.is_selected("#stream option[value='facial-recognition-funding']"));
+    // Below what is allocated: refused, saying what it would leave uncovered.
+    browser.fill("#amount", "3,000,000");
+    browser.fill("#basis", "In-year reduction");
+    browser.click("main form button[type=submit]");
+    let summary = browser.text(".error-summary-list");
+    assert!(summary.contains("live-facial-recognition"), "{summary}");
+    assert!(browser.text("#amount-error").ends_with(&summary));
+    assert_eq!(envelope_2024(app), 1_387_500_000, "unchanged");
+    browser.fill("#amount", "15,000,000");
+    browser.click("main form button[type=submit]");
+    let banner = browser.text(".notification-banner");
+    assert!(banner.contains("for 2024-25 is now £15,000,000.00"), "{banner}");
+    let row = facial_recognition_2024(&browser);
+    assert!(row.contains("£15,000,000.00") && row.contains("£11,000,000.00"), "envelope and headroom: {row}");
+    assert_eq!(envelope_2024(app), 1_500_000_000);
+
+    // Spend, from the programme's page, lands back on it with the money moved.
+    browser.goto(&format!("{}/programmes/live-facial-recognition", app.base));
+    let before = programme_2024(&browser);
+    browser.click("a[href='/funding/spend?programme=live-facial-recognition']");
+    assert!(browser.is_selected("#programme option[value='live-facial-recognition']"));
+    browser.fill("#financial_year", "2024-25");
+    browser.click("#category-change");
+    browser.fill("#amount", "-999,999,999");
+    browser.fill("#description", "Correction");
+    browser.click("main form button[type=submit]");
+    let summary = browser.text(".error-summary-list");
+    assert!(summary.contains("below zero") || summary.contains("below £0"), "{summary}");
+    assert!(browser.is_selected("#category-change"), "the choice is kept");
+    browser.fill("#amount", "250,000");
+    browser.fill("#description", "Refit of a fifth van");
+    browser.click("main form button[type=submit]");
+    assert!(browser.url().ends_with("/programmes/live-facial-recognition"), "{}", browser.url());
+    let banner = browser.text(".notification-banner");
+    assert!(banner.contains("Recorded £250,000.00 spent on new capability"), "{banner}");
+    assert_ne!(programme_2024(&browser), before, "the 2024-25 row moved");
+    let mut conn = app.db.conn();
+    let programme = beacon_db::programmes::get_by_code(&mut conn, "live-facial-recognition").unwrap();
+    let year = "2024-25".parse().unwrap();
+    let stored = beacon_db::totals::for_programme_year(&mut conn, programme.id, year).unwrap();
+    assert!(programme_2024(&browser).contains(&stored.spent_change.to_string()));
+});
+
+/// The facial recognition stream's 2024-25 envelope, in pence, from the API.
+fn envelope_2024(app: &beacon_tests::app::TestApp) -> i64 {
+    let stream = app
+        .get(
+            "/api/v1/funding-streams/facial-recognition-funding",
+            &app.admin(),
+        )
+        .json();
+    let envelopes = stream["envelopes"].as_array().unwrap();
+    let envelope = envelopes
+        .iter()
+        .find(|e| e["financial_year"] == "2024-25")
+        .unwrap();
+    envelope["amount_pence"].as_i64().unwrap()
+}

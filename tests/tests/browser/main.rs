@@ -7,5 +7,6 @@ mod audit;
 mod forms;
 mod funding;
 mod pages;
+mod portfolio;
 mod reporting;
 mod users;

@@ -77,6 +77,16 @@ fn a_lead_reports_red_and_the_owners_are_emailed_a_link_to_the_page(db: &TestDb)
     assert!(mail.text.contains(&link), "{link} not in {}", mail.text);
     browser.goto(&link);
     assert_eq!(browser.text(".summary-list .tag"), "Red");
+    // An owner sees the alerts written about it: one to each owner.
+    let alerts = browser.texts("#alerts + table tbody tr");
+    for owner in [LEAD, "deputy@norfolk.police.uk"] {
+        assert!(
+            alerts
+                .iter()
+                .any(|a| a.contains("Turned Red") && a.contains(owner)),
+            "{owner}: {alerts:?}"
+        );
+    }
     assert!(
         browser
             .text("table.table tbody tr")
@@ -104,13 +114,19 @@ fn only_owning_leads_and_admins_are_offered_the_form(db: &TestDb) {
         !browser.has("a[href='/programmes/hob/report']"),
         "not an owner: no form"
     );
+    assert!(!browser.has("#alerts"), "not an owner: no alerts");
     browser.goto(&format!("{}/programmes/hob/report", app.base));
     assert!(browser.text("main").contains("Only the programme's owners"));
+    assert!(
+        browser.has(".header-account button"),
+        "the refusal keeps the menu"
+    );
     browser.goto(&format!("{}/", app.base));
     browser.click(".header-account button");
     browser.goto(&format!("{}/programmes/esn", app.base));
     browser.sign_in("viewer@norfolk.police.uk", PASSWORD);
     assert!(!browser.has("main form"), "a viewer sees no forms");
+    assert!(!browser.has("#alerts"), "nor the alerts");
     assert!(!browser.has("a[href='/programmes/esn/report']"));
 }
 
