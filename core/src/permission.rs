@@ -18,6 +18,8 @@ pub enum Action {
     RetryAlerts,
     ManageUsers,
     ListAnotherUsersProgrammes,
+    /// Who an account is: its email, role and standing, never its secrets.
+    ReadUsers,
 }
 
 impl Action {
@@ -31,9 +33,10 @@ impl Action {
             | Action::ManageUsers => &[Role::Admin],
             Action::ReportStatus => &[Role::Admin, Role::Lead],
             Action::ManageFunding => &[Role::Finance, Role::Admin],
-            Action::ReadAuditTrail | Action::ReadAlerts | Action::ListAnotherUsersProgrammes => {
-                &[Role::Auditor, Role::Admin]
-            }
+            Action::ReadAuditTrail
+            | Action::ReadAlerts
+            | Action::ListAnotherUsersProgrammes
+            | Action::ReadUsers => &[Role::Auditor, Role::Admin],
         }
     }
 
@@ -50,6 +53,7 @@ impl Action {
             Action::RetryAlerts => "retrying alerts",
             Action::ManageUsers => "managing users",
             Action::ListAnotherUsersProgrammes => "listing another user's programmes",
+            Action::ReadUsers => "reading users",
         }
     }
 }
@@ -114,6 +118,7 @@ mod tests {
             ReadAlerts,
             RetryAlerts,
             ManageUsers,
+            ReadUsers,
         ];
         assert!(
             all.iter().all(|a| Role::Admin.may(*a)),
@@ -131,7 +136,10 @@ mod tests {
         };
         assert_eq!(allowed(Role::Finance), [ManageFunding]);
         assert_eq!(allowed(Role::Lead), [ReportStatus]);
-        assert_eq!(allowed(Role::Auditor), [ReadAuditTrail, ReadAlerts]);
+        assert_eq!(
+            allowed(Role::Auditor),
+            [ReadAuditTrail, ReadAlerts, ReadUsers]
+        );
     }
 
     #[test]

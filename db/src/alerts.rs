@@ -7,6 +7,7 @@
 //! is not due again until its lease ends, so a worker that dies holding it delays it by
 //! one lease and no more.
 
+use beacon_core::audit_trail::{AuditAction, AuditEntity};
 use beacon_core::{AlertDetails, AlertKind, AlertStatus, alert};
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
@@ -180,8 +181,8 @@ pub fn requeue(tx: &mut Tx<'_>, actor: &Actor, id: i64) -> Result<Alert, DbError
     audit::record(
         tx,
         actor,
-        "retry",
-        "alert",
+        AuditAction::Retry,
+        AuditEntity::Alert,
         &id.to_string(),
         Some(&before),
         Some(&after),

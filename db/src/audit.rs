@@ -1,6 +1,7 @@
 //! The audit trail: every change appends who did what to which record, before and
 //! after, as the next link of a hash chain (see `beacon_core::audit_chain`).
 
+use beacon_core::audit_trail::{AuditAction, AuditEntity};
 use diesel::prelude::*;
 use serde::Serialize;
 
@@ -77,8 +78,8 @@ impl NewAuditRow<'_> {
 pub(crate) fn record<B: Serialize, A: Serialize>(
     conn: &mut Tx<'_>,
     actor: &Actor,
-    action: &str,
-    entity: &str,
+    action: AuditAction,
+    entity: AuditEntity,
     entity_id: &str,
     before: Option<&B>,
     after: Option<&A>,
@@ -87,8 +88,8 @@ pub(crate) fn record<B: Serialize, A: Serialize>(
         at: crate::now(),
         actor_id: actor.user_id,
         actor: &actor.label,
-        action,
-        entity,
+        action: action.as_str(),
+        entity: entity.as_str(),
         entity_id,
         before: before.map(serde_json::to_string).transpose()?,
         after: after.map(serde_json::to_string).transpose()?,
@@ -316,11 +317,11 @@ pub fn verify(conn: &mut DbConnection) -> Result<Verification, DbError> {
 /// What an audit listing may be narrowed to; every field optional.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
-    pub entity: Option<String>,
+    pub entity: Option<AuditEntity>,
     pub entity_id: Option<String>,
     /// The actor's label: a user's email, or the command that acted.
     pub actor: Option<String>,
-    pub action: Option<String>,
+    pub action: Option<AuditAction>,
     /// From this time, inclusive.
     pub from: Option<chrono::NaiveDateTime>,
     /// Before this time, exclusive.
@@ -338,8 +339,8 @@ pub fn page(
         .filter(audit_log::seq.gt(after_seq.unwrap_or(0)))
         .select(AuditRow::as_select())
         .into_boxed();
-    if let Some(entity) = &filter.entity {
-        query = query.filter(audit_log::entity.eq(entity.clone()));
+    if let Some(entity) = filter.entity {
+        query = query.filter(audit_log::entity.eq(entity.as_str()));
     }
     if let Some(entity_id) = &filter.entity_id {
         query = query.filter(audit_log::entity_id.eq(entity_id.clone()));
@@ -347,8 +348,8 @@ pub fn page(
     if let Some(actor) = &filter.actor {
         query = query.filter(audit_log::actor.eq(actor.clone()));
     }
-    if let Some(action) = &filter.action {
-        query = query.filter(audit_log::action.eq(action.clone()));
+    if let Some(action) = filter.action {
+        query = query.filter(audit_log::action.eq(action.as_str()));
     }
     if let Some(from) = filter.from {
         query = query.filter(audit_log::at.ge(from));

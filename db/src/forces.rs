@@ -1,5 +1,6 @@
 //! Police forces.
 
+use beacon_core::audit_trail::{AuditAction, AuditEntity};
 use diesel::prelude::*;
 
 use crate::audit::{self, Actor};
@@ -27,8 +28,8 @@ pub fn insert_if_missing(tx: &mut Tx<'_>, actor: &Actor, force: &Force) -> Resul
     audit::record(
         tx,
         actor,
-        "create",
-        "force",
+        AuditAction::Create,
+        AuditEntity::Force,
         &row.id,
         None::<&ForceRow>,
         Some(&row),

@@ -1,6 +1,7 @@
 //! The allocation ledger: append-only entries moving money between a stream's envelope
 //! and a programme. A programme's allocation is the sum of its entries.
 
+use beacon_core::audit_trail::{AuditAction, AuditEntity};
 use std::collections::BTreeMap;
 
 use beacon_core::{FinancialYear, LedgerKind, MoneyError, Pence};
@@ -61,8 +62,8 @@ pub fn append(
     audit::record(
         tx,
         actor,
-        "create",
-        "ledger_entry",
+        AuditAction::Create,
+        AuditEntity::LedgerEntry,
         &id,
         None::<&LedgerRow>,
         Some(&row),

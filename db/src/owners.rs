@@ -1,5 +1,6 @@
 //! Who owns each programme: the users who report on it and hear of its alerts.
 
+use beacon_core::audit_trail::{AuditAction, AuditEntity};
 use diesel::prelude::*;
 
 use crate::audit::{self, Actor};
@@ -37,8 +38,8 @@ pub fn add(
     audit::record(
         tx,
         actor,
-        "add_owner",
-        "programme_owner",
+        AuditAction::AddOwner,
+        AuditEntity::ProgrammeOwner,
         &entity_id,
         None::<&OwnerRow>,
         Some(&row),
@@ -61,8 +62,8 @@ pub fn remove(
     audit::record(
         tx,
         actor,
-        "remove_owner",
-        "programme_owner",
+        AuditAction::RemoveOwner,
+        AuditEntity::ProgrammeOwner,
         &entity_id,
         Some(&before),
         None::<&OwnerRow>,

@@ -1,5 +1,6 @@
 //! Programmes: the register itself.
 
+use beacon_core::audit_trail::{AuditAction, AuditEntity};
 use std::collections::HashMap;
 
 use beacon_core::{CapabilityArea, FinancialYear, ForceId, NewProgramme, Rating, Stage};
@@ -65,8 +66,8 @@ pub fn insert(
     audit::record(
         tx,
         actor,
-        "create",
-        "programme",
+        AuditAction::Create,
+        AuditEntity::Programme,
         &row.code,
         None::<&ProgrammeRow>,
         Some(&row),
@@ -93,8 +94,8 @@ pub fn update(
     audit::record(
         tx,
         actor,
-        "update",
-        "programme",
+        AuditAction::Update,
+        AuditEntity::Programme,
         &after.code,
         Some(&before),
         Some(&after),
@@ -225,15 +226,23 @@ impl Filter {
                 .as_ref()
                 .is_none_or(|ids| ids.contains(&programme.id))
             && self.text.as_ref().is_none_or(|t| {
-                let t = t.to_lowercase();
-                contains(programme.code.as_str(), &t)
-                    || contains(&programme.name, &t)
-                    || contains(&programme.description, &t)
+                search_words(t).iter().all(|word| {
+                    contains(programme.code.as_str(), word)
+                        || contains(&programme.name, word)
+                        || contains(&programme.description, word)
+                })
             })
     }
 }
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// The words of a search, in lower case: a programme matches when each word is in its
+/// code, name or description, wherever it falls, as "Police National Database
+/// transformation programme" finds the name with "(PND)" in the middle.
+pub fn search_words(text: &str) -> Vec<String> {
+    text.split_whitespace().map(str::to_lowercase).collect()
+}
 
 /// Escapes LIKE's wildcards so that a search for `50%` finds "50%".
 fn like_pattern(text: &str) -> String {
@@ -276,8 +285,8 @@ pub fn page(
     if let Some(force) = &filter.lead_force {
         query = query.filter(programmes::lead_force_id.eq(force.as_str().to_string()));
     }
-    if let Some(text) = &filter.text {
-        let pattern = like_pattern(text);
+    for word in filter.text.as_deref().map(search_words).unwrap_or_default() {
+        let pattern = like_pattern(&word);
         query = query.filter(
             lower(programmes::code)
                 .like(pattern.clone())

@@ -2,6 +2,7 @@
 //! and every server on the database count the same attempts. Which attempts may go
 //! ahead is `beacon_core::sign_in`'s rule.
 
+use beacon_core::audit_trail::{AuditAction, AuditEntity};
 use beacon_core::sign_in::{ACCOUNT_WINDOW, Earlier};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -97,8 +98,8 @@ pub fn lift(tx: &mut Tx<'_>, actor: &Actor, user_id: i64, account: &str) -> Resu
     audit::record(
         tx,
         actor,
-        "lift_sign_in_throttle",
-        "user",
+        AuditAction::LiftSignInThrottle,
+        AuditEntity::User,
         &user_id.to_string(),
         None::<&()>,
         Some(&serde_json::json!({ "attempts_forgotten": forgotten })),

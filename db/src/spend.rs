@@ -1,5 +1,6 @@
 //! Actual spend per programme per year, run or change: append-only.
 
+use beacon_core::audit_trail::{AuditAction, AuditEntity};
 use beacon_core::{FinancialYear, NewSpend, SpendCategory};
 use diesel::prelude::*;
 
@@ -49,8 +50,8 @@ pub fn append(
     audit::record(
         tx,
         actor,
-        "create",
-        "spend_entry",
+        AuditAction::Create,
+        AuditEntity::SpendEntry,
         &id,
         None::<&SpendRow>,
         Some(&row),

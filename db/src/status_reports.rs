@@ -1,5 +1,6 @@
 //! Status reports: append-only; the latest sets the programme's current rating.
 
+use beacon_core::audit_trail::{AuditAction, AuditEntity};
 use std::collections::HashMap;
 
 use beacon_core::NewStatusReport;
@@ -58,8 +59,8 @@ pub fn insert(
     audit::record(
         tx,
         actor,
-        "create",
-        "status_report",
+        AuditAction::Create,
+        AuditEntity::StatusReport,
         &id,
         None::<&StatusReportRow>,
         Some(&row),

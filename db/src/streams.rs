@@ -1,6 +1,7 @@
 //! Funding streams and their envelopes: how much each may allocate in each year, and
 //! the history of every change to that.
 
+use beacon_core::audit_trail::{AuditAction, AuditEntity};
 use beacon_core::{FinancialYear, FundingStream, Pence};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -26,8 +27,8 @@ pub fn insert(tx: &mut Tx<'_>, actor: &Actor, stream: &FundingStream) -> Result<
     audit::record(
         tx,
         actor,
-        "create",
-        "funding_stream",
+        AuditAction::Create,
+        AuditEntity::FundingStream,
         &row.code,
         None::<&StreamRow>,
         Some(&row),
@@ -174,8 +175,8 @@ pub fn insert_envelope(
     audit::record(
         tx,
         actor,
-        "create",
-        "envelope",
+        AuditAction::Create,
+        AuditEntity::Envelope,
         &setting.entity_id(),
         None::<&EnvelopeRow>,
         Some(&row),
@@ -211,8 +212,8 @@ pub fn update_envelope(
     audit::record(
         tx,
         actor,
-        "update",
-        "envelope",
+        AuditAction::Update,
+        AuditEntity::Envelope,
         &setting.entity_id(),
         Some(&before),
         Some(&after),

@@ -1,5 +1,6 @@
 //! User accounts. Passwords arrive here already hashed; this module never sees one.
 
+use beacon_core::audit_trail::{AuditAction, AuditEntity};
 use std::collections::HashMap;
 
 use beacon_core::{Email, Role};
@@ -46,8 +47,8 @@ pub fn insert(
     audit::record(
         tx,
         actor,
-        "create",
-        "user",
+        AuditAction::Create,
+        AuditEntity::User,
         &row.id.to_string(),
         None::<&UserRow>,
         Some(&row),
@@ -94,15 +95,15 @@ pub fn update(
         .get_result(&mut **tx)?;
     // The hash is never in the trail; a reset shows as its own action.
     let action = if change.password_hash.is_some() {
-        "reset_password"
+        AuditAction::ResetPassword
     } else {
-        "update"
+        AuditAction::Update
     };
     audit::record(
         tx,
         actor,
         action,
-        "user",
+        AuditEntity::User,
         &id.to_string(),
         Some(&before),
         Some(&after),

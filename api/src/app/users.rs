@@ -14,12 +14,12 @@ pub fn list(
     after: Option<i64>,
     limit: i64,
 ) -> Result<Vec<User>, AppError> {
-    who.may(Action::ManageUsers)?;
+    who.may(Action::ReadUsers)?;
     Ok(users::page(conn, after, limit)?)
 }
 
 pub fn get(conn: &mut DbConnection, who: &Caller, id: i64) -> Result<User, AppError> {
-    who.may(Action::ManageUsers)?;
+    who.may(Action::ReadUsers)?;
     Ok(users::get(conn, id)?)
 }
 

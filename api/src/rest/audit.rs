@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::csv_export;
 use super::pagination;
-use super::params::{parse_instant, text, utc};
+use super::params::{optional, parse_instant, text, utc};
 use super::problem::ApiError;
 use super::state::AppState;
 use crate::app::{Caller, audit};
@@ -116,13 +116,14 @@ pub struct AuditList {
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// programme, status_report, user, programme_owner, funding_stream, envelope,
-    /// ledger_entry, spend_entry, force.
+    /// ledger_entry, spend_entry, force, alert.
     pub entity: Option<String>,
     /// With `entity`: one record's entries, e.g. a programme's code.
     pub entity_id: Option<String>,
     /// Who acted: a user's email, or a command such as `beacon seed`.
     pub actor: Option<String>,
-    /// create, update, add_owner, remove_owner, …
+    /// create, update, add_owner, remove_owner, reset_password, lift_sign_in_throttle,
+    /// retry.
     pub action: Option<String>,
     /// From this date (YYYY-MM-DD, from its start) or RFC 3339 time, inclusive.
     pub from: Option<String>,
@@ -155,10 +156,10 @@ impl AuditQuery {
             }
         }
         Ok(Filter {
-            entity: text(&self.entity),
+            entity: optional("entity", text(&self.entity).as_deref())?,
             entity_id: text(&self.entity_id),
             actor: text(&self.actor),
-            action: text(&self.action),
+            action: optional("action", text(&self.action).as_deref())?,
             from,
             to,
         })

@@ -3,6 +3,7 @@
 //! server can send, and each comes with a description and the problem+json schema.
 
 use actix_web::http::StatusCode;
+use beacon_core::audit_trail::{AuditAction, AuditEntity};
 use beacon_core::{
     AlertKind, AlertStatus, HistoryKind, LedgerKind, Pence, Rating, Role, SpendCategory, Stage,
 };
@@ -49,6 +50,8 @@ fn constraint(owner: &str, name: &str) -> Option<Value> {
             words(HistoryKind::WORDS)
         }
         ("NewAllocation" | "LedgerEntryView", "kind") => words(LedgerKind::WORDS),
+        ("list_audit_entries", "entity") => words(AuditEntity::WORDS),
+        ("list_audit_entries", "action") => words(AuditAction::WORDS),
         (_, "group_by") => words(&GroupBy::WORDS),
         (_, "format") => words(&["csv", "json"]),
         (_, "financial_year") => json!({ "pattern": "^[0-9]{4}[-/][0-9]{2}$" }),

@@ -28,7 +28,8 @@ pub struct ListQuery {
     pub capability: Option<String>,
     /// A force id, e.g. `west-midlands`.
     pub lead_force: Option<String>,
-    /// Text to find in the code, name or description.
+    /// Words to find: a programme matches when each is in its code, name or
+    /// description, in any order.
     pub q: Option<String>,
     /// `me` for the programmes you own; a user's id for theirs (admins and auditors).
     #[param(example = "me")]

@@ -83,10 +83,10 @@ pub struct UserPatch {
     pub password: Option<String>,
 }
 
-/// Users in the order they were created.
+/// Users in the order they were created (admins and auditors; never a password).
 #[utoipa::path(operation_id = "list_users", tag = "users", security(("bearer" = [])), params(ListQuery), responses(
     (status = 200, body = UserList),
-    (status = 403, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Only admins and auditors read accounts", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/users")]
 pub async fn list(
@@ -151,7 +151,7 @@ pub async fn create(
 #[utoipa::path(operation_id = "get_user", tag = "users", security(("bearer" = [])), params(("id" = i64, Path)), responses(
     (status = 200, body = UserView),
     (status = 404, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
-    (status = 403, description = "Only an admin manages accounts", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+    (status = 403, description = "Only admins and auditors read accounts", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
 ))]
 #[get("/users/{id}")]
 pub async fn get(

@@ -4,6 +4,7 @@
 
 use actix_web::{HttpResponse, get, web};
 use beacon_core::Action;
+use beacon_core::audit_trail::AuditEntity;
 use beacon_db::audit::{Filter, Verification};
 use beacon_db::records::AuditEntry;
 use maud::{Markup, html};
@@ -11,6 +12,7 @@ use serde::Deserialize;
 
 use super::page::{self, PageError, url_encode};
 use super::session::Visitor;
+use super::words::slug_words;
 use super::{forms, layout};
 use crate::app::audit;
 use crate::rest::state::AppState;
@@ -35,7 +37,8 @@ impl Filters {
     fn filter(&self) -> Filter {
         let given = |text: &str| Some(text.trim().to_string()).filter(|t| !t.is_empty());
         Filter {
-            entity: given(&self.entity),
+            // A select box sends only the words it offers.
+            entity: self.entity.parse().ok(),
             entity_id: given(&self.entity_id),
             actor: given(&self.actor),
             ..Filter::default()
@@ -89,7 +92,8 @@ pub async fn show(
         p class="lead" { "Every change, in the order it joined the hash chain, with who made it and the record before and after." }
         (verification(verified.as_ref(), &filters))
         form method="get" action="/audit" class="filters" {
-            (forms::text_input("entity", "Record type", Some("Like programme or envelope"), None, &filters.entity))
+            (forms::select("entity", "Record type", None, &filters.entity,
+                AuditEntity::ALL.iter().map(|e| (e.as_str().to_string(), slug_words(e.as_str())))))
             (forms::text_input("entity_id", "Record", None, None, &filters.entity_id))
             (forms::text_input("actor", "Who", Some("An email, or a command"), None, &filters.actor))
             button type="submit" class="button button-secondary" { "Apply" }

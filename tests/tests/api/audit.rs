@@ -139,10 +139,16 @@ api_test!(fn bad_audit_queries_name_the_parameter(app) {
         ("format=xml", "format"),
         ("limit=0", "limit"),
         ("cursor=bm9wZQ", "cursor"),
+        ("entity=ledger", "entity"),
+        ("action=delete", "action"),
     ] {
         let problem = app.get(&format!("/api/v1/audit?{query}"), &auditor).problem(422);
         assert_eq!(problem["errors"][0]["field"], field, "{query}: {problem}");
     }
+    // A record type Beacon does not know is named, with the ones it does.
+    let problem = app.get("/api/v1/audit?entity=ledger", &auditor).problem(422);
+    let message = problem["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("'ledger'") && message.contains("ledger_entry"), "{message}");
     // A cursor from one filtered listing is refused by another.
     let page = app.get("/api/v1/audit?entity=force&limit=2", &auditor).json();
     let cursor = page["next_cursor"].as_str().unwrap();

@@ -49,9 +49,9 @@ api_test!(fn every_role_gets_exactly_its_permissions(app) {
 
     let cases = vec![
         case("GET", "/api/v1/me", None, ALL),
-        case("GET", "/api/v1/users", None, ADMIN),
+        case("GET", "/api/v1/users", None, AUDITORS),
         case("POST", "/api/v1/users", Some(json!({"email": "new@force.police.uk", "role": "viewer", "password": "long enough password"})), ADMIN),
-        case("GET", &format!("/api/v1/users/{target}"), None, ADMIN),
+        case("GET", &format!("/api/v1/users/{target}"), None, AUDITORS),
         case("PATCH", &format!("/api/v1/users/{target}"), Some(json!({"role": "viewer"})), ADMIN),
         case("GET", "/api/v1/forces", None, ALL),
         case("GET", "/api/v1/forces/norfolk", None, ALL),

@@ -45,6 +45,12 @@ api_test!(fn filters_narrow_the_list(app) {
     let home_office = codes(&app.get("/api/v1/programmes?sponsor=home%20office", &token).json());
     assert!(home_office.contains(&"esn".to_string()) && !home_office.contains(&"ndas".to_string()));
     assert!(codes(&app.get("/api/v1/programmes?q=100%25", &token).json()).is_empty(), "% is a character, not a wildcard");
+    // Words, wherever they fall: the stored name has "(PND)" in the middle.
+    let words = "/api/v1/programmes?q=Police%20National%20Database%20transformation%20programme";
+    assert_eq!(codes(&app.get(words, &token).json()), ["pnd-transformation"]);
+    assert_eq!(codes(&app.get("/api/v1/programmes?q=recognition%20facial", &token).json()), ["live-facial-recognition"]);
+    let past = "/api/v1/programmes?as_of=2025-12-31&q=Police%20National%20Database%20transformation%20programme";
+    assert_eq!(codes(&app.get(past, &token).json()), ["pnd-transformation"], "the same on a past date");
 });
 
 api_test!(fn bad_filters_and_foreign_cursors_name_the_parameter(app) {

@@ -50,3 +50,24 @@ api_test!(fn user_input_is_checked_field_by_field(app) {
     let me = app.get("/api/v1/me", &admin).json()["id"].as_i64().unwrap();
     app.send("PATCH", &format!("/api/v1/users/{me}"), Some(&admin), Some(&json!({"active": false}))).problem(409);
 });
+
+api_test!(fn auditors_read_who_each_user_is_and_change_nothing(app) {
+    let (lead, _) = app.user("sro@met.police.uk", "lead");
+    let (_, auditor) = app.user("nao@audit.gov.uk", "auditor");
+    let listed = app.get("/api/v1/users", &auditor);
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    let items = listed.json()["items"].as_array().unwrap().clone();
+    let sro = items.iter().find(|u| u["id"] == lead).expect("the lead is listed");
+    assert_eq!(sro["email"], "sro@met.police.uk");
+    assert_eq!(sro["role"], "lead");
+    assert_eq!(sro["active"], true);
+    for user in &items {
+        let fields: Vec<&str> = user.as_object().unwrap().keys().map(String::as_str).collect();
+        assert!(fields.iter().all(|f| !f.contains("password") && !f.contains("token")), "{fields:?}");
+    }
+    assert_eq!(app.get(&format!("/api/v1/users/{lead}"), &auditor).json()["email"], "sro@met.police.uk");
+    let refused = app.send("PATCH", &format!("/api/v1/users/{lead}"), Some(&auditor), Some(&json!({"role": "admin"})));
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    let (_, viewer) = app.user("viewer@norfolk.police.uk", "viewer");
+    assert_eq!(app.get("/api/v1/users", &viewer).status, 403);
+});

@@ -180,7 +180,7 @@ pub fn report_at(
 /// The audit trail of one record, oldest first, as an auditor reads it.
 pub fn trail(conn: &mut DbConnection, entity: &str, entity_id: &str) -> Vec<AuditEntry> {
     let filter = beacon_db::audit::Filter {
-        entity: Some(entity.to_string()),
+        entity: Some(entity.parse().unwrap()),
         entity_id: Some(entity_id.to_string()),
         ..Default::default()
     };

@@ -14,7 +14,7 @@ api_test!(fn an_auditor_reads_the_trail_and_sees_a_rewrite_found(app) {
     assert_eq!(browser.text("h1"), "Audit trail");
     let rows = browser.texts("table.table tbody tr");
     assert!(rows.len() > 10, "{}", rows.len());
-    browser.fill("#entity", "user");
+    browser.choose("#entity", "user");
     browser.click("main form.filters button[type=submit]");
     let users = browser.texts("table.table tbody tr");
     assert!(!users.is_empty() && users.iter().all(|r| r.contains(" user ")), "{users:?}");
