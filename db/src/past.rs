@@ -79,42 +79,53 @@ pub fn ratings_before(
 
 /// The statement `ratings_before` runs, `$1` being the moment and `$2` the epoch.
 fn ratings_sql(conn: &mut DbConnection, ids: Option<&[i64]>) -> String {
-    // The last report before `end` with another rating: for each other rating, its
-    // latest report through the (programme, rating, reported_at) index; the greatest of
-    // those. Both backends' greatest-of functions see no NULLs, so they agree.
-    // PostgreSQL would flatten the per-programme lookup into a hash join over every
-    // report; OFFSET 0 keeps it a lookup per programme. SQLite plans it that way as is.
+    // For each programme, its latest report before `$1` (x), then for each other
+    // rating that rating's latest report, through the (programme, rating, reported_at)
+    // index (w). The greatest of those is when the rating last changed: the current one
+    // was entered by the first report after it, and the one before is whichever rating
+    // that greatest belongs to. Both backends' greatest-of functions see no NULLs, so
+    // they agree. PostgreSQL would flatten the per-programme lookups into a hash join
+    // over every report, and compute a column once for each use; OFFSET 0 keeps each
+    // a lookup per programme, made once. SQLite plans it that way as is.
     let (greatest, fence) = backend::greatest_and_fence(conn);
-    let other_ratings: Vec<String> = Rating::ALL
+    let latest: Vec<String> = Rating::ALL
         .iter()
-        .map(|rating| {
+        .enumerate()
+        .map(|(i, rating)| {
             let rating = rating.as_str();
             format!(
                 "COALESCE((SELECT MAX(t.reported_at) FROM status_reports t
                            WHERE t.programme_id = x.programme_id AND t.rating = '{rating}'
-                             AND t.reported_at < $1 AND r.rating <> '{rating}'), $2)"
+                             AND t.reported_at < $1 AND r.rating <> '{rating}'), $2) AS m{i}"
             )
         })
+        .collect();
+    let columns: Vec<String> = (0..Rating::ALL.len()).map(|i| format!("w.m{i}")).collect();
+    let previous: Vec<String> = Rating::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, rating)| format!("WHEN z.changed = z.m{i} THEN '{}'", rating.as_str()))
         .collect();
     // `$1`, `$2`: numbered placeholders on PostgreSQL, named ones on SQLite, where they
     // take positions 1 and 2 by first appearance, as here.
     format!(
-        "SELECT y.programme_id, y.rating, y.reported_at, y.since,
-                (SELECT b.rating FROM status_reports b
-                 WHERE b.programme_id = y.programme_id AND b.reported_at < y.since
-                 ORDER BY b.reported_at DESC, b.id DESC LIMIT 1) AS previous
-         FROM (SELECT x.programme_id, r.rating, r.reported_at,
+        "SELECT z.programme_id, z.rating, z.reported_at,
                 (SELECT MIN(s.reported_at) FROM status_reports s
-                 WHERE s.programme_id = x.programme_id AND s.reported_at < $1
-                   AND s.reported_at > {greatest}({})) AS since
-         FROM (SELECT p.id AS programme_id,
-                      (SELECT s.id FROM status_reports s
-                       WHERE s.programme_id = p.id AND s.reported_at < $1
-                       ORDER BY s.reported_at DESC, s.id DESC LIMIT 1) AS report_id
-               FROM programmes p {}{fence}) AS x
-         JOIN status_reports r ON r.id = x.report_id) AS y
-         ORDER BY y.programme_id",
-        other_ratings.join(", "),
+                 WHERE s.programme_id = z.programme_id AND s.reported_at < $1
+                   AND s.reported_at > z.changed) AS since,
+                CASE WHEN z.changed = $2 THEN NULL {} END AS previous
+         FROM (SELECT w.*, {greatest}({}) AS changed
+               FROM (SELECT x.programme_id, r.rating, r.reported_at, {}
+                     FROM (SELECT p.id AS programme_id,
+                                  (SELECT s.id FROM status_reports s
+                                   WHERE s.programme_id = p.id AND s.reported_at < $1
+                                   ORDER BY s.reported_at DESC, s.id DESC LIMIT 1) AS report_id
+                           FROM programmes p {}{fence}) AS x
+                     JOIN status_reports r ON r.id = x.report_id{fence}) AS w) AS z
+         ORDER BY z.programme_id",
+        previous.join(" "),
+        columns.join(", "),
+        latest.join(", "),
         id_condition("p.id", ids)
     )
 }
