@@ -196,6 +196,17 @@ mod tests {
         assert_ne!(base.hash(&hash), hash, "the previous hash is covered");
     }
 
+    /// The worked example in the README's "For auditors", which an auditor's own
+    /// code (and `tools/verify_audit_chain.py`) must reproduce.
+    #[test]
+    fn the_documented_worked_example_gives_its_hash() {
+        let example = entry(1, r#"{"rating":"red"}"#);
+        assert_eq!(
+            example.hash(GENESIS),
+            "adcfdfa56aa246ffa76036959d683b00a8dd13fdfdc4cda6197dbfe3d32242b6"
+        );
+    }
+
     #[test]
     fn verifier_finds_the_first_bad_entry() {
         let texts = ["a", "b", "c", "d"];

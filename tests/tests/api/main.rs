@@ -4,6 +4,7 @@
 mod alert_workers;
 mod alerts;
 mod audit;
+mod audit_offline;
 mod auth;
 mod concurrency;
 mod daily_round;

@@ -1,0 +1,138 @@
+//! The audit chain checked without Beacon: the repository's script recomputes every
+//! hash from the CSV export, as an auditor runs it on their own machine.
+
+use std::process::Command;
+
+use beacon_tests::api_test;
+use beacon_tests::app::TestApp;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+
+const SCRIPT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tools/verify_audit_chain.py"
+);
+
+/// The script's exit status and what it printed, run over `csv`.
+fn verify_offline(csv: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("audit.csv");
+    std::fs::write(&file, csv).unwrap();
+    let out = Command::new("python3")
+        .arg(SCRIPT)
+        .arg(&file)
+        .output()
+        .expect("python3 runs");
+    let printed =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), printed)
+}
+
+/// The export with its rows changed by `change`, the header kept.
+fn altered(csv: &str, change: impl FnOnce(&mut Vec<Vec<String>>)) -> String {
+    let (header, mut rows) = beacon_tests::csv_table(csv);
+    change(&mut rows);
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(&header).unwrap();
+    for row in &rows {
+        out.write_record(row).unwrap();
+    }
+    String::from_utf8(out.into_inner().unwrap()).unwrap()
+}
+
+/// A few hundred writes of every kind, with text a canonical serialisation could get
+/// wrong: quotes, a line break, letters outside ASCII.
+fn random_writes(app: &TestApp, count: usize) {
+    let admin = app.admin();
+    let (_, finance) = app.user("pmo@beacon.police.uk", "finance");
+    let stream = "/api/v1/funding-streams/hmt-police-technology-2024-28";
+    let room = app.send(
+        "PUT",
+        &format!("{stream}/envelopes/2025-26"),
+        Some(&finance),
+        Some(&json!({"amount_pence": 900_000_000_000_i64, "basis": "Room for the test"})),
+    );
+    assert_eq!(room.status, 200, "{}", room.text);
+    let programmes = [
+        "esn",
+        "hob",
+        "eagle-x",
+        "knife-detection",
+        "live-facial-recognition",
+    ];
+    let mut rng = StdRng::seed_from_u64(31);
+    for i in 0..count {
+        let code = programmes[rng.random_range(0..programmes.len())];
+        let pence = rng.random_range(1..5_000_000_i64);
+        let rating = ["red", "amber", "green"][rng.random_range(0..3)];
+        let reply = match rng.random_range(0..3) {
+            0 => app.post(
+                &format!("/api/v1/programmes/{code}/status-reports"),
+                &admin,
+                json!({"rating": rating, "rationale": format!("Report {i}: the \"vans\" arrive\nnaïve café — £{pence}"), "period_end": "2026-09-30"}),
+            ),
+            1 => app.post(
+                &format!("/api/v1/programmes/{code}/spend"),
+                &finance,
+                json!({"financial_year": "2025-26", "amount_pence": pence, "category": "run", "description": format!("Spend {i}, “quoted”")}),
+            ),
+            _ => app.post(
+                &format!("{stream}/allocations"),
+                &finance,
+                json!({"programme": code, "financial_year": "2025-26", "amount_pence": pence, "kind": "allocation", "reason": format!("Allocation {i}")}),
+            ),
+        };
+        assert!(reply.status < 300, "{}: {}", reply.status, reply.text);
+    }
+}
+
+api_test!(fn the_script_recomputes_the_chain_from_the_csv_and_names_each_tampered_row(app) {
+    random_writes(app, 240);
+    let (_, auditor) = app.user("nao@audit.gov.uk", "auditor");
+    let export = app.raw("GET", "/api/v1/audit?format=csv", Some(&auditor), None, &[]);
+    assert_eq!(export.status, 200, "{}", export.text);
+    let csv = export.text;
+    let verified = app.get("/api/v1/audit/verify", &auditor).json();
+    assert_eq!(verified["intact"], true, "{verified}");
+
+    let (status, printed) = verify_offline(&csv);
+    assert_eq!(status, 0, "{printed}");
+    let agreed = format!(
+        "intact: {} entries; head seq {} hash {}",
+        verified["checked"], verified["head_seq"], verified["head_hash"].as_str().unwrap()
+    );
+    assert_eq!(printed.trim(), agreed, "the script agrees with Beacon's own check");
+    assert!(verified["checked"].as_i64().unwrap() > 240);
+
+    // An edited row is named by its sequence number.
+    let edited = altered(&csv, |rows| rows[99][3] = "nobody@beacon.police.uk".into());
+    let (status, printed) = verify_offline(&edited);
+    assert_eq!(status, 1);
+    assert!(printed.contains("seq 100: its contents do not give its hash"), "{printed}");
+    // So is one whose snapshot was rewritten, down to a single character.
+    let rewritten = altered(&csv, |rows| {
+        let row = rows.iter_mut().rev().find(|r| r[8].contains("amount_pence")).unwrap();
+        row[8] = row[8].replacen("amount_pence\":", "amount_pence\":9", 1);
+    });
+    let (status, printed) = verify_offline(&rewritten);
+    assert_eq!(status, 1);
+    assert!(printed.contains("its contents do not give its hash"), "{printed}");
+    // A deleted row: the next one says which sequence number it expected.
+    let deleted = altered(&csv, |rows| {
+        rows.remove(149);
+    });
+    let (status, printed) = verify_offline(&deleted);
+    assert_eq!(status, 1);
+    assert!(printed.contains("seq 151: expected sequence number 150 here"), "{printed}");
+    // Two rows swapped: both are named.
+    let reordered = altered(&csv, |rows| rows.swap(199, 200));
+    let (status, printed) = verify_offline(&reordered);
+    assert_eq!(status, 1);
+    assert!(printed.contains("seq 201: expected sequence number 200 here"), "{printed}");
+    assert!(printed.contains("seq 200: expected sequence number 202 here"), "{printed}");
+    // A file that is not the audit export is refused in a line.
+    let (status, printed) = verify_offline("seq,at\n1,2\n");
+    assert_eq!(status, 2);
+    assert!(printed.contains("not Beacon's audit CSV"), "{printed}");
+});
