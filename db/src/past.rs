@@ -85,8 +85,8 @@ fn ratings_sql(conn: &mut DbConnection, ids: Option<&[i64]>) -> String {
     // was entered by the first report after it, and the one before is whichever rating
     // that greatest belongs to. Both backends' greatest-of functions see no NULLs, so
     // they agree. PostgreSQL would flatten the per-programme lookups into a hash join
-    // over every report, and compute a column once for each use; OFFSET 0 keeps each
-    // a lookup per programme, made once. SQLite plans it that way as is.
+    // over every report, which OFFSET 0 prevents; and both would compute w's lookups
+    // again for each use of a column, which materialising w prevents.
     let (greatest, fence) = backend::greatest_and_fence(conn);
     let latest: Vec<String> = Rating::ALL
         .iter()
@@ -109,24 +109,25 @@ fn ratings_sql(conn: &mut DbConnection, ids: Option<&[i64]>) -> String {
     // `$1`, `$2`: numbered placeholders on PostgreSQL, named ones on SQLite, where they
     // take positions 1 and 2 by first appearance, as here.
     format!(
-        "SELECT z.programme_id, z.rating, z.reported_at,
+        "WITH w AS MATERIALIZED (
+             SELECT x.programme_id, r.rating, r.reported_at, {}
+             FROM (SELECT p.id AS programme_id,
+                          (SELECT s.id FROM status_reports s
+                           WHERE s.programme_id = p.id AND s.reported_at < $1
+                           ORDER BY s.reported_at DESC, s.id DESC LIMIT 1) AS report_id
+                   FROM programmes p {}{fence}) AS x
+             JOIN status_reports r ON r.id = x.report_id)
+         SELECT z.programme_id, z.rating, z.reported_at,
                 (SELECT MIN(s.reported_at) FROM status_reports s
                  WHERE s.programme_id = z.programme_id AND s.reported_at < $1
                    AND s.reported_at > z.changed) AS since,
                 CASE WHEN z.changed = $2 THEN NULL {} END AS previous
-         FROM (SELECT w.*, {greatest}({}) AS changed
-               FROM (SELECT x.programme_id, r.rating, r.reported_at, {}
-                     FROM (SELECT p.id AS programme_id,
-                                  (SELECT s.id FROM status_reports s
-                                   WHERE s.programme_id = p.id AND s.reported_at < $1
-                                   ORDER BY s.reported_at DESC, s.id DESC LIMIT 1) AS report_id
-                           FROM programmes p {}{fence}) AS x
-                     JOIN status_reports r ON r.id = x.report_id{fence}) AS w) AS z
+         FROM (SELECT w.*, {greatest}({}) AS changed FROM w) AS z
          ORDER BY z.programme_id",
+        latest.join(", "),
+        id_condition("p.id", ids),
         previous.join(" "),
         columns.join(", "),
-        latest.join(", "),
-        id_condition("p.id", ids)
     )
 }
 
