@@ -127,6 +127,7 @@ pub fn encode<T: CsvRecord>(rows: &[T], with_header: bool) -> csv::Result<Vec<u8
 
 impl CsvRecord for HistoryRow {
     const HEADER: &'static [&'static str] = &[
+        "id",
         "recorded_at",
         "kind",
         "stream",
@@ -142,6 +143,7 @@ impl CsvRecord for HistoryRow {
 
     fn write(&self, out: &mut csv::Writer<Vec<u8>>) -> csv::Result<()> {
         out.write_record([
+            self.citation().as_str(),
             self.recorded_at
                 .and_utc()
                 .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)

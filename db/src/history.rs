@@ -44,6 +44,16 @@ impl Source {
     }
 }
 
+/// The table and id that a citable id (`ledger-13`, `envelope-7`, `spend-4`, as
+/// `HistoryRow::citation` writes it) names, if it is one. Ids are never reused.
+pub fn cited(text: &str) -> Option<(Source, i64)> {
+    let (source, id) = text.trim().rsplit_once('-')?;
+    Some((
+        Source::parse(source)?,
+        id.parse().ok().filter(|id| *id > 0)?,
+    ))
+}
+
 /// A place in the history: the entry a page ends at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Position {
@@ -73,6 +83,10 @@ pub struct HistoryRow {
 }
 
 impl HistoryRow {
+    pub fn citation(&self) -> String {
+        format!("{}-{}", self.source.as_str(), self.id)
+    }
+
     pub fn position(&self) -> Position {
         Position {
             recorded_at: self.recorded_at,
@@ -93,10 +107,15 @@ pub struct Filter {
     pub from: Option<NaiveDateTime>,
     /// Recorded before.
     pub to: Option<NaiveDateTime>,
+    /// One entry only, by its table and id.
+    pub only: Option<(Source, i64)>,
 }
 
 impl Filter {
     fn wants(&self, source: Source) -> bool {
+        if self.only.is_some_and(|(only, _)| only != source) {
+            return false;
+        }
         let kind_ok = matches!(
             (self.kind, source),
             (None, _)
@@ -165,6 +184,9 @@ fn after_for(source: Source, after: Option<Position>) -> After {
 macro_rules! narrow {
     ($query:ident, $table:ident, $filter:expr, $after:expr) => {{
         let mut query = $query;
+        if let Some((_, id)) = $filter.only {
+            query = query.filter($table::id.eq(id));
+        }
         if let Some(year) = $filter.year {
             query = query.filter($table::financial_year.eq(year.start_year()));
         }

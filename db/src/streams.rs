@@ -238,3 +238,21 @@ pub fn set_allocated(
     backend::keep_envelope_day(tx, &row, at.date())?;
     EnvelopeState::try_from(row)
 }
+
+/// Which of its envelope's changes an envelope change is, counting from 1 in the
+/// order recorded.
+pub fn envelope_change_rank(conn: &mut DbConnection, change_id: i64) -> Result<i64, DbError> {
+    let (stream, year): (i64, i32) = envelope_changes::table
+        .find(change_id)
+        .select((
+            envelope_changes::stream_id,
+            envelope_changes::financial_year,
+        ))
+        .get_result(conn)?;
+    Ok(envelope_changes::table
+        .filter(envelope_changes::stream_id.eq(stream))
+        .filter(envelope_changes::financial_year.eq(year))
+        .filter(envelope_changes::id.le(change_id))
+        .count()
+        .get_result(conn)?)
+}

@@ -18,6 +18,10 @@ use crate::app::history::{self, HistoryQuery as Query};
 
 #[derive(Serialize, ToSchema)]
 pub struct HistoryEntryView {
+    /// The entry's citable id: its table and its id there. It never changes and is
+    /// never reused; `GET /funding/history/{id}` answers with the entry.
+    #[schema(example = "ledger-13")]
+    pub id: String,
     /// allocation, adjustment, withdrawal, envelope or spend.
     #[schema(example = "allocation")]
     pub kind: String,
@@ -47,6 +51,7 @@ pub struct HistoryEntryView {
 impl From<HistoryRow> for HistoryEntryView {
     fn from(row: HistoryRow) -> Self {
         HistoryEntryView {
+            id: row.citation(),
             kind: row.kind.to_string(),
             stream: row.stream,
             programme: row.programme,
@@ -216,5 +221,53 @@ pub(crate) async fn answer(
     Ok(HttpResponse::Ok().json(HistoryList {
         items: rows.into_iter().map(HistoryEntryView::from).collect(),
         next_cursor,
+    }))
+}
+
+/// The audit entry that recorded a history entry: where it sits in the hash chain.
+#[derive(Serialize, ToSchema)]
+pub struct RecordedInAudit {
+    #[schema(example = 42)]
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub hash: String,
+}
+
+/// One history entry with the audit entry that recorded it.
+#[derive(Serialize, ToSchema)]
+pub struct CitedEntryView {
+    #[serde(flatten)]
+    pub entry: HistoryEntryView,
+    /// For auditors and admins: the audit entry written with it; null for other roles,
+    /// or where no audit entry can be told to be this entry's.
+    pub audit: Option<RecordedInAudit>,
+}
+
+/// One funding history entry by its citable id, e.g. `ledger-13`, with the sequence
+/// number and hash of the audit entry that recorded it.
+#[utoipa::path(operation_id = "get_funding_history_entry", tag = "funding", security(("bearer" = [])),
+    params(("id" = String, Path, example = "ledger-13")), responses(
+    (status = 200, body = CitedEntryView),
+    (status = 404, description = "No entry has that id", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+))]
+#[get("/funding/history/{id}")]
+pub async fn entry(
+    state: web::Data<AppState>,
+    who: Caller,
+    id: web::Path<String>,
+) -> Result<web::Json<CitedEntryView>, ApiError> {
+    let id = id.into_inner();
+    let (row, audit) = state
+        .db(move |conn| Ok(history::entry(conn, &who, &id)?))
+        .await?;
+    Ok(web::Json(CitedEntryView {
+        entry: row.into(),
+        audit: audit.and_then(|a| {
+            Some(RecordedInAudit {
+                seq: a.seq?,
+                at: utc(a.at),
+                hash: a.hash?,
+            })
+        }),
     }))
 }

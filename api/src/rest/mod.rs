@@ -134,6 +134,7 @@ pub(crate) fn routes() -> (
                 .service(funding::record_spend)
                 .service(history::list)
                 .service(history::export)
+                .service(history::entry)
                 .service(summary::get)
                 .service(portfolio::get)
                 .service(audit::list)

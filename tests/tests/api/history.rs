@@ -136,11 +136,12 @@ api_test!(fn history_csv_carries_the_same_rows_as_json(app) {
         let rows = csv_rows(&reply.text);
         assert_eq!(rows.len(), json_rows.len(), "{query}");
         for (row, entry) in rows.iter().zip(&json_rows) {
-            assert_eq!(row[1], entry["kind"].as_str().unwrap());
-            assert_eq!(row[3], entry["programme"].as_str().unwrap_or_default());
-            assert_eq!(row[4], entry["financial_year"].as_str().unwrap());
-            assert_eq!(row[5], entry["amount_pence"].to_string());
-            assert_eq!(row[8], entry["reason"].as_str().unwrap());
+            assert_eq!(row[0], entry["id"].as_str().unwrap());
+            assert_eq!(row[2], entry["kind"].as_str().unwrap());
+            assert_eq!(row[4], entry["programme"].as_str().unwrap_or_default());
+            assert_eq!(row[5], entry["financial_year"].as_str().unwrap());
+            assert_eq!(row[6], entry["amount_pence"].to_string());
+            assert_eq!(row[9], entry["reason"].as_str().unwrap());
         }
         let by_accept = app.raw("GET", &format!("/api/v1/funding/history?{query}"), Some(&finance), None, &[("accept", "text/csv")]);
         assert_eq!(by_accept.text, reply.text);
@@ -162,8 +163,8 @@ api_test!(fn a_reason_typed_as_a_formula_opens_as_text_in_csv(app) {
     let csv = app.get("/api/v1/funding/history?programme=eagle-x&kind=withdrawal&format=csv", &finance);
     let rows = csv_rows(&csv.text);
     let last = rows.last().unwrap();
-    assert_eq!(last[8], format!("'{formula}"));
-    assert_eq!(last[5], "-1000000", "a negative amount stays a number");
+    assert_eq!(last[9], format!("'{formula}"));
+    assert_eq!(last[6], "-1000000", "a negative amount stays a number");
     let export = app.get("/api/v1/funding/history.csv?programme=eagle-x&kind=withdrawal", &finance);
     assert_eq!(export.status, 200);
     assert!(export.header("content-type").unwrap().starts_with("text/csv"));
@@ -189,4 +190,55 @@ api_test!(fn bad_history_queries_name_the_parameter(app) {
     let cursor = page["next_cursor"].as_str().unwrap();
     let problem = app.get(&format!("/api/v1/funding/history?limit=1&kind=spend&cursor={cursor}"), &viewer).problem(422);
     assert_eq!(problem["errors"][0]["field"], "cursor");
+});
+
+api_test!(fn every_history_row_is_citable_by_an_id_that_leads_to_its_audit_entry(app) {
+    let (_, finance) = app.user("pmo@beacon.police.uk", "finance");
+    let (_, auditor) = app.user("nao@audit.gov.uk", "auditor");
+    record_some_money(app, &finance);
+    let rows = walk(app, &auditor, "", 200);
+    let ids: HashSet<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), rows.len(), "each id names one row");
+    // The audit entries about one record, as the trail lists them.
+    let trail = |entity: &str, entity_id: &str| {
+        let page = app.get(&format!("/api/v1/audit?entity={entity}&entity_id={entity_id}&limit=200"), &auditor);
+        page.json()["items"].as_array().unwrap().clone()
+    };
+    let mut kinds = HashSet::new();
+    for row in &rows {
+        let id = row["id"].as_str().unwrap();
+        let reply = app.get(&format!("/api/v1/funding/history/{id}"), &auditor);
+        assert_eq!(reply.status, 200, "{id}: {}", reply.text);
+        let cited = reply.json();
+        let mut same = cited.clone();
+        same.as_object_mut().unwrap().remove("audit");
+        assert_eq!(&same, row, "{id} resolves to itself");
+        // Its audit entry names the same record, and sits in the chain where it says.
+        let audit = &cited["audit"];
+        let seq = audit["seq"].as_i64().unwrap_or_else(|| panic!("{id} has its audit entry: {cited}"));
+        let (table, number) = id.rsplit_once('-').unwrap();
+        kinds.insert(table.to_string());
+        let (entity, entity_id) = match table {
+            "ledger" => ("ledger_entry", number.to_string()),
+            "spend" => ("spend_entry", number.to_string()),
+            _ => ("envelope", format!("{}/{}", row["stream"].as_str().unwrap(), row["financial_year"].as_str().unwrap())),
+        };
+        let entries = trail(entity, &entity_id);
+        let entry = entries.iter().find(|e| e["seq"] == seq).unwrap_or_else(|| panic!("{id}: seq {seq} is not about {entity} {entity_id}"));
+        assert_eq!(entry["hash"], audit["hash"]);
+        if table == "envelope" {
+            assert_eq!(entry["after"]["amount_pence"], row["envelope_pence"], "{id}: {entry}");
+        }
+    }
+    assert_eq!(kinds.len(), 3, "ledger, envelope and spend rows were cited: {kinds:?}");
+    // Other roles see the entry, not the trail.
+    let (_, viewer) = app.user("viewer@norfolk.police.uk", "viewer");
+    let first = rows[0]["id"].as_str().unwrap();
+    let seen = app.get(&format!("/api/v1/funding/history/{first}"), &viewer).json();
+    assert_eq!(seen["audit"], Value::Null);
+    assert_eq!(seen["id"], first);
+    for unknown in ["ledger-999999", "ledger-0", "nonsense", "spend-x"] {
+        let problem = app.get(&format!("/api/v1/funding/history/{unknown}"), &auditor).problem(404);
+        assert!(problem["detail"].as_str().unwrap().contains("ids look like ledger-13"), "{problem}");
+    }
 });

@@ -24,10 +24,11 @@ fn every_history_entry_is_exported_once(db: &TestDb) {
             stored.len()
         )
     );
-    assert_eq!(header[..3], ["recorded_at", "kind", "stream"]);
+    assert_eq!(header[..4], ["id", "recorded_at", "kind", "stream"]);
     for (row, entry) in rows.iter().zip(&stored) {
-        assert_eq!(row[1], entry.kind.as_str());
-        assert_eq!(row[5], entry.amount.get().to_string());
+        assert_eq!(row[0], entry.citation());
+        assert_eq!(row[2], entry.kind.as_str());
+        assert_eq!(row[6], entry.amount.get().to_string());
     }
     assert!(
         !cli.dir
