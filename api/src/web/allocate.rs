@@ -10,9 +10,7 @@ use super::forms::{FieldError, capitalised};
 use super::funding;
 use super::page::{self, PageError};
 use super::session::{self, Visitor};
-use crate::app::AppError;
 use crate::app::funding::record_entry;
-use crate::rest::problem::ApiError;
 use crate::rest::state::AppState;
 
 /// The allocation form as typed: every field kept to show again beside its error.
@@ -102,15 +100,10 @@ pub async fn submit(
         .db_write(move |conn| {
             match record_entry(conn, &who, &stream, &programme, year, &entry, &policy) {
                 Ok(recorded) => Ok(Ok(recorded)),
-                Err(AppError::Funding(refusal)) => {
-                    Ok(Err(error("amount", capitalised(&refusal.to_string()))))
+                Err(refused) => {
+                    let gone = error("stream", "Choose a funding stream from the list");
+                    funding::field_error(refused, gone, field_of).map(Err)
                 }
-                Err(AppError::Invalid(invalid)) => Ok(Err(field_of(&invalid))),
-                Err(AppError::NotFound(_)) => Ok(Err(error(
-                    "stream",
-                    "Choose a funding stream from the list",
-                ))),
-                Err(other) => Err(ApiError::from(other)),
             }
         })
         .await?;

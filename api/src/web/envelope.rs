@@ -10,13 +10,12 @@ use maud::html;
 use serde::Deserialize;
 
 use super::forms::{self, FieldError, capitalised};
-use super::funding::may_manage;
+use super::funding::{self, may_manage};
 use super::layout;
 use super::page::{self, PageError};
 use super::session::{self, Visitor};
 use crate::app::AppError;
-use crate::app::funding::{self, set_envelope};
-use crate::rest::problem::ApiError;
+use crate::app::funding::{list_streams, set_envelope};
 use crate::rest::state::AppState;
 
 /// The form as typed; a link from a stream's table fills in the stream and year.
@@ -95,17 +94,11 @@ pub async fn submit(
         .db_write(move |conn| {
             match set_envelope(conn, &who, &stream, &envelope, &basis, &[], &policy) {
                 Ok(set) => Ok(Ok(set)),
-                Err(AppError::Funding(refusal)) => Ok(Err(FieldError::new(
-                    "amount",
-                    capitalised(&refusal.to_string()),
-                ))),
                 Err(AppError::Uncovered(uncovered)) => Ok(Err(uncovered_error(&uncovered))),
-                Err(AppError::Invalid(invalid)) => Ok(Err(field_of(&invalid))),
-                Err(AppError::NotFound(_)) => Ok(Err(FieldError::new(
-                    "stream",
-                    "Choose a funding stream from the list",
-                ))),
-                Err(other) => Err(ApiError::from(other)),
+                Err(refused) => {
+                    let gone = FieldError::new("stream", "Choose a funding stream from the list");
+                    funding::field_error(refused, gone, field_of).map(Err)
+                }
             }
         })
         .await?;
@@ -173,7 +166,7 @@ async fn form_page(
     form: &EnvelopeForm,
     errors: &[FieldError],
 ) -> Result<maud::Markup, PageError> {
-    let streams = state.db(|conn| Ok(funding::list_streams(conn)?)).await?;
+    let streams = state.db(|conn| Ok(list_streams(conn)?)).await?;
     let error_of = |field: &str| forms::error_for(errors, field);
     let body = html! {
         (forms::summary(errors))

@@ -8,13 +8,33 @@ use beacon_core::Action;
 use beacon_db::programmes::Filter;
 
 use super::allocate::AllocationForm;
-use super::forms::FieldError;
+use super::forms::{FieldError, capitalised};
 use super::page::{self, PageError};
 use super::session::{self, Visitor};
 use super::{forms, layout};
 use crate::app::funding::{self, StreamEnvelopes};
-use crate::app::register;
+use crate::app::{AppError, register};
+use crate::rest::problem::ApiError;
 use crate::rest::state::AppState;
+use beacon_core::ValidationErrors;
+
+/// What a funding use case's refusal asks of its form: the field to fix, in words for
+/// people (`not_found` when a stream or programme chosen is gone, `field_of` for a
+/// field rule); anything else is the page's error.
+pub fn field_error(
+    error: AppError,
+    not_found: FieldError,
+    field_of: impl Fn(&ValidationErrors) -> FieldError,
+) -> Result<FieldError, ApiError> {
+    match error {
+        AppError::Funding(refusal) => {
+            Ok(FieldError::new("amount", capitalised(&refusal.to_string())))
+        }
+        AppError::Invalid(invalid) => Ok(field_of(&invalid)),
+        AppError::NotFound(_) => Ok(not_found),
+        other => Err(ApiError::from(other)),
+    }
+}
 
 /// Refuses anyone but `finance` and `admin`, whatever they post.
 pub fn may_manage(visitor: &Visitor) -> Result<(), PageError> {

@@ -9,14 +9,12 @@ use maud::html;
 use serde::Deserialize;
 
 use super::forms::{self, FieldError, capitalised};
-use super::funding::may_manage;
+use super::funding::{self, may_manage};
 use super::layout;
 use super::page::{self, PageError};
 use super::session::{self, Visitor};
-use crate::app::AppError;
 use crate::app::funding::record_spend;
 use crate::app::register;
-use crate::rest::problem::ApiError;
 use crate::rest::state::AppState;
 
 /// The form as typed; a programme's page fills in the programme.
@@ -114,22 +112,15 @@ pub async fn submit(
         .db_write(
             move |conn| match record_spend(conn, &who, &programme, year, &entry) {
                 Ok(recorded) => Ok(Ok(recorded)),
-                Err(AppError::Funding(refusal)) => Ok(Err(FieldError::new(
-                    "amount",
-                    capitalised(&refusal.to_string()),
-                ))),
-                Err(AppError::Invalid(invalid)) => {
-                    let message = invalid
-                        .fields()
-                        .first()
-                        .map_or_else(String::new, |e| capitalised(&e.message));
-                    Ok(Err(FieldError::new("amount", message)))
+                Err(refused) => {
+                    let gone = FieldError::new("programme", "Choose a programme from the list");
+                    funding::field_error(refused, gone, |invalid| {
+                        let first = invalid.fields().first();
+                        let message = first.map_or_else(String::new, |e| capitalised(&e.message));
+                        FieldError::new("amount", message)
+                    })
+                    .map(Err)
                 }
-                Err(AppError::NotFound(_)) => Ok(Err(FieldError::new(
-                    "programme",
-                    "Choose a programme from the list",
-                ))),
-                Err(other) => Err(ApiError::from(other)),
             },
         )
         .await?;
