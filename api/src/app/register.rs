@@ -214,10 +214,15 @@ pub struct PastRegister {
 }
 
 pub fn past_register(conn: &mut DbConnection, as_of: AsOf) -> Result<PastRegister, AppError> {
-    let ratings: HashMap<i64, past::RatingAt> = past::ratings_before(conn, as_of.end, None)?
-        .into_iter()
-        .map(|r| (r.programme_id, r))
-        .collect();
+    // Today's ratings are the ones each programme keeps current; only a past day's are
+    // worked out again from the reports made by then.
+    let rated = if as_of.end > beacon_db::now() {
+        past::ratings_now(conn)?
+    } else {
+        past::ratings_before(conn, as_of.end, None)?
+    };
+    let ratings: HashMap<i64, past::RatingAt> =
+        rated.into_iter().map(|r| (r.programme_id, r)).collect();
     let mut recorded = past::register_before(conn, as_of.end)?;
     let mut rows: Vec<Programme> = programmes::list(conn)?
         .into_iter()

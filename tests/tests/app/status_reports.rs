@@ -90,3 +90,26 @@ both_backends!(fn a_lead_reports_only_on_programmes_they_own(db) {
     assert_eq!(programme_now(&mut conn, "esn").rating, Some(Rating::Amber));
     assert_eq!(programme_now(&mut conn, "hob").rating, None);
 });
+
+// Today's ratings are read from what each programme keeps current; a past day's are
+// worked out from the reports. Both must give the same answer for the present.
+both_backends!(fn the_ratings_kept_current_are_those_the_reports_give(db) {
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+    let mut conn = db.conn();
+    // The published ratings, loaded with their own dates, then reports made now.
+    app::seed::load(&mut conn).unwrap();
+    let codes = ["esn", "hob", "pnd-transformation", "eagle-x", "knife-detection"];
+    let mut rng = StdRng::seed_from_u64(29);
+    for _ in 0..150 {
+        let code = codes[rng.random_range(0..codes.len())];
+        let rating = Rating::ALL[rng.random_range(0..Rating::ALL.len())];
+        report_now(&mut conn, code, rating);
+    }
+    let later = beacon_db::now() + chrono::TimeDelta::days(1);
+    let worked_out = beacon_db::past::ratings_before(&mut conn, later, None).unwrap();
+    let kept = beacon_db::past::ratings_now(&mut conn).unwrap();
+    assert_eq!(kept, worked_out);
+    assert!(kept.len() > codes.len(), "the published ratings count too");
+    assert!(kept.iter().filter(|r| r.previous.is_some()).count() >= codes.len());
+});
