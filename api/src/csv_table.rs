@@ -138,6 +138,9 @@ impl CsvRecord for HistoryRow {
         "envelope_pence",
         "reason",
         "recorded_by",
+        "stream_name",
+        "programme_name",
+        "sponsor",
     ];
     type Key = Position;
 
@@ -160,6 +163,9 @@ impl CsvRecord for HistoryRow {
                 .unwrap_or_default(),
             &typed_text(&self.reason),
             &typed_text(self.recorded_by.as_deref().unwrap_or_default()),
+            &typed_text(self.stream_name.as_deref().unwrap_or_default()),
+            &typed_text(self.programme_name.as_deref().unwrap_or_default()),
+            &typed_text(self.sponsor.as_deref().unwrap_or_default()),
         ])
     }
 

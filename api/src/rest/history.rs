@@ -46,6 +46,14 @@ pub struct HistoryEntryView {
     /// Who recorded it: a user's email; absent for loaded or seeded data.
     pub recorded_by: Option<String>,
     pub recorded_at: DateTime<Utc>,
+    /// The stream's name, as it is now; absent for spend.
+    #[schema(example = "HM Treasury police technology funding")]
+    pub stream_name: Option<String>,
+    /// The programme's name and sponsor, as they are now; absent for an envelope change.
+    #[schema(example = "Police National Database (PND) transformation programme")]
+    pub programme_name: Option<String>,
+    #[schema(example = "Home Office")]
+    pub sponsor: Option<String>,
 }
 
 impl From<HistoryRow> for HistoryEntryView {
@@ -62,6 +70,9 @@ impl From<HistoryRow> for HistoryEntryView {
             reason: row.reason,
             recorded_by: row.recorded_by,
             recorded_at: utc(row.recorded_at),
+            stream_name: row.stream_name,
+            programme_name: row.programme_name,
+            sponsor: row.sponsor,
         }
     }
 }

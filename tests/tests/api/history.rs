@@ -137,6 +137,7 @@ api_test!(fn history_csv_carries_the_same_rows_as_json(app) {
         assert_eq!(rows.len(), json_rows.len(), "{query}");
         for (row, entry) in rows.iter().zip(&json_rows) {
             assert_eq!(row[0], entry["id"].as_str().unwrap());
+            assert_eq!(row[11..], [&entry["stream_name"], &entry["programme_name"], &entry["sponsor"]].map(|v| v.as_str().unwrap_or_default().to_string()));
             assert_eq!(row[2], entry["kind"].as_str().unwrap());
             assert_eq!(row[4], entry["programme"].as_str().unwrap_or_default());
             assert_eq!(row[5], entry["financial_year"].as_str().unwrap());
@@ -241,4 +242,20 @@ api_test!(fn every_history_row_is_citable_by_an_id_that_leads_to_its_audit_entry
         let problem = app.get(&format!("/api/v1/funding/history/{unknown}"), &auditor).problem(404);
         assert!(problem["detail"].as_str().unwrap().contains("ids look like ledger-13"), "{problem}");
     }
+});
+
+api_test!(fn history_rows_name_their_stream_programme_and_sponsor(app) {
+    let (_, finance) = app.user("pmo@beacon.police.uk", "finance");
+    record_some_money(app, &finance);
+    let rows = walk(app, &finance, "stream=hmt-police-technology-2024-28&financial_year=2026-27", 50);
+    let allocation = rows.iter().find(|r| r["kind"] == "allocation" && r["programme"] == "eagle-x").unwrap();
+    assert_eq!(allocation["stream_name"], "HM Treasury police technology funding");
+    assert_eq!(allocation["programme_name"].as_str().unwrap(), beacon_db::programmes::get_by_code(&mut app.db.conn(), "eagle-x").unwrap().name);
+    assert_eq!(allocation["sponsor"], "NPCC");
+    let envelope = rows.iter().find(|r| r["kind"] == "envelope").unwrap();
+    assert_eq!(envelope["stream_name"], "HM Treasury police technology funding");
+    assert_eq!(envelope["programme_name"], Value::Null);
+    let spend = walk(app, &finance, "programme=eagle-x&kind=spend", 50);
+    assert_eq!(spend[0]["sponsor"], "NPCC");
+    assert_eq!(spend[0]["stream_name"], Value::Null);
 });

@@ -5,7 +5,7 @@
 //! most one page long) and the three are merged here. That keeps every page, filtered
 //! or not, a bounded read however long the history grows, on both backends.
 
-use std::collections::{BTreeSet, HashMap};
+mod names;
 
 use beacon_core::{FinancialYear, HistoryKind, Pence, SpendCategory};
 
@@ -15,9 +15,8 @@ use diesel::prelude::*;
 use crate::connection::DbConnection;
 use crate::error::DbError;
 use crate::records::year;
-use crate::schema::{
-    envelope_changes, funding_streams, ledger_entries, programmes, spend_entries, users,
-};
+use crate::schema::{envelope_changes, ledger_entries, spend_entries};
+use names::Names;
 
 /// Which table an entry comes from; also breaks ties between entries recorded in the
 /// same microsecond, so the order is total and stable.
@@ -69,8 +68,13 @@ pub struct HistoryRow {
     pub id: i64,
     pub recorded_at: NaiveDateTime,
     pub kind: HistoryKind,
+    /// The stream's code and name; absent for spend.
     pub stream: Option<String>,
+    pub stream_name: Option<String>,
+    /// The programme's code, name and sponsor; absent for an envelope change.
     pub programme: Option<String>,
+    pub programme_name: Option<String>,
+    pub sponsor: Option<String>,
     pub year: FinancialYear,
     /// Signed: what the entry adds to (or, negative, takes from) its total.
     pub amount: Pence,
@@ -298,6 +302,10 @@ fn ledger(
 
 impl LedgerLine {
     fn row(self, names: &Names) -> Result<HistoryRow, DbError> {
+        let (stream, programme) = (
+            names.stream(self.stream_id),
+            names.programme(self.programme_id),
+        );
         Ok(HistoryRow {
             source: Source::Ledger,
             id: self.id,
@@ -306,8 +314,11 @@ impl LedgerLine {
                 .kind
                 .parse()
                 .map_err(|e| DbError::Corrupt(format!("ledger entry kind: {e}")))?,
-            stream: names.stream(self.stream_id),
-            programme: names.programme(self.programme_id),
+            stream: stream.code,
+            stream_name: stream.name,
+            programme: programme.code,
+            programme_name: programme.name,
+            sponsor: programme.sponsor,
             year: year(self.year)?,
             amount: Pence::new(self.amount),
             category: None,
@@ -355,13 +366,17 @@ fn envelopes(
     lines
         .into_iter()
         .map(|l| {
+            let stream = names.stream(l.stream_id);
             Ok(HistoryRow {
                 source: Source::Envelope,
                 id: l.id,
                 recorded_at: l.recorded_at,
                 kind: HistoryKind::Envelope,
-                stream: names.stream(l.stream_id),
+                stream: stream.code,
+                stream_name: stream.name,
                 programme: None,
+                programme_name: None,
+                sponsor: None,
                 year: year(l.year)?,
                 amount: Pence::new(l.change),
                 category: None,
@@ -410,13 +425,17 @@ fn spend(
     lines
         .into_iter()
         .map(|l| {
+            let programme = names.programme(l.programme_id);
             Ok(HistoryRow {
                 source: Source::Spend,
                 id: l.id,
                 recorded_at: l.recorded_at,
                 kind: HistoryKind::Spend,
                 stream: None,
-                programme: names.programme(l.programme_id),
+                stream_name: None,
+                programme: programme.code,
+                programme_name: programme.name,
+                sponsor: programme.sponsor,
                 year: year(l.year)?,
                 amount: Pence::new(l.amount),
                 category: Some(
@@ -430,68 +449,4 @@ fn spend(
             })
         })
         .collect()
-}
-
-/// Stream codes, programme codes and user emails for the ids on one page.
-struct Names {
-    streams: HashMap<i64, String>,
-    programmes: HashMap<i64, String>,
-    users: HashMap<i64, String>,
-}
-
-impl Names {
-    fn load(
-        conn: &mut DbConnection,
-        streams: impl Iterator<Item = i64>,
-        programmes: impl Iterator<Item = i64>,
-        users: impl Iterator<Item = i64>,
-    ) -> Result<Self, DbError> {
-        fn distinct(ids: impl Iterator<Item = i64>) -> Vec<i64> {
-            ids.collect::<BTreeSet<i64>>().into_iter().collect()
-        }
-        let (streams, programmes, users) =
-            (distinct(streams), distinct(programmes), distinct(users));
-        let mut names = Names {
-            streams: HashMap::new(),
-            programmes: HashMap::new(),
-            users: HashMap::new(),
-        };
-        if !streams.is_empty() {
-            names.streams = funding_streams::table
-                .filter(funding_streams::id.eq_any(&streams))
-                .select((funding_streams::id, funding_streams::code))
-                .load::<(i64, String)>(conn)?
-                .into_iter()
-                .collect();
-        }
-        if !programmes.is_empty() {
-            names.programmes = programmes::table
-                .filter(programmes::id.eq_any(&programmes))
-                .select((programmes::id, programmes::code))
-                .load::<(i64, String)>(conn)?
-                .into_iter()
-                .collect();
-        }
-        if !users.is_empty() {
-            names.users = users::table
-                .filter(users::id.eq_any(&users))
-                .select((users::id, users::email))
-                .load::<(i64, String)>(conn)?
-                .into_iter()
-                .collect();
-        }
-        Ok(names)
-    }
-
-    fn stream(&self, id: i64) -> Option<String> {
-        self.streams.get(&id).cloned()
-    }
-
-    fn programme(&self, id: i64) -> Option<String> {
-        self.programmes.get(&id).cloned()
-    }
-
-    fn user(&self, id: Option<i64>) -> Option<String> {
-        id.and_then(|id| self.users.get(&id).cloned())
-    }
 }
