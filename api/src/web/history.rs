@@ -180,6 +180,7 @@ fn table(rows: &[HistoryRow]) -> Markup {
                 caption class="visually-hidden" { "Funding history entries, oldest first" }
                 thead {
                     tr {
+                        th scope="col" { "Id" }
                         th scope="col" { "Recorded" }
                         th scope="col" { "Kind" }
                         th scope="col" { "Stream" }
@@ -193,10 +194,11 @@ fn table(rows: &[HistoryRow]) -> Markup {
                 tbody {
                     @for row in rows {
                         tr {
+                            td { code { (row.citation()) } }
                             td { (day(row.recorded_at.date())) }
                             td { (row.kind) @if let Some(category) = row.category { " (" (category) ")" } }
-                            td { (row.stream.as_deref().unwrap_or("")) }
-                            td { (row.programme.as_deref().unwrap_or("")) }
+                            td { (named(row.stream_name.as_deref(), row.stream.as_deref())) }
+                            td { (named(row.programme_name.as_deref(), row.programme.as_deref())) }
                             td { (row.year) }
                             td class="numeric" { (row.amount) }
                             td { (row.reason) }
@@ -206,5 +208,13 @@ fn table(rows: &[HistoryRow]) -> Markup {
                 }
             }
         }
+    }
+}
+
+/// A stream or programme by its name, with its code beneath.
+fn named(name: Option<&str>, code: Option<&str>) -> Markup {
+    html! {
+        @if let Some(name) = name { (name) }
+        @if let Some(code) = code { br; span class="hint" { (code) } }
     }
 }

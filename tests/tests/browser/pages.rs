@@ -83,6 +83,8 @@ api_test!(fn the_funding_history_filters_and_downloads_its_rows(app) {
     let rows = browser.texts("table.table tbody tr");
     assert!(!rows.is_empty() && rows.len() < all);
     assert!(rows.iter().all(|r| r.contains("live-facial-recognition")), "{rows:?}");
+    // Each row shows its citable id, which the API answers for.
+    assert!(rows.iter().all(|r| r.starts_with("ledger-") || r.starts_with("spend-")), "{rows:?}");
     browser.fill("#financial_year", "2025-27");
     browser.click("main form.filters button[type=submit]");
     assert_eq!(browser.text(".error-summary-list"), "Enter the financial year like 2025-26");
