@@ -9,6 +9,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::{Compress, from_fn};
 use actix_web::{HttpServer, web};
 use beacon_core::Email;
+use beacon_core::checkpoint::CheckpointKey;
 use secrecy::{ExposeSecret, SecretString};
 use tracing_actix_web::TracingLogger;
 use utoipa_swagger_ui::SwaggerUi;
@@ -81,15 +82,16 @@ impl Application {
             .public_url
             .get_or_insert_with(|| crate::settings::url_of(address));
         let (worker, sealer) = start_background(&settings, &opened)?;
+        // Tokens and audit checkpoints are signed with keys from one shared secret, so
+        // every server of a register honours the other's tokens and signs alike.
+        let secret = secret_or_random(settings.jwt_secret.as_ref(), "BEACON_JWT_SECRET", "tokens");
         let state = AppState {
             alerts: Arc::new(settings.alerts.rules.policy()),
             owners: Arc::default(),
             writes: beacon_db::pool::writes(&opened.url, &opened.pool)?,
             pool: opened.pool,
-            keys: Arc::new(TokenKeys::new(
-                &secret_or_random(settings.jwt_secret.as_ref(), "BEACON_JWT_SECRET", "tokens"),
-                settings.token_ttl(),
-            )),
+            keys: Arc::new(TokenKeys::new(&secret, settings.token_ttl())),
+            checkpoints: Arc::new(CheckpointKey::derive(&secret)),
             trusted_proxies: Arc::new(settings.trusted_proxies.0.clone()),
             hasher: Hasher::start(1)?,
         };

@@ -7,6 +7,7 @@
 pub mod alert;
 pub mod audit_chain;
 pub mod audit_trail;
+pub mod checkpoint;
 pub mod cut;
 pub mod error;
 pub mod financial_year;

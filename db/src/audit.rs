@@ -111,7 +111,7 @@ pub(crate) fn record<B: Serialize, A: Serialize>(
 }
 
 /// The last sealed entry's sequence number and hash, or 0 and the genesis hash.
-fn head(conn: &mut DbConnection) -> Result<(i64, String), DbError> {
+pub fn head(conn: &mut DbConnection) -> Result<(i64, String), DbError> {
     let last: Option<(Option<i64>, Option<String>)> = audit_log::table
         .filter(audit_log::seq.is_not_null())
         .order(audit_log::seq.desc())

@@ -1,14 +1,16 @@
 //! The audit trail for auditors and administrators: every change, in chain order, and a
 //! check that nobody rewrote it.
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use beacon_core::Action;
+use beacon_core::checkpoint::Checkpoint;
 use beacon_db::audit::{Filter, Verification};
 use beacon_db::records::AuditEntry;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::body::Body;
 use super::csv_export;
 use super::pagination;
 use super::params::{optional, parse_instant, text, utc};
@@ -227,6 +229,9 @@ pub struct VerifyReport {
     pub problem: Option<String>,
     /// Entries taken out of the chain: a hash but no sequence number.
     pub unchained: i64,
+    /// With a checkpoint posted: whether the trail still holds its entry, and if not,
+    /// what happened. `intact` is then false too.
+    pub checkpoint: Option<String>,
 }
 
 impl From<Verification> for VerifyReport {
@@ -239,6 +244,7 @@ impl From<Verification> for VerifyReport {
             first_broken_seq: v.first_break.as_ref().map(|(seq, _)| *seq),
             problem: v.first_break.map(|(_, problem)| problem.to_string()),
             unchained: v.unchained,
+            checkpoint: None,
         }
     }
 }
@@ -255,4 +261,107 @@ pub async fn verify(
 ) -> Result<web::Json<VerifyReport>, ApiError> {
     let report = state.db(move |conn| Ok(audit::verify(conn, &who)?)).await?;
     Ok(web::Json(report.into()))
+}
+
+/// The chain's head at a moment, signed with this register's Ed25519 key (the message
+/// signed is `beacon-audit-checkpoint-v1`, `seq`, `hash` and `at`, one per line).
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointView {
+    #[schema(example = 1_204)]
+    pub seq: i64,
+    pub hash: String,
+    /// When it was taken, RFC 3339 UTC.
+    #[schema(example = "2026-12-04T21:05:00.123456Z")]
+    pub at: String,
+    /// The register's public key, base64 (`GET /audit/public-key`).
+    pub public_key: String,
+    /// Ed25519 over the message, base64.
+    pub signature: String,
+}
+
+impl CheckpointView {
+    fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            seq: self.seq,
+            hash: self.hash.clone(),
+            at: self.at.clone(),
+        }
+    }
+}
+
+/// The audit chain's head now, signed: keep it outside Beacon, and post it to
+/// `POST /audit/verify` later to prove nothing was removed since.
+#[utoipa::path(operation_id = "take_audit_checkpoint", tag = "audit", security(("bearer" = [])), responses(
+    (status = 200, body = CheckpointView),
+    (status = 403, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+))]
+#[get("/audit/checkpoint")]
+pub async fn checkpoint(
+    state: web::Data<AppState>,
+    who: Caller,
+) -> Result<web::Json<CheckpointView>, ApiError> {
+    let key = state.checkpoints.clone();
+    let (checkpoint, signature) = state
+        .db(move |conn| Ok(audit::checkpoint(conn, &who, &key)?))
+        .await?;
+    Ok(web::Json(CheckpointView {
+        seq: checkpoint.seq,
+        hash: checkpoint.hash,
+        at: checkpoint.at,
+        public_key: state.checkpoints.public_key(),
+        signature,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PublicKeyView {
+    #[schema(example = "Ed25519")]
+    pub algorithm: String,
+    /// base64 of the 32-byte key.
+    pub public_key: String,
+}
+
+/// The key that signs this register's checkpoints.
+#[utoipa::path(operation_id = "get_audit_public_key", tag = "audit", security(("bearer" = [])), responses(
+    (status = 200, body = PublicKeyView),
+))]
+#[get("/audit/public-key")]
+pub async fn public_key(state: web::Data<AppState>, _who: Caller) -> web::Json<PublicKeyView> {
+    web::Json(PublicKeyView {
+        algorithm: "Ed25519".into(),
+        public_key: state.checkpoints.public_key(),
+    })
+}
+
+/// Recomputes the chain and checks it still holds a checkpoint taken earlier: a trail
+/// cut short after the checkpoint, or rewritten from it, is not intact. A checkpoint
+/// not signed by this register is refused.
+#[utoipa::path(operation_id = "verify_audit_chain_against_checkpoint", tag = "audit", security(("bearer" = [])),
+    request_body = CheckpointView, responses(
+    (status = 200, body = VerifyReport),
+    (status = 403, body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+    (status = 422, description = "The checkpoint names another key, or its signature does not match", body = crate::rest::problem::Problem, content_type = "application/problem+json"),
+))]
+#[post("/audit/verify")]
+pub async fn verify_against(
+    state: web::Data<AppState>,
+    who: Caller,
+    body: Body<CheckpointView>,
+) -> Result<web::Json<VerifyReport>, ApiError> {
+    let key = state.checkpoints.clone();
+    let signed = body.into_inner();
+    let (verification, held) = state
+        .db(move |conn| {
+            let head = signed.checkpoint();
+            let parts = (&head, signed.public_key.as_str(), signed.signature.as_str());
+            Ok(audit::verify_against(conn, &who, &key, parts)?)
+        })
+        .await?;
+    let mut report = VerifyReport::from(verification);
+    if held != audit::Held::Yes {
+        report.intact = false;
+    }
+    report.checkpoint = Some(held.to_string());
+    Ok(web::Json(report))
 }

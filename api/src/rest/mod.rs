@@ -138,6 +138,9 @@ pub(crate) fn routes() -> (
                 .service(summary::get)
                 .service(portfolio::get)
                 .service(audit::list)
+                .service(audit::checkpoint)
+                .service(audit::public_key)
+                .service(audit::verify_against)
                 .service(audit::verify)
                 .service(alerts::list)
                 .service(alerts::retry),

@@ -23,6 +23,8 @@ pub struct AppState {
     pub alerts: Arc<Policy>,
     /// Programmes' owners by version, for pages of the register.
     pub owners: Arc<OwnersCache>,
+    /// Signs audit checkpoints (`GET /audit/checkpoint`).
+    pub checkpoints: Arc<beacon_core::checkpoint::CheckpointKey>,
 }
 
 impl AppState {

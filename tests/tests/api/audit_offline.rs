@@ -41,19 +41,26 @@ fn altered(csv: &str, change: impl FnOnce(&mut Vec<Vec<String>>)) -> String {
     String::from_utf8(out.into_inner().unwrap()).unwrap()
 }
 
-/// A few hundred writes of every kind, with text a canonical serialisation could get
-/// wrong: quotes, a line break, letters outside ASCII.
-fn random_writes(app: &TestApp, count: usize) {
-    let admin = app.admin();
+const STREAM: &str = "/api/v1/funding-streams/hmt-police-technology-2024-28";
+
+/// A finance officer's token, with room in the 2025-26 envelope for many allocations.
+fn finance_with_room(app: &TestApp) -> String {
     let (_, finance) = app.user("pmo@beacon.police.uk", "finance");
-    let stream = "/api/v1/funding-streams/hmt-police-technology-2024-28";
     let room = app.send(
         "PUT",
-        &format!("{stream}/envelopes/2025-26"),
+        &format!("{STREAM}/envelopes/2025-26"),
         Some(&finance),
         Some(&json!({"amount_pence": 900_000_000_000_i64, "basis": "Room for the test"})),
     );
     assert_eq!(room.status, 200, "{}", room.text);
+    finance
+}
+
+/// Writes of every kind, with text a canonical serialisation could get wrong: quotes,
+/// a line break, letters outside ASCII.
+fn random_writes(app: &TestApp, finance: &str, count: usize, seed: u64) {
+    let admin = app.admin();
+    let stream = STREAM;
     let programmes = [
         "esn",
         "hob",
@@ -61,7 +68,7 @@ fn random_writes(app: &TestApp, count: usize) {
         "knife-detection",
         "live-facial-recognition",
     ];
-    let mut rng = StdRng::seed_from_u64(31);
+    let mut rng = StdRng::seed_from_u64(seed);
     for i in 0..count {
         let code = programmes[rng.random_range(0..programmes.len())];
         let pence = rng.random_range(1..5_000_000_i64);
@@ -74,12 +81,12 @@ fn random_writes(app: &TestApp, count: usize) {
             ),
             1 => app.post(
                 &format!("/api/v1/programmes/{code}/spend"),
-                &finance,
+                finance,
                 json!({"financial_year": "2025-26", "amount_pence": pence, "category": "run", "description": format!("Spend {i}, “quoted”")}),
             ),
             _ => app.post(
                 &format!("{stream}/allocations"),
-                &finance,
+                finance,
                 json!({"programme": code, "financial_year": "2025-26", "amount_pence": pence, "kind": "allocation", "reason": format!("Allocation {i}")}),
             ),
         };
@@ -88,7 +95,8 @@ fn random_writes(app: &TestApp, count: usize) {
 }
 
 api_test!(fn the_script_recomputes_the_chain_from_the_csv_and_names_each_tampered_row(app) {
-    random_writes(app, 240);
+    let finance = finance_with_room(app);
+    random_writes(app, &finance, 240, 31);
     let (_, auditor) = app.user("nao@audit.gov.uk", "auditor");
     let export = app.raw("GET", "/api/v1/audit?format=csv", Some(&auditor), None, &[]);
     assert_eq!(export.status, 200, "{}", export.text);
@@ -135,4 +143,60 @@ api_test!(fn the_script_recomputes_the_chain_from_the_csv_and_names_each_tampere
     let (status, printed) = verify_offline("seq,at\n1,2\n");
     assert_eq!(status, 2);
     assert!(printed.contains("not Beacon's audit CSV"), "{printed}");
+});
+
+api_test!(fn a_signed_checkpoint_finds_entries_removed_from_the_end(app) {
+    use beacon_core::checkpoint::{Checkpoint, CheckpointKey};
+    let finance = finance_with_room(app);
+    random_writes(app, &finance, 20, 7);
+    let (_, auditor) = app.user("nao@audit.gov.uk", "auditor");
+    let taken = app.get("/api/v1/audit/checkpoint", &auditor);
+    assert_eq!(taken.status, 200, "{}", taken.text);
+    let checkpoint = taken.json();
+    let head = checkpoint["seq"].as_i64().unwrap();
+    let key = app.get("/api/v1/audit/public-key", &auditor).json();
+    assert_eq!(key["algorithm"], "Ed25519");
+    assert_eq!(key["public_key"], checkpoint["public_key"]);
+    let verified = app.get("/api/v1/audit/verify", &auditor).json();
+    assert_eq!((verified["head_seq"].as_i64(), &verified["head_hash"]), (Some(head), &checkpoint["hash"]));
+
+    // Later writes: the trail still holds the checkpoint.
+    random_writes(app, &finance, 5, 8);
+    let report = app.post("/api/v1/audit/verify", &auditor, checkpoint.clone());
+    assert_eq!(report.status, 200, "{}", report.text);
+    let report = report.json();
+    assert_eq!(report["intact"], true, "{report}");
+    assert!(report["checkpoint"].as_str().unwrap().contains("holds"), "{report}");
+
+    // The last ten entries up to the checkpoint removed behind Beacon's back: the
+    // shorter chain still verifies on its own, but not against the checkpoint.
+    app.db.tamper(&format!("DELETE FROM audit_log WHERE seq > {}", head - 10));
+    assert_eq!(app.get("/api/v1/audit/verify", &auditor).json()["intact"], true);
+    let report = app.post("/api/v1/audit/verify", &auditor, checkpoint.clone()).json();
+    assert_eq!(report["intact"], false, "{report}");
+    let said = report["checkpoint"].as_str().unwrap();
+    assert!(said.contains(&format!("ends at sequence number {}", head - 10)), "{said}");
+
+    // A checkpoint signed by another key, or altered, is refused.
+    let head_of = |cp: &serde_json::Value| Checkpoint {
+        seq: cp["seq"].as_i64().unwrap(),
+        hash: cp["hash"].as_str().unwrap().to_string(),
+        at: cp["at"].as_str().unwrap().to_string(),
+    };
+    let other = CheckpointKey::derive(b"another register's secret");
+    let mut forged = checkpoint.clone();
+    forged["public_key"] = other.public_key().into();
+    forged["signature"] = other.sign(&head_of(&checkpoint)).into();
+    let refused = app.post("/api/v1/audit/verify", &auditor, forged.clone()).problem(422);
+    assert_eq!(refused["errors"][0]["field"], "public_key", "{refused}");
+    forged["public_key"] = checkpoint["public_key"].clone();
+    let refused = app.post("/api/v1/audit/verify", &auditor, forged).problem(422);
+    assert_eq!(refused["errors"][0]["field"], "signature", "{refused}");
+    let mut altered = checkpoint.clone();
+    altered["seq"] = (head - 20).into();
+    let refused = app.post("/api/v1/audit/verify", &auditor, altered).problem(422);
+    assert!(refused["errors"][0]["message"].as_str().unwrap().contains("does not match"), "{refused}");
+    // Only auditors and admins take checkpoints.
+    let (_, viewer) = app.user("viewer@norfolk.police.uk", "viewer");
+    assert_eq!(app.get("/api/v1/audit/checkpoint", &viewer).status, 403);
 });
