@@ -4,7 +4,7 @@
 use actix_web::{HttpResponse, get, web};
 use maud::{Markup, html};
 
-use beacon_core::Action;
+use beacon_core::{Action, ValidationErrors};
 use beacon_db::programmes::Filter;
 
 use super::allocate::AllocationForm;
@@ -16,7 +16,6 @@ use crate::app::funding::{self, StreamEnvelopes};
 use crate::app::{AppError, register};
 use crate::rest::problem::ApiError;
 use crate::rest::state::AppState;
-use beacon_core::ValidationErrors;
 
 /// What a funding use case's refusal asks of its form: the field to fix, in words for
 /// people (`not_found` when a stream or programme chosen is gone, `field_of` for a

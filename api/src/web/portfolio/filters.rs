@@ -121,9 +121,9 @@ impl Filters {
             mine: self.mine.as_deref() == Some("on"),
             as_of,
             year: self.financial_year.as_deref().and_then(|y| y.parse().ok()),
-            sponsor: chosen(&self.sponsor),
-            capability: chosen(&self.capability),
-            lead_force: chosen(&self.lead_force),
+            sponsor: params::text(&self.sponsor),
+            capability: params::text(&self.capability),
+            lead_force: params::text(&self.lead_force),
             overdue: self.overdue.as_deref() == Some("on"),
             sort: Sort::parse(self.sort.as_deref().unwrap_or("code")),
         })
@@ -178,15 +178,6 @@ impl Asked {
             && (!self.overdue || reporting.overdue(line))
             && owned.is_none_or(|codes| codes.iter().any(|c| c == line.code.as_str()))
     }
-}
-
-/// A choice from a select box, when one was made.
-fn chosen(value: &Option<String>) -> Option<String> {
-    value
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
 }
 
 /// What the select boxes offer: every value some programme has, in order.
