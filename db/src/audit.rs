@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use beacon_core::audit_chain::{Break, Entry, GENESIS, Verifier};
 
+use crate::audit_terms::{self, Side};
 use crate::backend;
 use crate::connection::{DbConnection, Tx, write_transaction};
 use crate::error::DbError;
@@ -84,6 +85,12 @@ pub(crate) fn record<B: Serialize, A: Serialize>(
     before: Option<&B>,
     after: Option<&A>,
 ) -> Result<(), DbError> {
+    let before = before
+        .map(|b| stated(conn, entity, Side::Before, b))
+        .transpose()?;
+    let after = after
+        .map(|a| stated(conn, entity, Side::After, a))
+        .transpose()?;
     let mut row = NewAuditRow {
         at: crate::now(),
         actor_id: actor.user_id,
@@ -91,8 +98,8 @@ pub(crate) fn record<B: Serialize, A: Serialize>(
         action: action.as_str(),
         entity: entity.as_str(),
         entity_id,
-        before: before.map(serde_json::to_string).transpose()?,
-        after: after.map(serde_json::to_string).transpose()?,
+        before,
+        after,
         seq: None,
         prev_hash: None,
         hash: None,
@@ -108,6 +115,17 @@ pub(crate) fn record<B: Serialize, A: Serialize>(
         .values(&row)
         .execute(&mut **conn)?;
     Ok(())
+}
+
+/// A record's image as the trail keeps it: JSON in the API's terms.
+fn stated<T: Serialize>(
+    conn: &mut DbConnection,
+    entity: AuditEntity,
+    side: Side,
+    record: &T,
+) -> Result<String, DbError> {
+    let image = audit_terms::image(conn, entity, side, serde_json::to_value(record)?)?;
+    Ok(serde_json::to_string(&image)?)
 }
 
 /// The last sealed entry's sequence number and hash, or 0 and the genesis hash.

@@ -8,6 +8,7 @@
 
 pub mod alerts;
 pub mod audit;
+mod audit_terms;
 mod backend;
 pub mod connection;
 pub mod days;

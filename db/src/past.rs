@@ -13,6 +13,7 @@ use crate::connection::DbConnection;
 use crate::error::DbError;
 use crate::records::Programme;
 use crate::rows::{OwnerRow, ProgrammeRow};
+use crate::schema::programmes;
 
 /// A programme's rating as it stood at a past moment: its latest report before then,
 /// and since when it had held that rating.
@@ -192,6 +193,16 @@ struct RegisterEntry {
     after: Option<String>,
 }
 
+/// A programme or owner as an audit entry's image shows it, in either form the trail
+/// has kept them (`audit_terms`).
+fn read_image<T: serde::de::DeserializeOwned>(
+    text: &str,
+    programme_ids: &HashMap<String, i64>,
+) -> Result<T, DbError> {
+    let image = crate::audit_terms::as_row(serde_json::from_str(text)?, programme_ids);
+    Ok(serde_json::from_value(image)?)
+}
+
 pub fn register_before(conn: &mut DbConnection, end: NaiveDateTime) -> Result<RegisterAt, DbError> {
     // Written out, not built: the condition must read exactly as the partial index
     // `audit_log_register` does for either database to use it; the trail is long and
@@ -203,6 +214,11 @@ pub fn register_before(conn: &mut DbConnection, end: NaiveDateTime) -> Result<Re
     .bind::<Timestamp, _>(end)
     .load(conn)?;
     entries.sort_unstable_by_key(|e| e.id);
+    let ids: HashMap<String, i64> = programmes::table
+        .select((programmes::code, programmes::id))
+        .load(conn)?
+        .into_iter()
+        .collect();
     let mut programmes = HashMap::new();
     let mut owners: HashMap<i64, Vec<i64>> = HashMap::new();
     for RegisterEntry {
@@ -215,19 +231,19 @@ pub fn register_before(conn: &mut DbConnection, end: NaiveDateTime) -> Result<Re
     {
         if entity == "programme" {
             if let Some(after) = after {
-                let row: ProgrammeRow = serde_json::from_str(&after)?;
+                let row: ProgrammeRow = read_image(&after, &ids)?;
                 programmes.insert(row.id, Programme::try_from(row)?);
             }
         } else if action == "add_owner" {
             if let Some(after) = after {
-                let row: OwnerRow = serde_json::from_str(&after)?;
+                let row: OwnerRow = read_image(&after, &ids)?;
                 owners
                     .entry(row.programme_id)
                     .or_default()
                     .push(row.user_id);
             }
         } else if let Some(before) = before {
-            let row: OwnerRow = serde_json::from_str(&before)?;
+            let row: OwnerRow = read_image(&before, &ids)?;
             if let Some(list) = owners.get_mut(&row.programme_id) {
                 list.retain(|&user| user != row.user_id);
             }

@@ -1,6 +1,6 @@
 //! Rows as stored, for Diesel. They serialise to JSON for the audit trail's
-//! before/after (anything secret is skipped there), so their fields are the trail's
-//! vocabulary. Callers outside this crate get `records` instead: domain types.
+//! before/after (anything secret is skipped there), which `audit_terms` restates in
+//! the API's terms. Callers outside this crate get `records` instead: domain types.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;

@@ -172,6 +172,9 @@ pub fn insert_envelope(
     diesel::insert_into(envelopes::table)
         .values(&row)
         .execute(&mut **tx)?;
+    // The history row refers to the envelope, so it follows it; the audit entry names
+    // the history row, so it comes last.
+    record_change(tx, actor, setting, setting.amount, at)?;
     audit::record(
         tx,
         actor,
@@ -181,8 +184,6 @@ pub fn insert_envelope(
         None::<&EnvelopeRow>,
         Some(&row),
     )?;
-    // The history row refers to the envelope, so it follows it.
-    record_change(tx, actor, setting, setting.amount, at)?;
     backend::keep_envelope_day(tx, &row, at.date())?;
     EnvelopeState::try_from(row)
 }

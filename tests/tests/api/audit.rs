@@ -174,3 +174,111 @@ api_test!(fn the_server_links_new_entries_into_the_chain_without_being_asked(app
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 });
+
+/// Whether `text` is an RFC 3339 time in UTC, written with `Z`.
+fn is_utc(text: &str) -> bool {
+    text.ends_with('Z') && chrono::DateTime::parse_from_rfc3339(text).is_ok()
+}
+
+/// What is wrong with one image of a record, against the API's vocabulary.
+fn unlike_the_api(image: &Value, emails: &std::collections::HashMap<i64, String>) -> Vec<String> {
+    let mut wrong = Vec::new();
+    let Some(fields) = image.as_object() else {
+        return wrong;
+    };
+    for (key, value) in fields {
+        match key.as_str() {
+            "programme_id" | "stream_id" | "envelope_change_id" => {
+                wrong.push(format!("{key} is an internal id"))
+            }
+            "financial_year" => {
+                let text = value.as_str().unwrap_or_default();
+                if text.len() != 7 || text.as_bytes()[4] != b'-' {
+                    wrong.push(format!("financial_year {value} is not like 2026-27"));
+                }
+            }
+            "recorded_by" | "reported_by" | "user_id" => {
+                let named = format!("{}_email", key.trim_end_matches("_id"));
+                if let Some(id) = value.as_i64() {
+                    if fields.get(&named).and_then(Value::as_str)
+                        != emails.get(&id).map(String::as_str)
+                    {
+                        wrong.push(format!("{named} does not name user {id}"));
+                    }
+                }
+            }
+            _ if key.ends_with("_at") || key == "rating_since" => {
+                if let Some(text) = value.as_str() {
+                    if !is_utc(text) {
+                        wrong.push(format!("{key} {text} is not RFC 3339 UTC"));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    wrong
+}
+
+api_test!(fn every_kind_of_write_is_audited_in_the_apis_own_terms(app) {
+    let admin = app.admin();
+    let (lead, _) = app.user("lead@kent.police.uk", "lead");
+    let (finance_id, finance) = app.user("pmo@beacon.police.uk", "finance");
+    let (_, auditor) = app.user("nao@audit.gov.uk", "auditor");
+    let stream = "/api/v1/funding-streams/productivity-2026";
+    let writes = [
+        app.post("/api/v1/programmes", &admin, json!({"code": "digital-evidence-sharing", "name": "Digital evidence sharing", "description": "Sharing evidence", "capability_area": "data-and-intelligence", "sponsor": "NPCC", "lead_force": "avon-and-somerset", "stage": "pipeline", "start_date": "2026-04-01"})),
+        app.send("PUT", &format!("/api/v1/programmes/digital-evidence-sharing/owners/{lead}"), Some(&admin), None),
+        app.post("/api/v1/programmes/hob/status-reports", &admin, json!({"rating": "red", "rationale": "Slipped", "period_end": "2026-09-30"})),
+        app.post("/api/v1/funding-streams", &finance, json!({"code": "productivity-2026", "name": "Police productivity funding", "description": "Test stream"})),
+        app.send("PUT", &format!("{stream}/envelopes/2026-27"), Some(&finance), Some(&json!({"amount_pence": 5_000_000_i64, "basis": "Announced"}))),
+        app.send("PUT", &format!("{stream}/envelopes/2026-27"), Some(&finance), Some(&json!({"amount_pence": 6_000_000_i64, "basis": "Raised"}))),
+        app.post(&format!("{stream}/allocations"), &finance, json!({"programme": "hob", "financial_year": "2026-27", "amount_pence": 1_000_000_i64, "kind": "allocation", "reason": "First tranche"})),
+        app.post("/api/v1/programmes/hob/spend", &finance, json!({"financial_year": "2026-27", "amount_pence": 250_000_i64, "category": "change", "description": "Discovery"})),
+        app.send("PATCH", &format!("/api/v1/users/{finance_id}"), Some(&admin), Some(&json!({"role": "finance", "active": true}))),
+        app.send("DELETE", &format!("/api/v1/users/{lead}/sign-in-throttle"), Some(&admin), None),
+        app.send("DELETE", &format!("/api/v1/programmes/digital-evidence-sharing/owners/{lead}"), Some(&admin), None),
+    ];
+    for reply in &writes {
+        assert!(reply.status < 300, "{}: {}", reply.status, reply.text);
+    }
+    let users = app.get("/api/v1/users", &auditor).json();
+    let emails = users["items"].as_array().unwrap().iter()
+        .map(|u| (u["id"].as_i64().unwrap(), u["email"].as_str().unwrap().to_string()))
+        .collect();
+
+    let trail = walk(app, &auditor, "", 200);
+    let mut kinds = std::collections::BTreeSet::new();
+    for entry in &trail {
+        kinds.insert(entry["entity"].as_str().unwrap().to_string());
+        for side in ["before", "after"] {
+            let wrong = unlike_the_api(&entry[side], &emails);
+            assert!(wrong.is_empty(), "{} {side}: {wrong:?}\n{entry}", entry["seq"]);
+        }
+    }
+    for kind in ["programme", "programme_owner", "status_report", "funding_stream", "envelope", "ledger_entry", "spend_entry", "user", "force"] {
+        assert!(kinds.contains(kind), "no {kind} entry in {kinds:?}");
+    }
+
+    // Each funding entry's image names the id the history cites it by, and the codes.
+    let history = app.get("/api/v1/funding/history?stream=productivity-2026&limit=100", &auditor).json();
+    let rows = history["items"].as_array().unwrap();
+    assert_eq!(rows.len(), 3, "two envelope changes and one allocation: {history}");
+    for row in rows {
+        let id = row["id"].as_str().unwrap();
+        let cited = app.get(&format!("/api/v1/funding/history/{id}"), &auditor).json();
+        let seq = cited["audit"]["seq"].as_i64().unwrap();
+        let entry = trail.iter().find(|e| e["seq"] == seq).unwrap();
+        assert_eq!(entry["after"]["id"], id, "{entry}");
+        assert_eq!(entry["after"]["stream"], "productivity-2026", "{entry}");
+        assert_eq!(entry["after"]["financial_year"], "2026-27", "{entry}");
+    }
+    let spend = walk(app, &auditor, "entity=spend_entry&actor=pmo@beacon.police.uk", 10);
+    assert_eq!(spend.len(), 1);
+    let after = &spend[0]["after"];
+    assert_eq!((&after["programme"], &after["recorded_by_email"]), (&json!("hob"), &json!("pmo@beacon.police.uk")), "{after}");
+    assert!(after["id"].as_str().unwrap().starts_with("spend-"), "{after}");
+    let owner = walk(app, &auditor, "entity=programme_owner&action=remove_owner", 10);
+    assert_eq!(owner[0]["before"]["programme"], "digital-evidence-sharing", "{}", owner[0]);
+    assert_eq!(owner[0]["before"]["user_email"], "lead@kent.police.uk", "{}", owner[0]);
+});
