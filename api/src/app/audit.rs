@@ -2,7 +2,7 @@
 //! a check that nobody rewrote it.
 
 use beacon_core::Action;
-use beacon_core::checkpoint::{Checkpoint, CheckpointError, CheckpointKey};
+use beacon_core::checkpoint::{self, Checkpoint, CheckpointError, CheckpointKey};
 use beacon_db::DbConnection;
 use beacon_db::audit::{Filter, Verification};
 use beacon_db::records::AuditEntry;
@@ -78,24 +78,21 @@ impl std::fmt::Display for Held {
     }
 }
 
-/// Checks a checkpoint's signature, then the whole chain, then that the chain still
-/// holds the checkpoint's entry.
+/// Checks a checkpoint's signature against the register's public key (`trusted`), then
+/// the whole chain, then that the chain still holds the checkpoint's entry.
 pub fn verify_against(
     conn: &mut DbConnection,
     who: &Caller,
-    key: &CheckpointKey,
+    trusted: &str,
     signed: (&Checkpoint, &str, &str),
 ) -> Result<(Verification, Held), AppError> {
     who.may(Action::ReadAuditTrail)?;
     let (checkpoint, public_key, signature) = signed;
-    key.check(checkpoint, public_key, signature)
-        .map_err(|e| match e {
-            CheckpointError::AnotherKey => AppError::field("public_key", e.to_string()),
-            CheckpointError::Malformed("public key") => {
-                AppError::field("public_key", e.to_string())
-            }
-            _ => AppError::field("signature", e.to_string()),
-        })?;
+    checkpoint::check(trusted, checkpoint, public_key, signature).map_err(|e| match e {
+        CheckpointError::AnotherKey => AppError::field("public_key", e.to_string()),
+        CheckpointError::Malformed("public key") => AppError::field("public_key", e.to_string()),
+        _ => AppError::field("signature", e.to_string()),
+    })?;
     let verification = beacon_db::audit::verify(conn)?;
     let at = beacon_db::audit::page(conn, &Filter::default(), Some(checkpoint.seq - 1), 1)?
         .into_iter()

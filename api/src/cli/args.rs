@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use beacon_core::{Email, FinancialYear, HistoryKind, Pence, Rating, Role};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
+use secrecy::SecretString;
 
 use crate::app::AsOf;
 use crate::app::summary::GroupBy;
@@ -14,8 +15,35 @@ use crate::settings::AlertRules;
 #[derive(Debug, Subcommand)]
 pub(super) enum AuditCommand {
     /// Recompute the audit trail's hash chain: how many entries check out, the head
-    /// hash, and the first sequence number that does not. Exits 1 when it is broken
-    Verify,
+    /// hash, and the first sequence number that does not. With --against, also prove
+    /// the trail still holds a checkpoint taken earlier. Exits 1 when it does not hold
+    Verify(VerifyArgs),
+    /// Print the chain's head now, signed with the register's key, as the JSON that
+    /// GET /api/v1/audit/checkpoint gives: keep it outside Beacon and verify against it
+    /// later. Needs BEACON_JWT_SECRET, the secret the servers share
+    Checkpoint(RegisterKey),
+}
+
+#[derive(Debug, Args)]
+pub(super) struct VerifyArgs {
+    /// A checkpoint saved from `beacon audit checkpoint` or GET /api/v1/audit/checkpoint:
+    /// also check its signature and that the trail still holds its entry, so nothing
+    /// was removed or rewritten since
+    #[arg(long, value_name = "FILE")]
+    pub against: Option<PathBuf>,
+    #[command(flatten)]
+    pub key: RegisterKey,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct RegisterKey {
+    /// The register's public key, base64, from GET /api/v1/audit/public-key, to check a
+    /// checkpoint's signature with [default: the key BEACON_JWT_SECRET gives]
+    #[arg(long, env = "BEACON_AUDIT_PUBLIC_KEY")]
+    pub public_key: Option<String>,
+    /// The secret Beacon's servers share; the register's checkpoint key comes from it
+    #[arg(long, env = "BEACON_JWT_SECRET", hide_env_values = true, value_parser = parse_secret)]
+    pub jwt_secret: Option<SecretString>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -258,4 +286,8 @@ fn parse_pence(value: &str) -> Result<i64, String> {
         });
     }
     Err("expected a whole number of pence, like 5950000000 for £59.5m".into())
+}
+
+fn parse_secret(text: &str) -> Result<SecretString, String> {
+    Ok(SecretString::from(text.to_string()))
 }

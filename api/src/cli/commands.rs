@@ -1,5 +1,4 @@
-//! The commands that change or check the register: seed, users, envelopes, the audit
-//! trail.
+//! The commands that change the register: seed, users, envelopes.
 
 use std::io::IsTerminal;
 
@@ -12,7 +11,7 @@ use super::Failure;
 use super::args::{UserCommand, UserEmail};
 use super::views::new_table;
 use crate::app::alerts::Policy;
-use crate::app::{AppError, Caller, audit, funding, seed, users};
+use crate::app::{AppError, Caller, funding, seed, users};
 use crate::outln;
 
 pub(super) fn seed(out: &mut String, conn: &mut PooledConnection) -> Result<(), Failure> {
@@ -224,45 +223,4 @@ pub(super) fn envelope_set(
         set.envelope.allocated
     );
     Ok(())
-}
-
-pub(super) fn audit_verify(out: &mut String, conn: &mut PooledConnection) -> Result<(), Failure> {
-    let started = std::time::Instant::now();
-    let check = audit::verify(conn, &Caller::system("beacon audit verify"))?;
-    outln!(
-        out,
-        "checked:   {} entries in {:.1} s",
-        check.checked,
-        started.elapsed().as_secs_f64()
-    );
-    match (&check.head_seq, &check.head_hash) {
-        (Some(seq), Some(hash)) => outln!(out, "head:      {seq} {hash}"),
-        _ => outln!(out, "head:      none (the trail is empty)"),
-    }
-    if check.unchained > 0 {
-        outln!(
-            out,
-            "unchained: {} entries were taken out of the chain (a hash but no sequence number)",
-            check.unchained
-        );
-    }
-    match &check.first_break {
-        None if check.unchained == 0 => {
-            outln!(out, "intact:    yes");
-            Ok(())
-        }
-        None => Err(Failure(format!(
-            "the audit trail is not intact: {} entries were taken out of the chain",
-            check.unchained
-        ))),
-        Some((seq, problem)) => {
-            outln!(
-                out,
-                "intact:    no; first broken at sequence number {seq}: {problem}"
-            );
-            Err(Failure(format!(
-                "the audit trail is broken at sequence number {seq}: {problem}"
-            )))
-        }
-    }
 }

@@ -4,6 +4,7 @@
 //! exit: 2 for a command typed wrongly, 1 for anything that went wrong running it.
 
 mod args;
+mod audit;
 mod commands;
 mod daemons;
 mod exports;
@@ -283,7 +284,8 @@ fn command(
             amount_pence,
             basis,
         }) => commands::envelope_set(out, conn, &stream, year, amount_pence, &basis),
-        Command::Audit(AuditCommand::Verify) => commands::audit_verify(out, conn),
+        Command::Audit(AuditCommand::Verify(args)) => audit::verify(out, conn, &args),
+        Command::Audit(AuditCommand::Checkpoint(key)) => audit::checkpoint(out, conn, &key),
         Command::Export(ExportCommand::History(args)) => exports::history(out, conn, args),
         Command::Export(ExportCommand::Portfolio(args)) => exports::portfolio(out, conn, args),
         Command::Export(ExportCommand::Summary(args)) => exports::summary(out, conn, args),

@@ -281,7 +281,17 @@ pub struct CheckpointView {
 }
 
 impl CheckpointView {
-    fn checkpoint(&self) -> Checkpoint {
+    pub(crate) fn signed(head: Checkpoint, key: String, signature: String) -> Self {
+        CheckpointView {
+            seq: head.seq,
+            hash: head.hash,
+            at: head.at,
+            public_key: key,
+            signature,
+        }
+    }
+
+    pub(crate) fn checkpoint(&self) -> Checkpoint {
         Checkpoint {
             seq: self.seq,
             hash: self.hash.clone(),
@@ -305,13 +315,11 @@ pub async fn checkpoint(
     let (checkpoint, signature) = state
         .db(move |conn| Ok(audit::checkpoint(conn, &who, &key)?))
         .await?;
-    Ok(web::Json(CheckpointView {
-        seq: checkpoint.seq,
-        hash: checkpoint.hash,
-        at: checkpoint.at,
-        public_key: state.checkpoints.public_key(),
+    Ok(web::Json(CheckpointView::signed(
+        checkpoint,
+        state.checkpoints.public_key(),
         signature,
-    }))
+    )))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -349,13 +357,13 @@ pub async fn verify_against(
     who: Caller,
     body: Body<CheckpointView>,
 ) -> Result<web::Json<VerifyReport>, ApiError> {
-    let key = state.checkpoints.clone();
+    let trusted = state.checkpoints.public_key();
     let signed = body.into_inner();
     let (verification, held) = state
         .db(move |conn| {
             let head = signed.checkpoint();
             let parts = (&head, signed.public_key.as_str(), signed.signature.as_str());
-            Ok(audit::verify_against(conn, &who, &key, parts)?)
+            Ok(audit::verify_against(conn, &who, &trusted, parts)?)
         })
         .await?;
     let mut report = VerifyReport::from(verification);

@@ -3,7 +3,7 @@
 //! parses, calls the use case in `app`, and renders.
 
 mod alerts;
-mod audit;
+pub(crate) mod audit;
 mod body;
 mod caller;
 pub(crate) mod csv_export;

@@ -29,6 +29,23 @@ fn verify_offline(csv: &str) -> (i32, String) {
     (out.status.code().unwrap_or(-1), printed)
 }
 
+/// `beacon audit …` on the app's database, with `env` set: its exit status and what it
+/// printed.
+fn beacon_audit(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_beacon-under-test"))
+        .current_dir(dir.path())
+        .args(["--database-url", &app.db.url_text, "audit"])
+        .args(args)
+        .env_remove("BEACON_JWT_SECRET")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let printed =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), printed)
+}
+
 /// The export with its rows changed by `change`, the header kept.
 fn altered(csv: &str, change: impl FnOnce(&mut Vec<Vec<String>>)) -> String {
     let (header, mut rows) = beacon_tests::csv_table(csv);
@@ -167,6 +184,28 @@ api_test!(fn a_signed_checkpoint_finds_entries_removed_from_the_end(app) {
     let report = report.json();
     assert_eq!(report["intact"], true, "{report}");
     assert!(report["checkpoint"].as_str().unwrap().contains("holds"), "{report}");
+    // The command line checks the same file, with the public key the auditor kept or
+    // with the servers' secret.
+    let saved = tempfile::tempdir().unwrap();
+    let file = saved.path().join("checkpoint.json");
+    std::fs::write(&file, checkpoint.to_string()).unwrap();
+    let file = file.to_str().unwrap();
+    let public_key = key["public_key"].as_str().unwrap();
+    let (ok, said) = beacon_audit(app, &["verify", "--against", file, "--public-key", public_key], &[]);
+    assert!(ok && said.contains("intact:    yes") && said.contains("holds the checkpoint"), "{said}");
+    let secret = [("BEACON_JWT_SECRET", beacon_tests::app::TEST_SECRET)];
+    let (ok, said) = beacon_audit(app, &["verify", "--against", file], &secret);
+    assert!(ok, "{said}");
+    let (ok, said) = beacon_audit(app, &["verify", "--against", file], &[]);
+    assert!(!ok && said.contains("--public-key"), "{said}");
+    // A checkpoint the command line takes is one the API accepts.
+    let (ok, taken_here) = beacon_audit(app, &["checkpoint"], &secret);
+    assert!(ok, "{taken_here}");
+    let taken_here: serde_json::Value = serde_json::from_str(&taken_here).unwrap();
+    let report = app.post("/api/v1/audit/verify", &auditor, taken_here).json();
+    assert_eq!(report["intact"], true, "{report}");
+    let (ok, said) = beacon_audit(app, &["checkpoint"], &[]);
+    assert!(!ok && said.contains("BEACON_JWT_SECRET"), "{said}");
 
     // The last ten entries up to the checkpoint removed behind Beacon's back: the
     // shorter chain still verifies on its own, but not against the checkpoint.
@@ -176,6 +215,10 @@ api_test!(fn a_signed_checkpoint_finds_entries_removed_from_the_end(app) {
     assert_eq!(report["intact"], false, "{report}");
     let said = report["checkpoint"].as_str().unwrap();
     assert!(said.contains(&format!("ends at sequence number {}", head - 10)), "{said}");
+    let (ok, said) = beacon_audit(app, &["verify", "--against", file, "--public-key", public_key], &[]);
+    assert!(!ok, "{said}");
+    assert!(said.contains(&format!("ends at sequence number {}", head - 10)), "{said}");
+    assert!(said.contains("beacon: the audit trail does not hold the checkpoint"), "{said}");
 
     // A checkpoint signed by another key, or altered, is refused.
     let head_of = |cp: &serde_json::Value| Checkpoint {
@@ -189,6 +232,12 @@ api_test!(fn a_signed_checkpoint_finds_entries_removed_from_the_end(app) {
     forged["signature"] = other.sign(&head_of(&checkpoint)).into();
     let refused = app.post("/api/v1/audit/verify", &auditor, forged.clone()).problem(422);
     assert_eq!(refused["errors"][0]["field"], "public_key", "{refused}");
+    std::fs::write(file, forged.to_string()).unwrap();
+    let (ok, said) = beacon_audit(app, &["verify", "--against", file, "--public-key", public_key], &[]);
+    assert!(!ok && said.contains("another public key"), "{said}");
+    std::fs::write(file, "{\"seq\": 3}").unwrap();
+    let (ok, said) = beacon_audit(app, &["verify", "--against", file, "--public-key", public_key], &[]);
+    assert!(!ok && said.contains("is not a checkpoint"), "{said}");
     forged["public_key"] = checkpoint["public_key"].clone();
     let refused = app.post("/api/v1/audit/verify", &auditor, forged).problem(422);
     assert_eq!(refused["errors"][0]["field"], "signature", "{refused}");
