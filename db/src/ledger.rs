@@ -113,6 +113,55 @@ pub fn holdings(
         .collect()
 }
 
+/// What one programme held from one stream in one year.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holding {
+    pub stream_id: i64,
+    pub programme_id: i64,
+    pub year: FinancialYear,
+    pub amount: Pence,
+}
+
+/// Every programme's holdings from every stream, from the entries recorded before
+/// `end`, for one year or all: what no running total keeps, for summaries that group
+/// by stream and programme together.
+pub fn holdings_before(
+    conn: &mut DbConnection,
+    end: NaiveDateTime,
+    year: Option<FinancialYear>,
+) -> Result<Vec<Holding>, DbError> {
+    let mut query = ledger_entries::table
+        .filter(ledger_entries::recorded_at.lt(end))
+        .select((
+            ledger_entries::stream_id,
+            ledger_entries::programme_id,
+            ledger_entries::financial_year,
+            ledger_entries::amount_pence,
+        ))
+        .into_boxed();
+    if let Some(year) = year {
+        query = query.filter(ledger_entries::financial_year.eq(year.start_year()));
+    }
+    // Summed here, each sum checked, rather than by SQL whose sum of bigints is a
+    // numeric on PostgreSQL.
+    let mut sums: BTreeMap<(i64, i64, i32), Vec<i64>> = BTreeMap::new();
+    for (stream_id, programme_id, year, amount) in query.load::<(i64, i64, i32, i64)>(conn)? {
+        sums.entry((stream_id, programme_id, year))
+            .or_default()
+            .push(amount);
+    }
+    sums.into_iter()
+        .map(|((stream_id, programme_id, year), amounts)| {
+            Ok(Holding {
+                stream_id,
+                programme_id,
+                year: crate::records::year(year)?,
+                amount: sum(amounts)?,
+            })
+        })
+        .collect()
+}
+
 /// A programme's ledger entries in the order they were recorded.
 pub fn for_programme(
     conn: &mut DbConnection,

@@ -166,7 +166,8 @@ pub(super) struct PortfolioExport {
 
 #[derive(Debug, Args)]
 pub(super) struct SummaryExport {
-    /// What to add up by: financial_year, stream, programme or sponsor
+    /// What to add up by: financial_year, stream, programme or sponsor, or several
+    /// separated by commas, like financial_year,stream,programme
     #[arg(long, default_value = "financial_year", value_parser = parse_group_by)]
     pub group_by: GroupBy,
     /// Only this financial year, like 2025-26
@@ -270,7 +271,7 @@ fn parse_past_day(value: &str) -> Result<AsOf, String> {
 }
 
 fn parse_group_by(value: &str) -> Result<GroupBy, String> {
-    GroupBy::parse(value).ok_or_else(|| format!("expected one of {}", GroupBy::WORDS.join(", ")))
+    GroupBy::parse(value)
 }
 
 /// A whole number of pence: "59.5m", "£100" or "12.50" is refused with an example.

@@ -13,7 +13,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 
 use super::BODY_LIMIT;
 use super::pagination::MAX_LIMIT;
-use crate::app::summary::GroupBy;
+use crate::app::summary::Dimension;
 
 /// Adds the shared answers to every operation, a description to any response declared
 /// without one (which OpenAPI requires), and the server's own constraints to fields and
@@ -52,7 +52,10 @@ fn constraint(owner: &str, name: &str) -> Option<Value> {
         ("NewAllocation" | "LedgerEntryView", "kind") => words(LedgerKind::WORDS),
         ("list_audit_entries", "entity") => words(AuditEntity::WORDS),
         ("list_audit_entries", "action") => words(AuditAction::WORDS),
-        (_, "group_by") => words(&GroupBy::WORDS),
+        (_, "group_by") => {
+            let one = format!("({})", Dimension::WORDS.join("|"));
+            json!({ "pattern": format!("^{one}(,{one}){{0,3}}$") })
+        }
         (_, "format") => words(&["csv", "json"]),
         (_, "financial_year") => json!({ "pattern": "^[0-9]{4}[-/][0-9]{2}$" }),
         (_, "capability_area" | "capability" | "lead_force" | "code" | "programme" | "stream") => {

@@ -11,13 +11,15 @@ use super::csv_export;
 use super::params::optional;
 use super::problem::ApiError;
 use super::state::AppState;
-use crate::app::summary::{self, GroupBy, Summary, SummaryRow as Row};
+use crate::app::summary::{self, Dimension, GroupBy, Summary, SummaryRow as Row};
 use crate::app::{AsOf, Caller};
 
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct SummaryQuery {
-    /// financial_year (default), stream, programme or sponsor.
+    /// financial_year (default), stream, programme or sponsor, or several separated by
+    /// commas, e.g. `financial_year,stream,programme`: a group for each combination, in
+    /// that order.
     pub group_by: Option<String>,
     /// Only this year, e.g. `2025-26`.
     pub financial_year: Option<String>,
@@ -30,23 +32,42 @@ pub struct SummaryQuery {
     pub format: Option<String>,
 }
 
-/// A group (or the totals) as a CSV row, with what the summary is of beside it.
+/// A group (or the totals) as a CSV row, with what the summary is of beside it: one
+/// column per dimension, `financial_year` holding the group's year or else the year
+/// asked for.
 #[derive(Serialize)]
 pub(crate) struct CsvRow<'a> {
     as_of: NaiveDate,
     financial_year: Option<&'a str>,
     group_by: &'a str,
-    #[serde(flatten)]
-    row: &'a SummaryRow,
+    key: &'a str,
+    stream: Option<&'a str>,
+    programme: Option<&'a str>,
+    sponsor: Option<&'a str>,
+    envelope_pence: Option<i64>,
+    allocated_pence: i64,
+    spent_run_pence: Option<i64>,
+    spent_change_pence: Option<i64>,
+    headroom_pence: Option<i64>,
+    run_share: Option<f64>,
 }
 
 /// One group's money. Null where the grouping cannot carry it: envelopes belong to
 /// streams, spend is recorded against programmes.
 #[derive(Serialize, ToSchema, Debug, Clone, Default)]
 pub struct SummaryRow {
-    /// The year (`2025-26`), stream code, programme code or sponsor; `total` for the totals.
+    /// The group's values in the grouping's order, joined by ` / `: the year
+    /// (`2025-26`), stream code, programme code or sponsor; `total` for the totals.
     #[schema(example = "2025-26")]
     pub key: String,
+    /// The group's year, when grouped by year.
+    pub financial_year: Option<String>,
+    /// The group's stream code, when grouped by stream.
+    pub stream: Option<String>,
+    /// The group's programme code, when grouped by programme.
+    pub programme: Option<String>,
+    /// The group's sponsor, when grouped by sponsor.
+    pub sponsor: Option<String>,
     #[schema(example = 10_000_000_000_i64)]
     pub envelope_pence: Option<i64>,
     #[schema(example = 9_200_000_000_i64)]
@@ -64,7 +85,8 @@ pub struct SummaryRow {
 
 #[derive(Serialize, ToSchema)]
 pub struct SummaryView {
-    #[schema(example = "financial_year")]
+    /// The dimensions grouped by, in order, separated by commas.
+    #[schema(example = "financial_year,stream")]
     pub group_by: String,
     pub as_of: NaiveDate,
     /// The year asked for, if one was.
@@ -75,8 +97,9 @@ pub struct SummaryView {
     pub totals: SummaryRow,
 }
 
-/// Envelopes, allocations and spend by financial year, stream, programme or sponsor.
-/// Totals equal the sums of the funding history's entries up to the same day.
+/// Envelopes, allocations and spend by financial year, stream, programme or sponsor,
+/// or several of those at once. Envelopes show where the grouping has no programme or
+/// sponsor, spend where it has no stream. Totals equal the sums of the funding history's entries up to the same day.
 #[utoipa::path(operation_id = "get_funding_summary", tag = "funding", security(("bearer" = [])), params(SummaryQuery), responses(
     (status = 200, description = "The summary, or its groups and totals as CSV", content(
         (SummaryView = "application/json"),
@@ -94,16 +117,8 @@ pub async fn get(
     let query = query.into_inner();
     let csv = csv_export::wanted(&request, query.format.as_deref())?;
     let group_by = match query.group_by.as_deref() {
-        None => GroupBy::FinancialYear,
-        Some(word) => GroupBy::parse(word).ok_or_else(|| {
-            ApiError::field(
-                "group_by",
-                format!(
-                    "'{word}' is not a grouping; use {}",
-                    GroupBy::WORDS.join(", ")
-                ),
-            )
-        })?,
+        None => GroupBy::one(Dimension::FinancialYear),
+        Some(text) => GroupBy::parse(text).map_err(|e| ApiError::field("group_by", e))?,
     };
     let year = optional::<FinancialYear>("financial_year", query.financial_year.as_deref())?;
     let as_of = super::params::as_of(query.as_of.as_deref())?.unwrap_or_else(AsOf::today);
@@ -126,14 +141,27 @@ pub(crate) fn csv_rows(view: &SummaryView) -> (String, Vec<CsvRow<'_>>) {
         .chain([&view.totals])
         .map(|row| CsvRow {
             as_of: view.as_of,
-            financial_year: view.financial_year.as_deref(),
+            financial_year: row
+                .financial_year
+                .as_deref()
+                .or(view.financial_year.as_deref()),
             group_by: &view.group_by,
-            row,
+            key: &row.key,
+            stream: row.stream.as_deref(),
+            programme: row.programme.as_deref(),
+            sponsor: row.sponsor.as_deref(),
+            envelope_pence: row.envelope_pence,
+            allocated_pence: row.allocated_pence,
+            spent_run_pence: row.spent_run_pence,
+            spent_change_pence: row.spent_change_pence,
+            headroom_pence: row.headroom_pence,
+            run_share: row.run_share,
         })
         .collect();
     let filename = format!(
         "beacon-funding-summary-{}-by-{}.csv",
-        view.as_of, view.group_by
+        view.as_of,
+        view.group_by.replace(',', "-")
     );
     (filename, rows)
 }
@@ -152,8 +180,23 @@ impl From<Summary> for SummaryView {
 
 impl From<Row> for SummaryRow {
     fn from(row: Row) -> Self {
+        let value = |dimension: Dimension| {
+            row.group
+                .iter()
+                .find(|(d, _)| *d == dimension)
+                .map(|(_, value)| value.clone())
+        };
+        let values: Vec<&str> = row.group.iter().map(|(_, v)| v.as_str()).collect();
         SummaryRow {
-            key: row.key,
+            key: if values.is_empty() {
+                "total".to_string()
+            } else {
+                values.join(" / ")
+            },
+            financial_year: value(Dimension::FinancialYear),
+            stream: value(Dimension::Stream),
+            programme: value(Dimension::Programme),
+            sponsor: value(Dimension::Sponsor),
             envelope_pence: row.envelope.map(Pence::get),
             allocated_pence: row.allocated.get(),
             spent_run_pence: row.spent_run.map(Pence::get),

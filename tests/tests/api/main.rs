@@ -20,4 +20,5 @@ mod programmes;
 mod reference;
 mod sign_in;
 mod status_reports;
+mod summaries;
 mod users;

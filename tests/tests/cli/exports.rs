@@ -96,10 +96,27 @@ fn portfolio_and_summary_exports_match_the_app(db: &TestDb) {
     assert_eq!(header[..4], ["as_of", "financial_year", "group_by", "key"]);
     assert_eq!(rows.last().unwrap()[3], "total");
     assert!(rows.iter().all(|r| r[2] == "stream"));
+    cli.ok(&[
+        "export",
+        "summary",
+        "--group-by",
+        "stream,programme",
+        "--output",
+        "sp.csv",
+    ]);
+    let (header, rows) = read_csv(&cli.dir.path().join("sp.csv"));
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let groups = &rows[..rows.len() - 1];
+    assert!(!groups.is_empty());
+    for row in groups {
+        let (stream, programme) = (&row[column("stream")], &row[column("programme")]);
+        assert!(!stream.is_empty() && !programme.is_empty(), "{row:?}");
+        assert_eq!(row[3], format!("{stream} / {programme}"));
+    }
     let refused = cli.run(&["export", "summary", "--group-by", "colour"]);
     assert_refused(
         &refused,
-        "expected one of financial_year, stream, programme, sponsor",
+        "use one or more of financial_year, stream, programme, sponsor",
     );
 }
 
