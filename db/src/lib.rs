@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod audit;
 mod audit_terms;
 mod backend;
+pub mod backup;
 pub mod connection;
 pub mod days;
 pub mod error;

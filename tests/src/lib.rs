@@ -62,6 +62,11 @@ impl TestDb {
         Self::open(url_text, Cleanup::Sqlite(dir))
     }
 
+    /// The SQLite file at `path`, e.g. a backup; left in place when dropped.
+    pub fn sqlite_file(path: &std::path::Path) -> Self {
+        Self::open(path.to_str().unwrap().to_string(), Cleanup::Shared)
+    }
+
     /// A new database on the PostgreSQL test server. Fails loudly if the server is
     /// not there: these tests are required, never skipped.
     pub fn postgres() -> Self {

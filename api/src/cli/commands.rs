@@ -3,8 +3,10 @@
 use std::io::IsTerminal;
 
 use beacon_core::{Email, Envelope, FinancialYear, Pence, Role, user::validate_password};
-use beacon_db::PooledConnection;
+use std::path::Path;
+
 use beacon_db::users::UserChange;
+use beacon_db::{DatabaseUrl, PooledConnection};
 use comfy_table::{Cell, CellAlignment};
 
 use super::Failure;
@@ -221,6 +223,25 @@ pub(super) fn envelope_set(
         set.stream.code,
         set.envelope.amount,
         set.envelope.allocated
+    );
+    Ok(())
+}
+
+pub(super) fn backup(
+    out: &mut String,
+    url: &DatabaseUrl,
+    conn: &mut PooledConnection,
+    file: &Path,
+) -> Result<(), Failure> {
+    let started = std::time::Instant::now();
+    let bytes = beacon_db::backup::sqlite(conn, file).map_err(|e| Failure(e.to_string()))?;
+    outln!(
+        out,
+        "Backed up the SQLite database at {} to {} ({:.1} MB in {:.1} s)",
+        url.redacted(),
+        file.display(),
+        bytes as f64 / 1_000_000.0,
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }

@@ -64,6 +64,13 @@ enum Command {
     },
     /// Apply any pending database migrations, then exit
     Migrate,
+    /// Copy the SQLite database, as it stands at one moment, to a new file, while
+    /// servers keep writing. To restore, stop Beacon and put the copy in the
+    /// database's place. (PostgreSQL: use pg_dump; see the README)
+    Backup {
+        /// The new file to write; an existing file is never overwritten
+        file: std::path::PathBuf,
+    },
     /// Load the public seed data: the 43 forces, national programmes, their published
     /// ratings, funding streams, envelopes, allocations and spend. Adds only what is
     /// missing, so running it again changes nothing
@@ -270,6 +277,7 @@ fn command(
             );
             Ok(())
         }
+        Command::Backup { file } => commands::backup(out, &database.url, conn, &file),
         Command::Seed => commands::seed(out, conn),
         Command::User(user) => commands::user(out, conn, user),
         Command::Portfolio(args) => views::portfolio(out, conn, args.year),

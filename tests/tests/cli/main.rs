@@ -119,6 +119,7 @@ fn user_id(db: &TestDb, email: &str) -> i64 {
         .id
 }
 
+mod backup;
 mod database;
 mod errors;
 mod exports;
