@@ -68,14 +68,17 @@ make_db() {
         url="$work/$name.db"
         rm -f "$url"*
         "${bins[0]}" --database-url "$url" migrate >/dev/null
-        bash bench/data.sql.sh sqlite 1000 200000 "$@" |
+        EFFECTIVE_DATES=$(python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(int(any(r[1] == 'effective_on' for r in c.execute('PRAGMA table_info(ledger_entries)'))))" "$url") \
+            bash bench/data.sql.sh sqlite 1000 200000 "$@" |
             python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.executescript(sys.stdin.read())" "$url"
     else
         psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS ${prefix}_$name WITH (FORCE)" \
             -c "CREATE DATABASE ${prefix}_$name" >/dev/null
         url="$PG/${prefix}_$name"
         "${bins[0]}" --database-url "$url" migrate >/dev/null
-        bash bench/data.sql.sh postgres 1000 200000 "$@" | psql "$url" -q -v ON_ERROR_STOP=1 >/dev/null
+        EFFECTIVE_DATES=$(psql "$url" -Atc "SELECT count(*) FROM information_schema.columns
+            WHERE table_name = 'ledger_entries' AND column_name = 'effective_on'") \
+            bash bench/data.sql.sh postgres 1000 200000 "$@" | psql "$url" -q -v ON_ERROR_STOP=1 >/dev/null
     fi
     if [ "${3:-0}" -gt 0 ]; then
         BEACON_PASSWORD=$admin_password "${bins[0]}" --database-url "$url" user add \

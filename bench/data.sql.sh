@@ -10,6 +10,8 @@
 # RECENT=1 also gives every programme a report from the day before, repeating its
 # rating, as in a register in use: no report is overdue, so an alert worker's first
 # sweep has no reminders to write. (The REPORTS reports are all from 2020.)
+# EFFECTIVE_DATES=1 (for a database migrated by a build that has them) dates each
+# ledger entry's effect by the day it was recorded.
 set -euo pipefail
 backend=$1 programmes=$2 reports=$3 ledger=$4 audit=${5:-0} owners=${6:-0} recent=${7:-0}
 
@@ -31,6 +33,11 @@ else
     day_of="date(recorded_at)"
     yesterday="strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 day')"
     echo "PRAGMA synchronous = OFF; BEGIN;"
+fi
+effective_column="" effective_value=""
+if [ "${EFFECTIVE_DATES:-0}" = 1 ]; then
+    effective_column=", effective_on"
+    if [ "$backend" = postgres ]; then effective_value=", CAST($at AS DATE)"; else effective_value=", date($at)"; fi
 fi
 rating="CASE i % 5 WHEN 0 THEN 'red' WHEN 1 THEN 'amber_red' WHEN 2 THEN 'amber' WHEN 3 THEN 'amber_green' ELSE 'green' END"
 
@@ -70,8 +77,8 @@ INSERT INTO envelopes (stream_id, financial_year, amount_pence, allocated_pence,
 SELECT s.id, 2015 + y.i, 1000000000000000, 0, 'benchmark', '2025-01-01 00:00:00'
 FROM funding_streams s, ($(echo "SELECT i $(from 12)")) y;
 
-INSERT INTO ledger_entries (stream_id, programme_id, financial_year, kind, amount_pence, reason, recorded_by, recorded_at)
-SELECT 1 + (i % 10), 1 + (i % $programmes), 2016 + (i % 11), 'allocation', 100 + (i % 1000), 'benchmark', NULL, $at
+INSERT INTO ledger_entries (stream_id, programme_id, financial_year, kind, amount_pence, reason, recorded_by, recorded_at$effective_column)
+SELECT 1 + (i % 10), 1 + (i % $programmes), 2016 + (i % 11), 'allocation', 100 + (i % 1000), 'benchmark', NULL, $at$effective_value
 $(from "$ledger");
 
 INSERT INTO programme_year_totals (programme_id, financial_year, allocated_pence, spent_run_pence, spent_change_pence)

@@ -3,6 +3,8 @@
 //! The ledger is append-only: a programme's allocation from a stream in a year is the
 //! sum of its entries, and a correction is a new entry, never an edit.
 
+use chrono::NaiveDate;
+
 use crate::error::ValidationErrors;
 use crate::financial_year::FinancialYear;
 use crate::money::{MoneyError, Pence};
@@ -83,6 +85,8 @@ impl FundingStream {
 pub struct Envelope {
     pub year: FinancialYear,
     pub amount: Pence,
+    /// When the amount takes effect (decided or announced); today when not given.
+    pub effective_on: Option<NaiveDate>,
 }
 
 impl Envelope {
@@ -92,7 +96,11 @@ impl Envelope {
         } else if amount.within_limit().is_err() {
             Err(FundingError::EnvelopeOverLimit { year })
         } else {
-            Ok(Envelope { year, amount })
+            Ok(Envelope {
+                year,
+                amount,
+                effective_on: None,
+            })
         }
     }
 }
@@ -103,6 +111,8 @@ pub struct NewLedgerEntry {
     pub kind: LedgerKind,
     pub amount: Pence,
     pub reason: String,
+    /// When the money was decided or withdrawn; today when not given.
+    pub effective_on: Option<NaiveDate>,
 }
 
 impl NewLedgerEntry {
@@ -129,9 +139,31 @@ impl NewLedgerEntry {
                 kind,
                 amount,
                 reason,
+                effective_on: None,
             }),
             _ => Err(errors),
         }
+    }
+}
+
+/// The day a funding fact takes effect, `asked` or else `today`, if Beacon can hold it:
+/// not after today (money is decided, announced or spent before it is recorded) and not
+/// before the first day Beacon records.
+pub fn effective_day(asked: Option<NaiveDate>, today: NaiveDate) -> Result<NaiveDate, String> {
+    let Some(day) = asked else {
+        return Ok(today);
+    };
+    let (first, _) = FinancialYear::recorded_days();
+    if day > today {
+        Err(format!(
+            "{day} is in the future; money takes effect when it is decided, announced or spent, so use a date up to today, {today}"
+        ))
+    } else if day < first {
+        Err(format!(
+            "{day} is before {first}, the first day Beacon records"
+        ))
+    } else {
+        Ok(day)
     }
 }
 
@@ -242,6 +274,26 @@ mod tests {
             Pence::new(400),
         );
         assert_eq!(total, Ok(Pence::new(1000)));
+    }
+
+    #[test]
+    fn money_takes_effect_by_today_and_within_the_years_beacon_records() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 4).unwrap();
+        assert_eq!(effective_day(None, today), Ok(today));
+        let decided = NaiveDate::from_ymd_opt(2019, 1, 15).unwrap();
+        assert_eq!(effective_day(Some(decided), today), Ok(decided));
+        let tomorrow = today.succ_opt().unwrap();
+        assert!(
+            effective_day(Some(tomorrow), today)
+                .unwrap_err()
+                .contains("in the future")
+        );
+        let ancient = NaiveDate::from_ymd_opt(1980, 1, 1).unwrap();
+        assert!(
+            effective_day(Some(ancient), today)
+                .unwrap_err()
+                .contains("first day")
+        );
     }
 
     #[test]

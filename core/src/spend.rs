@@ -25,6 +25,8 @@ pub struct NewSpend {
     pub category: SpendCategory,
     pub amount: Pence,
     pub description: String,
+    /// When the money was spent; today when not given.
+    pub effective_on: Option<chrono::NaiveDate>,
 }
 
 impl NewSpend {
@@ -45,6 +47,7 @@ impl NewSpend {
                 category,
                 amount,
                 description,
+                effective_on: None,
             }),
             _ => Err(errors),
         }

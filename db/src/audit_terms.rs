@@ -89,14 +89,9 @@ fn restate(
             insert(out, key, year.map_or(value, |y| Value::from(y.to_string())));
         }
         ("recorded_by" | "reported_by" | "user_id", Some(id)) => {
-            let email = users::table
-                .find(id)
-                .select(users::email)
-                .get_result::<String>(conn)
-                .optional()?;
             let named = format!("{}_email", key.trim_end_matches("_id"));
             insert(out, key, value);
-            insert(out, named, email.map_or(Value::Null, Value::from));
+            insert(out, named, email_of(conn, id)?);
         }
         _ if is_time(&key) => {
             let stated = value
@@ -108,6 +103,15 @@ fn restate(
         _ => insert(out, key, value),
     }
     Ok(())
+}
+
+fn email_of(conn: &mut DbConnection, user_id: i64) -> Result<Value, DbError> {
+    let email = users::table
+        .find(user_id)
+        .select(users::email)
+        .get_result::<String>(conn)
+        .optional()?;
+    Ok(email.map_or(Value::Null, Value::from))
 }
 
 fn insert(out: &mut Map<String, Value>, key: String, value: Value) {

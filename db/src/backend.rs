@@ -5,7 +5,6 @@
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::upsert::excluded;
 
 use crate::connection::DbConnection;
 use crate::error::DbError;
@@ -44,14 +43,14 @@ pub(crate) fn ensure_totals(
     Ok(())
 }
 
-/// Keeps `row` as the programme-year's totals at the end of `day`.
-pub(crate) fn keep_programme_day(
+/// Writes a programme-year's row for `day` unless it has one.
+pub(crate) fn insert_programme_day_once(
     conn: &mut DbConnection,
     row: &TotalsRow,
     day: NaiveDate,
 ) -> Result<(), DbError> {
     use programme_days as d;
-    let upsert = diesel::insert_into(d::table)
+    let insert = diesel::insert_into(d::table)
         .values((
             d::programme_id.eq(row.programme_id),
             d::financial_year.eq(row.financial_year),
@@ -61,38 +60,31 @@ pub(crate) fn keep_programme_day(
             d::spent_change_pence.eq(row.spent_change_pence),
         ))
         .on_conflict((d::programme_id, d::financial_year, d::day))
-        .do_update()
-        .set((
-            d::allocated_pence.eq(excluded(d::allocated_pence)),
-            d::spent_run_pence.eq(excluded(d::spent_run_pence)),
-            d::spent_change_pence.eq(excluded(d::spent_change_pence)),
-        ));
-    on_backend!(conn, |c| upsert.execute(c))?;
+        .do_nothing();
+    on_backend!(conn, |c| insert.execute(c))?;
     Ok(())
 }
 
-/// Keeps `row` as the envelope at the end of `day`.
-pub(crate) fn keep_envelope_day(
+/// Writes an envelope's row for `day` unless it has one.
+pub(crate) fn insert_envelope_day_once(
     conn: &mut DbConnection,
-    row: &EnvelopeRow,
+    stream_id: i64,
+    year: i32,
     day: NaiveDate,
+    (amount, allocated): (i64, i64),
 ) -> Result<(), DbError> {
     use envelope_days as d;
-    let upsert = diesel::insert_into(d::table)
+    let insert = diesel::insert_into(d::table)
         .values((
-            d::stream_id.eq(row.stream_id),
-            d::financial_year.eq(row.financial_year),
+            d::stream_id.eq(stream_id),
+            d::financial_year.eq(year),
             d::day.eq(day),
-            d::amount_pence.eq(row.amount_pence),
-            d::allocated_pence.eq(row.allocated_pence),
+            d::amount_pence.eq(amount),
+            d::allocated_pence.eq(allocated),
         ))
         .on_conflict((d::stream_id, d::financial_year, d::day))
-        .do_update()
-        .set((
-            d::amount_pence.eq(excluded(d::amount_pence)),
-            d::allocated_pence.eq(excluded(d::allocated_pence)),
-        ));
-    on_backend!(conn, |c| upsert.execute(c))?;
+        .do_nothing();
+    on_backend!(conn, |c| insert.execute(c))?;
     Ok(())
 }
 

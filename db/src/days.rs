@@ -1,21 +1,28 @@
-//! Money as it stood at the end of a past day.
+//! Money as it stood at the end of a past day: what had taken effect by then.
 //!
-//! Each change to an envelope or to a programme's yearly totals also writes that row as
-//! it now stands into `envelope_days` / `programme_days`, keyed by today's (UTC) date, in
-//! the same transaction. Entries are only ever recorded at the present time, so once a
-//! day is over its rows never change again: a later change cannot alter an earlier
-//! date's answer. Reading a past date is then one index seek per envelope or programme
-//! (the latest row on or before it), however long the ledger grows.
+//! Each entry changes the rows of `envelope_days` / `programme_days` from the day it
+//! takes effect on, in the same transaction: a row is made for that day (from the one
+//! before it) and every row from then on takes the change. Entries cannot take effect
+//! after today, so the latest row is always the envelope or programme-year as it
+//! stands. Reading a past date is then one index seek per envelope or programme (the
+//! latest row on or before it), however long the ledger grows.
+//!
+//! A past date "as known on" an earlier day, leaving out what was recorded after it,
+//! adds up the entries themselves instead (`*_known`): the projection holds only what
+//! is known now.
 
 use beacon_core::{FinancialYear, Pence};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Integer};
+use diesel::sql_types::{BigInt, Date, Integer, Timestamp};
 
-use crate::connection::DbConnection;
+use crate::backend;
+use crate::connection::{DbConnection, Tx};
 use crate::error::DbError;
 use crate::records::{YearTotals, all};
 use crate::rows::TotalsRow;
+use crate::schema::{envelope_days, programme_days};
+use crate::totals::Delta;
 
 #[derive(QueryableByName)]
 struct EnvelopeDayRow {
@@ -47,6 +54,30 @@ impl TryFrom<EnvelopeDayRow> for EnvelopeDay {
             amount: Pence::new(row.amount_pence),
             allocated: Pence::new(row.allocated_pence),
         })
+    }
+}
+
+/// A past date's money: what had taken effect by the end of `day`, as recorded before
+/// `known_before`, or as recorded now when that is `None`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct When {
+    pub day: NaiveDate,
+    pub known_before: Option<NaiveDateTime>,
+}
+
+impl When {
+    /// What had taken effect by the end of `day`, as known now.
+    pub fn known_now(day: NaiveDate) -> Self {
+        When {
+            day,
+            known_before: None,
+        }
+    }
+
+    /// Whether an entry taking effect on `effective_on`, recorded at `recorded_at`,
+    /// counts.
+    pub fn counts(&self, effective_on: NaiveDate, recorded_at: NaiveDateTime) -> bool {
+        effective_on <= self.day && self.known_before.is_none_or(|k| recorded_at < k)
     }
 }
 
@@ -86,9 +117,13 @@ impl Scope<'_> {
 /// its latest day on or before `day` through the primary key.
 pub fn programmes_as_of(
     conn: &mut DbConnection,
-    day: NaiveDate,
+    when: When,
     scope: Scope<'_>,
 ) -> Result<Vec<YearTotals>, DbError> {
+    let day = when.day;
+    if let Some(known_before) = when.known_before {
+        return programmes_known(conn, day, known_before, scope);
+    }
     // `$1` and `$2` are numbered placeholders in PostgreSQL and named ones in SQLite,
     // where they take positions 1 and 2 in order of first appearance, as written here.
     let sql = format!(
@@ -112,9 +147,13 @@ pub fn programmes_as_of(
 /// Envelopes at the end of `day`, for those set by then.
 pub fn envelopes_as_of(
     conn: &mut DbConnection,
-    day: NaiveDate,
+    when: When,
     scope: Scope<'_>,
 ) -> Result<Vec<EnvelopeDay>, DbError> {
+    let day = when.day;
+    if let Some(known_before) = when.known_before {
+        return envelopes_known(conn, day, known_before, scope);
+    }
     let sql = format!(
         "SELECT d.stream_id, d.financial_year, d.amount_pence, d.allocated_pence
          FROM envelopes k
@@ -131,4 +170,158 @@ pub fn envelopes_as_of(
         None => query.load(conn)?,
     };
     all(rows)
+}
+
+impl Scope<'_> {
+    fn holds(&self, id: i64, year: i32) -> bool {
+        self.year.is_none_or(|y| y.start_year() == year)
+            && self.ids.is_none_or(|ids| ids.contains(&id))
+    }
+}
+
+/// Programme-years' totals from the entries themselves: those taking effect by the end
+/// of `day`, recorded before `known_before`.
+fn programmes_known(
+    conn: &mut DbConnection,
+    day: NaiveDate,
+    known_before: NaiveDateTime,
+    scope: Scope<'_>,
+) -> Result<Vec<YearTotals>, DbError> {
+    let rows: Vec<TotalsRow> = diesel::sql_query(
+        "SELECT programme_id, financial_year,
+                CAST(SUM(allocated_pence) AS BIGINT) AS allocated_pence,
+                CAST(SUM(spent_run_pence) AS BIGINT) AS spent_run_pence,
+                CAST(SUM(spent_change_pence) AS BIGINT) AS spent_change_pence
+         FROM (
+             SELECT programme_id, financial_year, amount_pence AS allocated_pence,
+                    0 AS spent_run_pence, 0 AS spent_change_pence
+             FROM ledger_entries WHERE effective_on <= $1 AND recorded_at < $2
+             UNION ALL
+             SELECT programme_id, financial_year, 0,
+                    CASE WHEN category = 'run' THEN amount_pence ELSE 0 END,
+                    CASE WHEN category = 'change' THEN amount_pence ELSE 0 END
+             FROM spend_entries WHERE effective_on <= $1 AND recorded_at < $2
+         ) AS e
+         GROUP BY programme_id, financial_year
+         ORDER BY programme_id, financial_year",
+    )
+    .bind::<Date, _>(day)
+    .bind::<Timestamp, _>(known_before)
+    .load(conn)?;
+    let rows = rows
+        .into_iter()
+        .filter(|r| scope.holds(r.programme_id, r.financial_year));
+    all(rows.collect())
+}
+
+/// Envelopes from their changes and the ledger: the latest change taking effect by the
+/// end of `day`, and the entries taking effect by then, all recorded before
+/// `known_before`.
+fn envelopes_known(
+    conn: &mut DbConnection,
+    day: NaiveDate,
+    known_before: NaiveDateTime,
+    scope: Scope<'_>,
+) -> Result<Vec<EnvelopeDay>, DbError> {
+    let rows: Vec<EnvelopeDayRow> = diesel::sql_query(
+        "SELECT c.stream_id, c.financial_year, c.amount_pence,
+                COALESCE((SELECT CAST(SUM(l.amount_pence) AS BIGINT) FROM ledger_entries l
+                          WHERE l.stream_id = c.stream_id AND l.financial_year = c.financial_year
+                            AND l.effective_on <= $1 AND l.recorded_at < $2), 0) AS allocated_pence
+         FROM envelope_changes c
+         WHERE c.effective_on <= $1 AND c.recorded_at < $2
+           AND NOT EXISTS (
+               SELECT 1 FROM envelope_changes n
+               WHERE n.stream_id = c.stream_id AND n.financial_year = c.financial_year
+                 AND n.effective_on <= $1 AND n.recorded_at < $2
+                 AND (n.effective_on > c.effective_on
+                      OR (n.effective_on = c.effective_on AND n.id > c.id)))
+         ORDER BY c.stream_id, c.financial_year",
+    )
+    .bind::<Date, _>(day)
+    .bind::<Timestamp, _>(known_before)
+    .load(conn)?;
+    let rows = rows
+        .into_iter()
+        .filter(|r| scope.holds(r.stream_id, r.financial_year));
+    all(rows.collect())
+}
+
+/// Adds `delta` to a programme-year's days from `from` on.
+pub(crate) fn add_to_programme(
+    tx: &mut Tx<'_>,
+    programme_id: i64,
+    year: i32,
+    from: NaiveDate,
+    delta: Delta,
+) -> Result<(), DbError> {
+    use programme_days as d;
+    let key = d::programme_id
+        .eq(programme_id)
+        .and(d::financial_year.eq(year));
+    let before: Option<TotalsRow> = d::table
+        .filter(key)
+        .filter(d::day.lt(from))
+        .order(d::day.desc())
+        .select((
+            d::programme_id,
+            d::financial_year,
+            d::allocated_pence,
+            d::spent_run_pence,
+            d::spent_change_pence,
+        ))
+        .first(&mut **tx)
+        .optional()?;
+    let start = before.unwrap_or(TotalsRow {
+        programme_id,
+        financial_year: year,
+        allocated_pence: 0,
+        spent_run_pence: 0,
+        spent_change_pence: 0,
+    });
+    backend::insert_programme_day_once(tx, &start, from)?;
+    diesel::update(d::table.filter(key).filter(d::day.ge(from)))
+        .set((
+            d::allocated_pence.eq(d::allocated_pence + delta.allocated.get()),
+            d::spent_run_pence.eq(d::spent_run_pence + delta.spent_run.get()),
+            d::spent_change_pence.eq(d::spent_change_pence + delta.spent_change.get()),
+        ))
+        .execute(&mut **tx)?;
+    Ok(())
+}
+
+/// Adds `allocated` to an envelope's days from `from` on and, when it was set anew,
+/// gives them its new `amount`. An envelope's changes never take effect before its
+/// latest one, so the new amount holds from `from` to today.
+pub(crate) fn change_envelope(
+    tx: &mut Tx<'_>,
+    stream_id: i64,
+    year: i32,
+    from: NaiveDate,
+    (allocated, amount): (Pence, Option<Pence>),
+) -> Result<(), DbError> {
+    use envelope_days as d;
+    let key = d::stream_id.eq(stream_id).and(d::financial_year.eq(year));
+    let before: (i64, i64) = d::table
+        .filter(key)
+        .filter(d::day.lt(from))
+        .order(d::day.desc())
+        .select((d::amount_pence, d::allocated_pence))
+        .first(&mut **tx)
+        .optional()?
+        .unwrap_or((0, 0));
+    backend::insert_envelope_day_once(tx, stream_id, year, from, before)?;
+    let days = d::table.filter(key).filter(d::day.ge(from));
+    let added = d::allocated_pence.eq(d::allocated_pence + allocated.get());
+    match amount {
+        Some(amount) => {
+            diesel::update(days)
+                .set((added, d::amount_pence.eq(amount.get())))
+                .execute(&mut **tx)?;
+        }
+        None => {
+            diesel::update(days).set(added).execute(&mut **tx)?;
+        }
+    }
+    Ok(())
 }

@@ -5,11 +5,12 @@ use beacon_core::audit_trail::{AuditAction, AuditEntity};
 use std::collections::BTreeMap;
 
 use beacon_core::{FinancialYear, LedgerKind, MoneyError, Pence};
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::audit::{self, Actor};
 use crate::connection::{DbConnection, Tx};
+use crate::days::When;
 use crate::error::DbError;
 use crate::records::{LedgerEntry, all};
 use crate::rows::LedgerRow;
@@ -29,6 +30,8 @@ pub struct NewEntry<'a> {
     pub envelope_change_id: Option<i64>,
     pub recorded_by: Option<i64>,
     pub at: NaiveDateTime,
+    /// The day it takes effect: when the money was decided or withdrawn.
+    pub effective_on: NaiveDate,
 }
 
 /// Appends an entry, adds it to the programme's yearly totals, and records its audit
@@ -50,6 +53,7 @@ pub fn append(
             ledger_entries::recorded_by.eq(entry.recorded_by),
             ledger_entries::recorded_at.eq(entry.at),
             ledger_entries::envelope_change_id.eq(entry.envelope_change_id),
+            ledger_entries::effective_on.eq(entry.effective_on),
         ))
         .returning(ledger_entries::all_columns)
         .get_result(&mut **tx)?;
@@ -57,7 +61,13 @@ pub fn append(
         allocated: entry.amount,
         ..Delta::default()
     };
-    totals::add(tx, entry.programme_id, entry.year, delta, entry.at)?;
+    totals::add(
+        tx,
+        entry.programme_id,
+        entry.year,
+        delta,
+        entry.effective_on,
+    )?;
     let id = row.id.to_string();
     audit::record(
         tx,
@@ -122,16 +132,16 @@ pub struct Holding {
     pub amount: Pence,
 }
 
-/// Every programme's holdings from every stream, from the entries recorded before
-/// `end`, for one year or all: what no running total keeps, for summaries that group
-/// by stream and programme together.
-pub fn holdings_before(
+/// Every programme's holdings from every stream, from the entries that count `when`,
+/// for one year or all: what no running total keeps, for summaries that group by
+/// stream and programme together.
+pub fn holdings_as_of(
     conn: &mut DbConnection,
-    end: NaiveDateTime,
+    when: When,
     year: Option<FinancialYear>,
 ) -> Result<Vec<Holding>, DbError> {
     let mut query = ledger_entries::table
-        .filter(ledger_entries::recorded_at.lt(end))
+        .filter(ledger_entries::effective_on.le(when.day))
         .select((
             ledger_entries::stream_id,
             ledger_entries::programme_id,
@@ -139,6 +149,9 @@ pub fn holdings_before(
             ledger_entries::amount_pence,
         ))
         .into_boxed();
+    if let Some(known_before) = when.known_before {
+        query = query.filter(ledger_entries::recorded_at.lt(known_before));
+    }
     if let Some(year) = year {
         query = query.filter(ledger_entries::financial_year.eq(year.start_year()));
     }
@@ -204,27 +217,25 @@ pub struct Shortfall {
     pub amount: Pence,
 }
 
-/// Every programme's shortfalls from cuts recorded before `end` (or ever), by
+/// Every programme's shortfalls from the cuts that count `when` (or all, now), by
 /// programme and year. Reads only withdrawals made by cuts, through their partial
 /// index: few, however long the ledger grows.
-pub fn shortfalls(
-    conn: &mut DbConnection,
-    end: Option<NaiveDateTime>,
-) -> Result<Vec<Shortfall>, DbError> {
+pub fn shortfalls(conn: &mut DbConnection, when: Option<When>) -> Result<Vec<Shortfall>, DbError> {
     let query = ledger_entries::table
         .filter(ledger_entries::envelope_change_id.is_not_null())
         .select((
             ledger_entries::programme_id,
             ledger_entries::financial_year,
             ledger_entries::amount_pence,
+            ledger_entries::effective_on,
             ledger_entries::recorded_at,
         ));
-    // The time is checked here rather than in SQL: with it in the query the planner
-    // would walk the whole ledger by time instead of the few cut withdrawals.
-    let rows: Vec<(i64, i32, i64, NaiveDateTime)> = query.load(conn)?;
+    // The dates are checked here rather than in SQL: with them in the query the planner
+    // would walk the whole ledger by date instead of the few cut withdrawals.
+    let rows: Vec<(i64, i32, i64, NaiveDate, NaiveDateTime)> = query.load(conn)?;
     let mut sums: BTreeMap<(i64, i32), Vec<i64>> = BTreeMap::new();
-    for (programme_id, year, amount, at) in rows {
-        if end.is_none_or(|end| at < end) {
+    for (programme_id, year, amount, effective_on, at) in rows {
+        if when.is_none_or(|w| w.counts(effective_on, at)) {
             sums.entry((programme_id, year)).or_default().push(amount);
         }
     }

@@ -1,15 +1,16 @@
 //! The register as it stood at a past moment: ratings from the reports made by then,
 //! and each programme's record and owners as the audit trail had them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use beacon_core::Rating;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Timestamp};
+use diesel::sql_types::{BigInt, Date, Text, Timestamp};
 
 use crate::backend;
 use crate::connection::DbConnection;
+use crate::days::When;
 use crate::error::DbError;
 use crate::records::Programme;
 use crate::rows::{OwnerRow, ProgrammeRow};
@@ -250,4 +251,36 @@ pub fn register_before(conn: &mut DbConnection, end: NaiveDateTime) -> Result<Re
         }
     }
     Ok(RegisterAt { programmes, owners })
+}
+
+#[derive(QueryableByName)]
+struct ProgrammeId {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+}
+
+/// The programmes with money that had taken effect by the end of `when.day` (and, for
+/// an answer as known on a day, was recorded by then): money for a programme says it
+/// existed, whether or not it had a start date or a rating yet.
+pub fn funded_by(conn: &mut DbConnection, when: When) -> Result<HashSet<i64>, DbError> {
+    let ids: Vec<ProgrammeId> = match when.known_before {
+        // The day rows start on each programme-year's first effective day.
+        None => diesel::sql_query(
+            "SELECT p.id FROM programmes p WHERE EXISTS (
+                 SELECT 1 FROM programme_days d WHERE d.programme_id = p.id AND d.day <= $1)",
+        )
+        .bind::<Date, _>(when.day)
+        .load(conn)?,
+        Some(known_before) => diesel::sql_query(
+            "SELECT p.id FROM programmes p
+             WHERE EXISTS (SELECT 1 FROM ledger_entries l WHERE l.programme_id = p.id
+                             AND l.effective_on <= $1 AND l.recorded_at < $2)
+                OR EXISTS (SELECT 1 FROM spend_entries s WHERE s.programme_id = p.id
+                             AND s.effective_on <= $1 AND s.recorded_at < $2)",
+        )
+        .bind::<Date, _>(when.day)
+        .bind::<Timestamp, _>(known_before)
+        .load(conn)?,
+    };
+    Ok(ids.into_iter().map(|p| p.id).collect())
 }

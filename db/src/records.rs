@@ -217,6 +217,8 @@ pub struct LedgerEntry {
     pub recorded_at: NaiveDateTime,
     /// The envelope change whose cut made this withdrawal, if one did.
     pub envelope_change_id: Option<i64>,
+    /// When it takes effect, as against when it was recorded.
+    pub effective_on: NaiveDate,
 }
 
 impl TryFrom<LedgerRow> for LedgerEntry {
@@ -233,6 +235,7 @@ impl TryFrom<LedgerRow> for LedgerEntry {
             recorded_by: row.recorded_by,
             recorded_at: row.recorded_at,
             envelope_change_id: row.envelope_change_id,
+            effective_on: row.effective_on,
         })
     }
 }
@@ -247,6 +250,8 @@ pub struct SpendEntry {
     pub description: String,
     pub recorded_by: Option<i64>,
     pub recorded_at: NaiveDateTime,
+    /// When it takes effect, as against when it was recorded.
+    pub effective_on: NaiveDate,
 }
 
 impl TryFrom<SpendRow> for SpendEntry {
@@ -261,6 +266,7 @@ impl TryFrom<SpendRow> for SpendEntry {
             description: row.description,
             recorded_by: row.recorded_by,
             recorded_at: row.recorded_at,
+            effective_on: row.effective_on,
         })
     }
 }

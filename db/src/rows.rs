@@ -109,6 +109,8 @@ pub(crate) struct LedgerRow {
     pub recorded_at: NaiveDateTime,
     /// The envelope change whose cut made this withdrawal, if one did.
     pub envelope_change_id: Option<i64>,
+    /// The day it takes effect: when the money was decided or withdrawn.
+    pub effective_on: NaiveDate,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize)]
@@ -122,6 +124,8 @@ pub(crate) struct SpendRow {
     pub description: String,
     pub recorded_by: Option<i64>,
     pub recorded_at: NaiveDateTime,
+    /// The day it takes effect: when the money was spent.
+    pub effective_on: NaiveDate,
 }
 
 /// Also the shape of a programme-year's totals at the end of a past day.

@@ -106,6 +106,7 @@ diesel::table! {
         basis -> Text,
         recorded_by -> Nullable<BigInt>,
         recorded_at -> Timestamp,
+        effective_on -> Date,
     }
 }
 
@@ -121,6 +122,7 @@ diesel::table! {
         recorded_by -> Nullable<BigInt>,
         recorded_at -> Timestamp,
         envelope_change_id -> Nullable<BigInt>,
+        effective_on -> Date,
     }
 }
 
@@ -155,6 +157,7 @@ diesel::table! {
         description -> Text,
         recorded_by -> Nullable<BigInt>,
         recorded_at -> Timestamp,
+        effective_on -> Date,
     }
 }
 

@@ -2,6 +2,7 @@
 
 use beacon_core::audit_trail::{AuditAction, AuditEntity};
 use beacon_core::{FinancialYear, NewSpend, SpendCategory};
+use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use crate::audit::{self, Actor};
@@ -12,15 +13,16 @@ use crate::rows::SpendRow;
 use crate::schema::spend_entries;
 use crate::totals::{self, Delta};
 
-/// Appends a spend entry and adds it to the programme's yearly totals, with its audit
-/// entry. The caller has locked the programme and checked the year's total.
+/// Appends a spend entry taking effect on `effective_on` and adds it to the
+/// programme's yearly totals, with its audit entry. The caller has locked the programme
+/// and checked the year's total.
 pub fn append(
     tx: &mut Tx<'_>,
     actor: &Actor,
     programme_id: i64,
     year: FinancialYear,
     spend: &NewSpend,
-    recorded_by: Option<i64>,
+    (recorded_by, effective_on): (Option<i64>, NaiveDate),
 ) -> Result<SpendEntry, DbError> {
     let at = crate::now();
     let row: SpendRow = diesel::insert_into(spend_entries::table)
@@ -32,6 +34,7 @@ pub fn append(
             spend_entries::description.eq(&spend.description),
             spend_entries::recorded_by.eq(recorded_by),
             spend_entries::recorded_at.eq(at),
+            spend_entries::effective_on.eq(effective_on),
         ))
         .returning(spend_entries::all_columns)
         .get_result(&mut **tx)?;
@@ -45,7 +48,7 @@ pub fn append(
             ..Delta::default()
         },
     };
-    totals::add(tx, programme_id, year, delta, at)?;
+    totals::add(tx, programme_id, year, delta, effective_on)?;
     let id = row.id.to_string();
     audit::record(
         tx,

@@ -3,12 +3,13 @@
 
 use beacon_core::audit_trail::{AuditAction, AuditEntity};
 use beacon_core::{FinancialYear, FundingStream, Pence};
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::audit::{self, Actor};
 use crate::backend;
 use crate::connection::{DbConnection, Tx};
+use crate::days;
 use crate::error::DbError;
 use crate::records::{EnvelopeState, Stream, all};
 use crate::rows::{EnvelopeRow, StreamRow};
@@ -119,6 +120,8 @@ pub struct EnvelopeSetting<'a> {
     pub amount: Pence,
     pub allocated: Pence,
     pub basis: &'a str,
+    /// The day the new amount takes effect: when it was decided or announced.
+    pub effective_on: NaiveDate,
 }
 
 impl EnvelopeSetting<'_> {
@@ -156,6 +159,7 @@ pub fn record_change(
             envelope_changes::basis.eq(setting.basis),
             envelope_changes::recorded_by.eq(actor.user_id),
             envelope_changes::recorded_at.eq(at),
+            envelope_changes::effective_on.eq(setting.effective_on),
         ))
         .returning(envelope_changes::id)
         .get_result(&mut **tx)?)
@@ -184,7 +188,9 @@ pub fn insert_envelope(
         None::<&EnvelopeRow>,
         Some(&row),
     )?;
-    backend::keep_envelope_day(tx, &row, at.date())?;
+    let year = setting.year.start_year();
+    let set = (Pence::ZERO, Some(setting.amount));
+    days::change_envelope(tx, setting.stream.id, year, setting.effective_on, set)?;
     EnvelopeState::try_from(row)
 }
 
@@ -219,25 +225,48 @@ pub fn update_envelope(
         Some(&before),
         Some(&after),
     )?;
-    backend::keep_envelope_day(tx, &after, at.date())?;
+    let allocated = Pence::new(after.allocated_pence - before.allocated_pence);
+    let set = (allocated, Some(setting.amount));
+    days::change_envelope(tx, setting.stream.id, key.1, setting.effective_on, set)?;
     EnvelopeState::try_from(after)
 }
 
-/// Sets what is allocated from an envelope after a ledger entry (which carries the
-/// audit entry), and keeps it as the envelope's day.
+/// Sets what is allocated from an envelope after a ledger entry of `entry` pence
+/// taking effect on `effective_on` (the entry carries the audit entry), and adds it to
+/// the envelope's days from then on.
 pub fn set_allocated(
     tx: &mut Tx<'_>,
-    stream_id: i64,
-    year: FinancialYear,
+    (stream_id, year): (i64, FinancialYear),
     allocated: Pence,
-    at: NaiveDateTime,
+    entry: Pence,
+    effective_on: NaiveDate,
 ) -> Result<EnvelopeState, DbError> {
     let row: EnvelopeRow = diesel::update(envelopes::table.find((stream_id, year.start_year())))
         .set(envelopes::allocated_pence.eq(allocated.get()))
         .returning(envelopes::all_columns)
         .get_result(&mut **tx)?;
-    backend::keep_envelope_day(tx, &row, at.date())?;
+    days::change_envelope(
+        tx,
+        stream_id,
+        year.start_year(),
+        effective_on,
+        (entry, None),
+    )?;
     EnvelopeState::try_from(row)
+}
+
+/// The day the envelope's latest change takes effect, if it has any: a new change may
+/// not take effect before it.
+pub fn latest_effective(
+    conn: &mut DbConnection,
+    stream_id: i64,
+    year: FinancialYear,
+) -> Result<Option<NaiveDate>, DbError> {
+    Ok(envelope_changes::table
+        .filter(envelope_changes::stream_id.eq(stream_id))
+        .filter(envelope_changes::financial_year.eq(year.start_year()))
+        .select(diesel::dsl::max(envelope_changes::effective_on))
+        .get_result(conn)?)
 }
 
 /// Which of its envelope's changes an envelope change is, counting from 1 in the

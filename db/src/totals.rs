@@ -23,18 +23,18 @@ pub(crate) struct Delta {
 /// Adds `delta` to the programme's totals for the year, creating the row if needed.
 /// The row is made to exist first and then changed by one `UPDATE … SET x = x + d`,
 /// so concurrent entries for the same programme-year cannot lose an update, and the
-/// table's checks see only the final values. The result is also kept as the
-/// programme-year's totals at the end of the day of `at`, the entry's time.
+/// table's checks see only the final values. The programme-year's days take the change
+/// from `effective_on`, the day the entry takes effect.
 pub(crate) fn add(
     tx: &mut Tx<'_>,
     programme_id: i64,
     year: FinancialYear,
     delta: Delta,
-    at: chrono::NaiveDateTime,
+    effective_on: chrono::NaiveDate,
 ) -> Result<YearTotals, DbError> {
     backend::ensure_totals(tx, programme_id, year.start_year())?;
-    // The UPDATE's row lock also orders concurrent writers of this programme-year, so
-    // the day row written next is always the latest totals.
+    // The UPDATE's row lock also orders concurrent writers of this programme-year's
+    // days.
     let row: TotalsRow = diesel::update(totals::table.find((programme_id, year.start_year())))
         .set((
             totals::allocated_pence.eq(totals::allocated_pence + delta.allocated.get()),
@@ -43,7 +43,7 @@ pub(crate) fn add(
         ))
         .returning(totals::all_columns)
         .get_result(&mut **tx)?;
-    backend::keep_programme_day(tx, &row, at.date())?;
+    crate::days::add_to_programme(tx, programme_id, year.start_year(), effective_on, delta)?;
     YearTotals::try_from(row)
 }
 

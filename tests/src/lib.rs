@@ -161,25 +161,28 @@ impl TestDb {
 
 impl TestDb {
     /// Moves everything recorded so far `days` days into the past, as if that many days
-    /// had gone by since: entry and report times, registration times, and the day rows
-    /// kept for past dates (Beacon only ever records at the present time, so this is how
-    /// a test gets a past to ask about). The audit trail keeps its times, as its hashes
+    /// had gone by since: entry and report times, registration times, and the days
+    /// entries took effect on where that was the day they were recorded (a date a
+    /// source gave stays). The day rows kept for past dates are then worked out again
+    /// from the entries. Beacon only ever records at the present time, so this is how a
+    /// test gets a past to ask about. The audit trail keeps its times, as its hashes
     /// cover them.
     pub fn age(&self, days: i64) {
-        // Keys of the day tables move twice, first far out of the way, so that no row
-        // lands on another's key on the way.
-        const AWAY: i64 = 100_000;
-        // A time or a date moved by a number of days (negative: earlier), per backend.
+        // A time or a date moved by a number of days (negative: earlier), and a time's
+        // date, per backend.
         type Shift = fn(&str, i64) -> String;
-        let (time_by, date_by): (Shift, Shift) = if self.is_postgres() {
+        let (time_by, date_by, date_of): (Shift, Shift, fn(&str) -> String) = if self.is_postgres()
+        {
             (
                 |column, n| format!("{column} + interval '{n} days'"),
                 |column, n| format!("{column} + {n}"),
+                |column| format!("CAST({column} AS DATE)"),
             )
         } else {
             (
                 |column, n| format!("strftime('%Y-%m-%d %H:%M:%f', {column}, '{n:+} days')"),
                 |column, n| format!("date({column}, '{n:+} days')"),
+                |column| format!("date({column})"),
             )
         };
         let time = |table: &str, column: &str, only: &str| {
@@ -188,26 +191,111 @@ impl TestDb {
                 time_by(column, -days)
             )
         };
-        let day = |table: &str| {
+        let entries = |table: &str| {
             format!(
-                "UPDATE {table} SET day = {}; UPDATE {table} SET day = {};",
-                date_by("day", -AWAY),
-                date_by("day", AWAY - days)
+                "UPDATE {table} SET effective_on = {} WHERE effective_on = {}; {}",
+                date_by("effective_on", -days),
+                date_of("recorded_at"),
+                time(table, "recorded_at", "")
             )
         };
         let shifts = [
-            time("ledger_entries", "recorded_at", ""),
-            time("spend_entries", "recorded_at", ""),
-            time("envelope_changes", "recorded_at", ""),
+            entries("ledger_entries"),
+            entries("spend_entries"),
+            entries("envelope_changes"),
             // Published ratings keep their assessment dates; only reports made here move.
             time("status_reports", "reported_at", " WHERE source = 'beacon'"),
             time("programmes", "created_at", ""),
-            day("programme_days"),
-            day("envelope_days"),
+            DAYS_FROM_ENTRIES.to_string(),
         ];
         self.tamper(&shifts.join("\n"));
     }
+
+    /// The day rows for past dates as the entries give them, worked out afresh: what
+    /// Beacon keeps as it goes must equal this.
+    pub fn days_from_entries(&self) -> (Vec<DayRow>, Vec<DayRow>) {
+        use diesel::RunQueryDsl;
+        let mut conn = self.conn();
+        let read =
+            |conn: &mut beacon_db::DbConnection, table: &str, columns: &str| -> Vec<DayRow> {
+                diesel::sql_query(format!("SELECT {columns} FROM {table} ORDER BY 1, 2, 3"))
+                    .load(conn)
+                    .unwrap()
+            };
+        let programmes = "programme_id AS id, financial_year, day, allocated_pence AS a, spent_run_pence AS b, spent_change_pence AS c";
+        let envelopes = "stream_id AS id, financial_year, day, amount_pence AS a, allocated_pence AS b, CAST(0 AS BIGINT) AS c";
+        let kept = (
+            read(&mut conn, "programme_days", programmes),
+            read(&mut conn, "envelope_days", envelopes),
+        );
+        drop(conn);
+        self.tamper(DAYS_FROM_ENTRIES);
+        let mut conn = self.conn();
+        let worked_out = (
+            read(&mut conn, "programme_days", programmes),
+            read(&mut conn, "envelope_days", envelopes),
+        );
+        assert_eq!(
+            kept, worked_out,
+            "the day rows kept are those the entries give"
+        );
+        worked_out
+    }
 }
+
+/// One row of `programme_days` or `envelope_days`, for comparing.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
+pub struct DayRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub financial_year: i32,
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    pub day: chrono::NaiveDate,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub a: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub b: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub c: i64,
+}
+
+/// Every day row written again from the entries: each programme-year's and envelope's
+/// totals at the end of each day an entry for it took effect.
+const DAYS_FROM_ENTRIES: &str = "
+DELETE FROM programme_days;
+INSERT INTO programme_days (programme_id, financial_year, day, allocated_pence, spent_run_pence, spent_change_pence)
+SELECT d.programme_id, d.financial_year, d.day,
+    COALESCE((SELECT SUM(l.amount_pence) FROM ledger_entries l
+     WHERE l.programme_id = d.programme_id AND l.financial_year = d.financial_year
+       AND l.effective_on <= d.day), 0),
+    COALESCE((SELECT SUM(s.amount_pence) FROM spend_entries s
+     WHERE s.programme_id = d.programme_id AND s.financial_year = d.financial_year
+       AND s.category = 'run' AND s.effective_on <= d.day), 0),
+    COALESCE((SELECT SUM(s.amount_pence) FROM spend_entries s
+     WHERE s.programme_id = d.programme_id AND s.financial_year = d.financial_year
+       AND s.category = 'change' AND s.effective_on <= d.day), 0)
+FROM (
+    SELECT programme_id, financial_year, effective_on AS day FROM ledger_entries
+    UNION
+    SELECT programme_id, financial_year, effective_on FROM spend_entries
+) AS d;
+DELETE FROM envelope_days;
+INSERT INTO envelope_days (stream_id, financial_year, day, amount_pence, allocated_pence)
+SELECT d.stream_id, d.financial_year, d.day,
+    COALESCE((SELECT c.amount_pence FROM envelope_changes c
+     WHERE c.stream_id = d.stream_id AND c.financial_year = d.financial_year
+       AND c.effective_on <= d.day
+     ORDER BY c.effective_on DESC, c.id DESC LIMIT 1), 0),
+    COALESCE((SELECT SUM(l.amount_pence) FROM ledger_entries l
+     WHERE l.stream_id = d.stream_id AND l.financial_year = d.financial_year
+       AND l.effective_on <= d.day), 0)
+FROM (
+    SELECT stream_id, financial_year, effective_on AS day FROM envelope_changes
+    UNION
+    SELECT stream_id, financial_year, effective_on FROM ledger_entries
+) AS d;
+";
 
 #[derive(diesel::QueryableByName)]
 struct Count {

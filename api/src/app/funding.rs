@@ -3,9 +3,11 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDate;
+
 use beacon_core::alert::{FundingReduction, reduces_funding};
 use beacon_core::cut::{EnvelopeChange, Holding, Withdrawal};
-use beacon_core::funding::check_entry_fits;
+use beacon_core::funding::{check_entry_fits, effective_day};
 use beacon_core::{
     Action, AlertDetails, Envelope, FinancialYear, FundingStream, LedgerKind, NewLedgerEntry,
     NewSpend, Pence, ProgrammeCode, spend,
@@ -111,12 +113,14 @@ pub fn set_envelope(
             holdings: &holdings,
         };
         let allocated = change.check(&asked(&named, withdrawals))?;
+        let effective_on = envelope_effective(tx, &stream, envelope)?;
         let setting = EnvelopeSetting {
             stream: &stream,
             year: envelope.year,
             amount: envelope.amount,
             allocated,
             basis,
+            effective_on,
         };
         let Some(before) = before else {
             let envelope = streams::insert_envelope(tx, &who.actor, &setting)?;
@@ -139,6 +143,34 @@ pub fn set_envelope(
             withdrawals: made,
         })
     })
+}
+
+/// The day an envelope's new amount takes effect: as asked (else today), and not before
+/// its latest change, so each change holds from its day until the next.
+fn envelope_effective(
+    tx: &mut Tx<'_>,
+    stream: &Stream,
+    envelope: &Envelope,
+) -> Result<NaiveDate, AppError> {
+    let day = effective(envelope.effective_on)?;
+    if let Some(latest) = streams::latest_effective(tx, stream.id, envelope.year)?
+        && day < latest
+    {
+        return Err(AppError::field(
+            "effective_on",
+            format!(
+                "the {} envelope for {} last changed with effect from {latest}; a change cannot take effect before that, so use {latest} or later",
+                stream.code, envelope.year
+            ),
+        ));
+    }
+    Ok(day)
+}
+
+/// The day a funding entry takes effect: as asked, or today.
+fn effective(asked: Option<NaiveDate>) -> Result<NaiveDate, AppError> {
+    effective_day(asked, chrono::Utc::now().date_naive())
+        .map_err(|message| AppError::field("effective_on", message))
 }
 
 /// A change to an existing envelope, checked: what it was, what it becomes, and what
@@ -184,6 +216,7 @@ impl Cut<'_> {
                 envelope_change_id: Some(change_id),
                 recorded_by: who.user_id(),
                 at,
+                effective_on: setting.effective_on,
             };
             let held = holding_of(self.holdings, &programme.code);
             let entry =
@@ -290,6 +323,23 @@ fn append_with_alert(
     Ok(stored)
 }
 
+/// The stream's envelope for the year, locked until the transaction ends.
+fn locked_envelope(
+    tx: &mut Tx<'_>,
+    stream: &Stream,
+    year: FinancialYear,
+) -> Result<EnvelopeState, AppError> {
+    streams::lock_envelope(tx, stream.id, year)?.ok_or_else(|| {
+        AppError::field(
+            "financial_year",
+            format!(
+                "funding stream '{}' has no envelope for {year}; set one first",
+                stream.code
+            ),
+        )
+    })
+}
+
 /// A ledger entry as recorded, with its stream and programme.
 #[derive(Debug, Clone)]
 pub struct Allocated {
@@ -319,15 +369,7 @@ pub fn record_entry(
                 format!("no programme has the code '{programme_code}'"),
             )
         })?;
-        let envelope = streams::lock_envelope(tx, stream.id, year)?.ok_or_else(|| {
-            AppError::field(
-                "financial_year",
-                format!(
-                    "funding stream '{}' has no envelope for {year}; set one first",
-                    stream.code
-                ),
-            )
-        })?;
+        let envelope = locked_envelope(tx, &stream, year)?;
         let balance = ledger::balance(tx, stream.id, programme.id, year)?;
         let allocated = check_entry_fits(
             year,
@@ -346,9 +388,16 @@ pub fn record_entry(
             envelope_change_id: None,
             recorded_by: who.user_id(),
             at: beacon_db::now(),
+            effective_on: effective(entry.effective_on)?,
         };
         let stored = append_with_alert(tx, who, &stream, &programme, &new, balance, policy)?;
-        streams::set_allocated(tx, stream.id, year, allocated, new.at)?;
+        streams::set_allocated(
+            tx,
+            (stream.id, year),
+            allocated,
+            new.amount,
+            new.effective_on,
+        )?;
         Ok(Allocated {
             entry: stored,
             stream,
@@ -382,8 +431,8 @@ pub fn record_spend(
                 &format!("the register's {} spend for {year}", entry.category),
             )
             .map_err(|message| AppError::field("amount_pence", message))?;
-        let stored =
-            beacon_db::spend::append(tx, &who.actor, programme.id, year, entry, who.user_id())?;
+        let by = (who.user_id(), effective(entry.effective_on)?);
+        let stored = beacon_db::spend::append(tx, &who.actor, programme.id, year, entry, by)?;
         Ok((stored, programme))
     })
 }

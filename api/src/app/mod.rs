@@ -63,11 +63,15 @@ impl Caller {
 }
 
 /// A day to answer for: the state at its end (UTC). Today means the present state.
+/// Money counts by the day it took effect, as recorded now, or as recorded by the end
+/// of an earlier day ("known as of") when one is given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AsOf {
     pub day: NaiveDate,
     /// The first moment after the day: what was recorded before it counts.
     pub end: NaiveDateTime,
+    /// The day the money is as recorded by the end of, if not now.
+    pub known_on: Option<NaiveDate>,
 }
 
 impl AsOf {
@@ -76,16 +80,37 @@ impl AsOf {
     }
 
     pub fn of(day: NaiveDate) -> Self {
-        let next = day.succ_opt().unwrap_or(day);
         AsOf {
             day,
-            end: next.and_time(NaiveTime::MIN),
+            end: end_of(day),
+            known_on: None,
+        }
+    }
+
+    /// The same day, with money as recorded by the end of `known` rather than now.
+    pub fn known_on(self, known: NaiveDate) -> Self {
+        AsOf {
+            known_on: Some(known),
+            ..self
+        }
+    }
+
+    /// Which money entries count: those taking effect by the day, known then.
+    pub fn when(&self) -> beacon_db::days::When {
+        beacon_db::days::When {
+            day: self.day,
+            known_before: self.known_on.map(end_of),
         }
     }
 
     /// A day someone asked for: from the first day Beacon records to today, since a
     /// future day has no answer yet.
     pub fn past(day: NaiveDate) -> Result<Self, String> {
+        Self::check_past(day).map(Self::of)
+    }
+
+    /// `day` if it is one Beacon can answer for, else what to give instead.
+    pub fn check_past(day: NaiveDate) -> Result<NaiveDate, String> {
         let today = Utc::now().date_naive();
         let (first, _) = FinancialYear::recorded_days();
         if day > today {
@@ -98,13 +123,18 @@ impl AsOf {
                 "{day} is before the dates Beacon records; use a date from {first} to today, {today}"
             ));
         }
-        Ok(Self::of(day))
+        Ok(day)
     }
 
     /// The financial year the day falls in.
     pub fn year(&self) -> Result<FinancialYear, AppError> {
         FinancialYear::containing(self.day).map_err(|e| AppError::Internal(e.to_string()))
     }
+}
+
+/// The first moment after `day`.
+fn end_of(day: NaiveDate) -> NaiveDateTime {
+    day.succ_opt().unwrap_or(day).and_time(NaiveTime::MIN)
 }
 
 /// The financial year today falls in.

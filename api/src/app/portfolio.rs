@@ -101,6 +101,8 @@ impl PortfolioTotals {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Portfolio {
     pub as_of: NaiveDate,
+    /// The day the money is as recorded by, when not now.
+    pub known_as_of: Option<NaiveDate>,
     pub year: FinancialYear,
     pub counts: RatingCounts,
     pub totals: PortfolioTotals,
@@ -129,11 +131,11 @@ pub fn portfolio(
         year: Some(year),
         ids: None,
     };
-    let mut money: HashMap<i64, YearTotals> = days::programmes_as_of(conn, as_of.day, scope)?
+    let mut money: HashMap<i64, YearTotals> = days::programmes_as_of(conn, as_of.when(), scope)?
         .into_iter()
         .map(|m| (m.programme_id, m))
         .collect();
-    let shortfalls: HashMap<i64, Pence> = ledger::shortfalls(conn, Some(as_of.end))?
+    let shortfalls: HashMap<i64, Pence> = ledger::shortfalls(conn, Some(as_of.when()))?
         .into_iter()
         .filter(|s| s.year == year)
         .map(|s| (s.programme_id, s.amount))
@@ -162,6 +164,7 @@ pub fn portfolio(
     }
     Ok(Portfolio {
         as_of: as_of.day,
+        known_as_of: as_of.known_on,
         year,
         counts,
         totals,

@@ -1,7 +1,7 @@
 //! Reading the register: programmes with their owners and money, now or as they stood
 //! at the end of a past day.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use beacon_core::{Action, FinancialYear};
 use beacon_db::ledger::Shortfall;
@@ -164,8 +164,8 @@ fn details_then(
         year: Some(year),
         ids: Some(&ids),
     };
-    let money = days::programmes_as_of(conn, as_of.day, scope)?;
-    let shortfalls = ledger::shortfalls(conn, Some(as_of.end))?;
+    let money = days::programmes_as_of(conn, as_of.when(), scope)?;
+    let shortfalls = ledger::shortfalls(conn, Some(as_of.when()))?;
     Ok(assemble(
         rows,
         owners_by,
@@ -203,8 +203,8 @@ fn assemble(
         .collect()
 }
 
-/// The register as it stood at the end of a day: each programme registered or rated by
-/// then, in code order, its record as the audit trail had it (or as it is now, for a
+/// The register as it stood at the end of a day: each programme registered, started,
+/// rated or funded by then, in code order, its record as the audit trail had it (or as it is now, for a
 /// programme known then only by its published ratings), with its rating then and its
 /// owners (user ids) then, and each rated programme's latest report then.
 pub struct PastRegister {
@@ -223,12 +223,33 @@ pub fn past_register(conn: &mut DbConnection, as_of: AsOf) -> Result<PastRegiste
     };
     let ratings: HashMap<i64, past::RatingAt> =
         rated.into_iter().map(|r| (r.programme_id, r)).collect();
-    let mut recorded = past::register_before(conn, as_of.end)?;
+    let held_by = as_of
+        .when()
+        .known_before
+        .map_or(as_of.end, |k| k.min(as_of.end));
+    let mut recorded = past::register_before(conn, held_by)?;
+    // Today every programme Beacon holds is in the register; only a past day asks
+    // which had been funded by then.
+    let today = as_of.end > beacon_db::now() && as_of.known_on.is_none();
+    let funded = if today {
+        HashSet::new()
+    } else {
+        past::funded_by(conn, as_of.when())?
+    };
+    // A programme existed on the day if it had started, been rated or been funded by
+    // then, or Beacon held it; as known on an earlier day, only if Beacon held it then.
+    let existed = |p: &Programme| {
+        ratings.contains_key(&p.id)
+            || funded.contains(&p.id)
+            || p.start_date.is_some_and(|start| start <= as_of.day)
+            || p.created_at < as_of.end
+    };
+    let known = |p: &Programme| as_of.when().known_before.is_none_or(|k| p.created_at < k);
     let mut rows: Vec<Programme> = programmes::list(conn)?
         .into_iter()
         .filter_map(|now| match recorded.programmes.remove(&now.id) {
             Some(then) => Some(then),
-            None if ratings.contains_key(&now.id) || now.created_at < as_of.end => Some(now),
+            None if existed(&now) && known(&now) => Some(now),
             None => None,
         })
         .collect();

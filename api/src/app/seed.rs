@@ -3,6 +3,7 @@
 //! if it is missing: seeding twice changes nothing, and a record someone has since
 //! edited is left as they left it.
 
+use beacon_core::{Envelope, NewLedgerEntry, NewSpend};
 use beacon_db::seed::SeedData;
 use beacon_db::status_reports::Provenance;
 use beacon_db::{DbConnection, Tx, ledger, programmes, status_reports, streams, write_transaction};
@@ -115,15 +116,11 @@ fn envelopes(tx: &mut Tx<'_>, who: &Caller, data: &SeedData) -> Result<usize, Ap
         let stream = streams::get(tx, seeded.stream.as_str())?;
         if streams::find_envelope(tx, stream.id, seeded.envelope.year)?.is_none() {
             let code = seeded.stream.as_str();
-            funding::set_envelope(
-                tx,
-                who,
-                code,
-                &seeded.envelope,
-                &seeded.basis,
-                &[],
-                &Policy::off(),
-            )?;
+            let envelope = Envelope {
+                effective_on: Some(taking_effect(seeded.envelope.year.first_day())),
+                ..seeded.envelope
+            };
+            funding::set_envelope(tx, who, code, &envelope, &seeded.basis, &[], &Policy::off())?;
             added += 1;
         }
     }
@@ -147,13 +144,17 @@ fn allocations(tx: &mut Tx<'_>, who: &Caller, data: &SeedData) -> Result<usize, 
             continue;
         }
         let (stream, programme) = (seeded.stream.as_str(), seeded.programme.as_str());
+        let entry = NewLedgerEntry {
+            effective_on: Some(taking_effect(seeded.year.first_day())),
+            ..entry.clone()
+        };
         funding::record_entry(
             tx,
             who,
             stream,
             programme,
             seeded.year,
-            entry,
+            &entry,
             &Policy::off(),
         )?;
         added += 1;
@@ -168,14 +169,19 @@ fn spend(tx: &mut Tx<'_>, who: &Caller, data: &SeedData) -> Result<usize, AppErr
         if beacon_db::spend::exists(tx, programme.id, seeded.year, &seeded.spend)? {
             continue;
         }
-        funding::record_spend(
-            tx,
-            who,
-            seeded.programme.as_str(),
-            seeded.year,
-            &seeded.spend,
-        )?;
+        let spend = NewSpend {
+            effective_on: Some(taking_effect(seeded.year.last_day())),
+            ..seeded.spend.clone()
+        };
+        funding::record_spend(tx, who, seeded.programme.as_str(), seeded.year, &spend)?;
         added += 1;
     }
     Ok(added)
+}
+
+/// The day published money takes effect: money for a year from its first day, spend
+/// (an outturn) on its last; a day after today (an envelope for a later year) is
+/// today, when Beacon learns of it.
+fn taking_effect(day: chrono::NaiveDate) -> chrono::NaiveDate {
+    day.min(chrono::Utc::now().date_naive())
 }

@@ -113,6 +113,8 @@ pub struct SummaryRow {
 pub struct Summary {
     pub group_by: GroupBy,
     pub as_of: NaiveDate,
+    /// The day the money is as recorded by, when not now.
+    pub known_as_of: Option<NaiveDate>,
     pub year: Option<FinancialYear>,
     /// In key order.
     pub groups: Vec<SummaryRow>,
@@ -177,8 +179,8 @@ pub fn summary(
     as_of: AsOf,
 ) -> Result<Summary, AppError> {
     let scope = days::Scope { year, ids: None };
-    let envelopes = days::envelopes_as_of(conn, as_of.day, scope)?;
-    let money = days::programmes_as_of(conn, as_of.day, scope)?;
+    let envelopes = days::envelopes_as_of(conn, as_of.when(), scope)?;
+    let money = days::programmes_as_of(conn, as_of.when(), scope)?;
     let mut totals = Sums::default();
     for e in &envelopes {
         totals.add_envelope(e).map_err(overflowed)?;
@@ -186,43 +188,7 @@ pub fn summary(
     for m in &money {
         totals.add_spend(m).map_err(overflowed)?;
     }
-    let names = Names::read(conn)?;
-    let mut groups: BTreeMap<Vec<String>, Sums> = BTreeMap::new();
-    let mut add = |at: Place, change: &dyn Fn(&mut Sums) -> Result<(), MoneyError>| {
-        let key = group_by
-            .dimensions()
-            .iter()
-            .map(|&d| names.of(d, at))
-            .collect();
-        change(groups.entry(key).or_default()).map_err(overflowed)
-    };
-    if group_by.has_envelopes() {
-        for e in &envelopes {
-            add(Place::envelope(e), &|sums| sums.add_envelope(e))?;
-        }
-    }
-    if group_by.has_spend() {
-        // Allocations come with the envelopes when those are shown.
-        let with_allocations = !group_by.has_envelopes();
-        for m in &money {
-            add(Place::programme(m), &|sums| {
-                if with_allocations {
-                    sums.allocated = sums.allocated.checked_add(m.allocated)?;
-                }
-                sums.add_spend(m)
-            })?;
-        }
-    }
-    if !group_by.has_envelopes() && !group_by.has_spend() {
-        // Stream and programme (or sponsor) together: what each programme holds from
-        // each stream, which only the ledger itself says.
-        for h in ledger::holdings_before(conn, as_of.end, year)? {
-            add(Place::holding(&h), &|sums| {
-                sums.allocated = sums.allocated.checked_add(h.amount)?;
-                Ok(())
-            })?;
-        }
-    }
+    let groups = grouped(conn, &group_by, (&envelopes, &money), year, as_of)?;
     let (envelopes_shown, spend_shown) = (group_by.has_envelopes(), group_by.has_spend());
     let groups = groups
         .into_iter()
@@ -235,10 +201,59 @@ pub fn summary(
     Ok(Summary {
         group_by,
         as_of: as_of.day,
+        known_as_of: as_of.known_on,
         year,
         groups,
         totals: totals.row(Vec::new(), true, true).map_err(overflowed)?,
     })
+}
+
+/// The money in groups, keyed by each group's values in the grouping's dimensions.
+fn grouped(
+    conn: &mut DbConnection,
+    group_by: &GroupBy,
+    (envelopes, money): (&[EnvelopeDay], &[YearTotals]),
+    year: Option<FinancialYear>,
+    as_of: AsOf,
+) -> Result<BTreeMap<Vec<String>, Sums>, AppError> {
+    let names = Names::read(conn)?;
+    let mut groups: BTreeMap<Vec<String>, Sums> = BTreeMap::new();
+    let mut add = |at: Place, change: &dyn Fn(&mut Sums) -> Result<(), MoneyError>| {
+        let key = group_by
+            .dimensions()
+            .iter()
+            .map(|&d| names.of(d, at))
+            .collect();
+        change(groups.entry(key).or_default()).map_err(overflowed)
+    };
+    if group_by.has_envelopes() {
+        for e in envelopes {
+            add(Place::envelope(e), &|sums| sums.add_envelope(e))?;
+        }
+    }
+    if group_by.has_spend() {
+        // Allocations come with the envelopes when those are shown.
+        let with_allocations = !group_by.has_envelopes();
+        for m in money {
+            add(Place::programme(m), &|sums| {
+                if with_allocations {
+                    sums.allocated = sums.allocated.checked_add(m.allocated)?;
+                }
+                sums.add_spend(m)
+            })?;
+        }
+    }
+    if !group_by.has_envelopes() && !group_by.has_spend() {
+        // Stream and programme (or sponsor) together: what each programme holds from
+        // each stream, which only the ledger itself says.
+        for h in ledger::holdings_as_of(conn, as_of.when(), year)? {
+            add(Place::holding(&h), &|sums| {
+                sums.allocated = sums.allocated.checked_add(h.amount)?;
+                Ok(())
+            })?;
+        }
+    }
+    Ok(groups)
 }
 
 /// Where a sum of money sits: its year, and the stream or programme it belongs to

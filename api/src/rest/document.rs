@@ -68,7 +68,11 @@ fn constraint(owner: &str, name: &str) -> Option<Value> {
         ("NewAllocation" | "NewSpendInput", "amount_pence") => {
             json!({ "minimum": -limit, "maximum": limit })
         }
-        (_, "as_of" | "period_end" | "start_date" | "planned_end_date") => {
+        (
+            _,
+            "as_of" | "known_as_of" | "effective_on" | "period_end" | "start_date"
+            | "planned_end_date",
+        ) => {
             json!({ "format": "date" })
         }
         _ => return None,

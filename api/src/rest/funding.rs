@@ -7,12 +7,12 @@ use beacon_core::{
     SpendCategory,
 };
 use beacon_db::records::{EnvelopeState, LedgerEntry, SpendEntry};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::body::Body;
-use super::params::{parse_field, utc, year_and};
+use super::params::{optional_date, parse_field, utc, year_and};
 use super::problem::ApiError;
 use super::state::AppState;
 use crate::app::Caller;
@@ -150,6 +150,10 @@ pub struct EnvelopeInput {
     /// change. Each becomes a withdrawal in the ledger and the programme's shortfall.
     #[serde(default)]
     pub withdrawals: Vec<WithdrawalInput>,
+    /// YYYY-MM-DD, today or earlier (default today): the day it takes effect, when the
+    /// money was decided or announced; its withdrawals take effect with it. Not before the envelope's latest change, as against when it is recorded.
+    #[schema(example = "2025-04-01")]
+    pub effective_on: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -194,9 +198,10 @@ pub async fn set_envelope(
     who.may(Action::ManageFunding)?;
     let (code, year) = path.into_inner();
     let year: FinancialYear = parse_field("financial_year", &year)?;
-    let envelope = Envelope::new(year, Pence::new(body.amount_pence))
+    let mut envelope = Envelope::new(year, Pence::new(body.amount_pence))
         .map_err(|e| ApiError::field("amount_pence", e.to_string()))?;
     let body = body.into_inner();
+    envelope.effective_on = optional_date("effective_on", body.effective_on.as_deref())?;
     let withdrawals: Vec<WithdrawalRequest> = body
         .withdrawals
         .into_iter()
@@ -247,6 +252,10 @@ pub struct NewAllocation {
     pub kind: String,
     #[schema(example = "LFR mobile units for high streets")]
     pub reason: String,
+    /// YYYY-MM-DD, today or earlier (default today): the day it takes effect, when the
+    /// money was decided or withdrawn, as against when it is recorded.
+    #[schema(example = "2025-04-01")]
+    pub effective_on: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -262,6 +271,8 @@ pub struct LedgerEntryView {
     pub reason: String,
     pub recorded_by: Option<i64>,
     pub recorded_at: DateTime<Utc>,
+    /// When it takes effect, as against `recorded_at`.
+    pub effective_on: NaiveDate,
 }
 
 fn ledger_view(row: LedgerEntry, stream: String, programme: String) -> LedgerEntryView {
@@ -275,6 +286,7 @@ fn ledger_view(row: LedgerEntry, stream: String, programme: String) -> LedgerEnt
         reason: row.reason,
         recorded_by: row.recorded_by,
         recorded_at: utc(row.recorded_at),
+        effective_on: row.effective_on,
     }
 }
 
@@ -297,7 +309,8 @@ pub async fn allocate(
     who.may(Action::ManageFunding)?;
     let body = body.into_inner();
     let (year, kind) = year_and::<LedgerKind>(&body.financial_year, "kind", &body.kind)?;
-    let entry = NewLedgerEntry::new(kind, Pence::new(body.amount_pence), &body.reason)?;
+    let mut entry = NewLedgerEntry::new(kind, Pence::new(body.amount_pence), &body.reason)?;
+    entry.effective_on = optional_date("effective_on", body.effective_on.as_deref())?;
     let stream = code.into_inner();
     let alerts = state.alerts.clone();
     let recorded = state
@@ -328,6 +341,10 @@ pub struct NewSpendInput {
     pub category: String,
     #[schema(example = "Oracle platform support and hosting, Q1")]
     pub description: String,
+    /// YYYY-MM-DD, today or earlier (default today): the day it takes effect, when the
+    /// money was spent, as against when it is recorded.
+    #[schema(example = "2025-04-01")]
+    pub effective_on: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -340,6 +357,8 @@ pub struct SpendView {
     pub description: String,
     pub recorded_by: Option<i64>,
     pub recorded_at: DateTime<Utc>,
+    /// When it takes effect, as against `recorded_at`.
+    pub effective_on: NaiveDate,
 }
 
 fn spend_view(row: SpendEntry, programme: String) -> SpendView {
@@ -352,6 +371,7 @@ fn spend_view(row: SpendEntry, programme: String) -> SpendView {
         description: row.description,
         recorded_by: row.recorded_by,
         recorded_at: utc(row.recorded_at),
+        effective_on: row.effective_on,
     }
 }
 
@@ -373,7 +393,8 @@ pub async fn record_spend(
     let body = body.into_inner();
     let (year, category) =
         year_and::<SpendCategory>(&body.financial_year, "category", &body.category)?;
-    let spend = NewSpend::new(category, Pence::new(body.amount_pence), &body.description)?;
+    let mut spend = NewSpend::new(category, Pence::new(body.amount_pence), &body.description)?;
+    spend.effective_on = optional_date("effective_on", body.effective_on.as_deref())?;
     let code = code.into_inner();
     let (entry, programme) = state
         .db_write(move |conn| Ok(funding::record_spend(conn, &who, &code, year, &spend)?))

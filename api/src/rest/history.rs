@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use beacon_core::{FinancialYear, HistoryKind, Pence};
 use beacon_db::history::{HistoryRow, Position, Source};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -45,7 +45,12 @@ pub struct HistoryEntryView {
     pub reason: String,
     /// Who recorded it: a user's email; absent for loaded or seeded data.
     pub recorded_by: Option<String>,
+    /// When Beacon learnt of it.
     pub recorded_at: DateTime<Utc>,
+    /// When it takes effect: the day the money was decided, announced or spent.
+    /// `as_of` counts it from this day.
+    #[schema(example = "2025-04-01")]
+    pub effective_on: NaiveDate,
     /// The stream's name, as it is now; absent for spend.
     #[schema(example = "HM Treasury police technology funding")]
     pub stream_name: Option<String>,
@@ -70,6 +75,7 @@ impl From<HistoryRow> for HistoryEntryView {
             reason: row.reason,
             recorded_by: row.recorded_by,
             recorded_at: utc(row.recorded_at),
+            effective_on: row.effective_on,
             stream_name: row.stream_name,
             programme_name: row.programme_name,
             sponsor: row.sponsor,

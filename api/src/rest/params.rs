@@ -32,6 +32,14 @@ fn any_date(field: &str, text: &str) -> Result<chrono::NaiveDate, ApiError> {
     })
 }
 
+/// An optional date (YYYY-MM-DD) in a body or query, e.g. `effective_on`.
+pub(crate) fn optional_date(
+    field: &str,
+    text: Option<&str>,
+) -> Result<Option<chrono::NaiveDate>, ApiError> {
+    text.map(|text| any_date(field, text)).transpose()
+}
+
 /// A time written as a date (YYYY-MM-DD) or an RFC 3339 time. A date as an upper
 /// bound (`end_of_day`) means the end of that day, so `to=2025-06-30` includes the 30th.
 pub(crate) fn parse_instant(
@@ -82,6 +90,21 @@ pub(crate) fn as_of(text: Option<&str>) -> Result<Option<AsOf>, ApiError> {
         AsOf::past(day).map_err(|message| ApiError::field("as_of", message))
     })
     .transpose()
+}
+
+/// `as_of` with `known_as_of`: money as recorded by the end of that day rather than
+/// now. Either alone is enough; `as_of` is then today, or the answer as known now.
+pub(crate) fn as_of_known(
+    as_of_text: Option<&str>,
+    known_text: Option<&str>,
+) -> Result<Option<AsOf>, ApiError> {
+    let as_of = as_of(as_of_text)?;
+    let Some(text) = known_text else {
+        return Ok(as_of);
+    };
+    let known = any_date("known_as_of", text)?;
+    let known = AsOf::check_past(known).map_err(|m| ApiError::field("known_as_of", m))?;
+    Ok(Some(as_of.unwrap_or_else(AsOf::today).known_on(known)))
 }
 
 /// The user an `owner` parameter names: `me`, or a user's id.

@@ -20,6 +20,10 @@ pub struct PortfolioQuery {
     /// YYYY-MM-DD, today or earlier (default today): the portfolio at the end of that
     /// (UTC) day.
     pub as_of: Option<String>,
+    /// YYYY-MM-DD, today or earlier: with `as_of`, money as recorded by the end of this
+    /// (UTC) day rather than now, so entries recorded later with an earlier effective
+    /// date are left out and the answer never changes. Alone, `as_of` is today.
+    pub known_as_of: Option<String>,
     /// The year whose money to show, e.g. `2025-26` (default: the year `as_of` falls in).
     pub financial_year: Option<String>,
     /// `csv` for the programmes as CSV, one row each with `as_of` and `financial_year`
@@ -93,6 +97,8 @@ pub struct PortfolioTotals {
 pub struct PortfolioView {
     #[schema(example = "2025-03-31")]
     pub as_of: NaiveDate,
+    /// With `known_as_of`: the money is as recorded by the end of that day.
+    pub known_as_of: Option<NaiveDate>,
     #[schema(example = "2024-25")]
     pub financial_year: String,
     pub counts: RatingCounts,
@@ -120,7 +126,8 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let csv = csv_export::wanted(&request, query.format.as_deref())?;
-    let as_of = super::params::as_of(query.as_of.as_deref())?.unwrap_or_else(AsOf::today);
+    let as_of = super::params::as_of_known(query.as_of.as_deref(), query.known_as_of.as_deref())?
+        .unwrap_or_else(AsOf::today);
     let year = optional::<FinancialYear>("financial_year", query.financial_year.as_deref())?;
     let portfolio = state
         .db(move |conn| Ok(portfolio::portfolio(conn, as_of, year)?))
@@ -156,6 +163,7 @@ impl From<Portfolio> for PortfolioView {
         let count = |rating| p.counts.of(rating);
         PortfolioView {
             as_of: p.as_of,
+            known_as_of: p.known_as_of,
             financial_year: p.year.to_string(),
             counts: RatingCounts {
                 red: count(Rating::Red),

@@ -43,6 +43,10 @@ pub struct ListQuery {
     /// (UTC) day, for the programmes registered or rated by then; `rating` filters on
     /// the rating then.
     pub as_of: Option<String>,
+    /// YYYY-MM-DD, today or earlier: with `as_of`, money as recorded by the end of this
+    /// (UTC) day rather than now, so entries recorded later with an earlier effective
+    /// date are left out and the answer never changes. Alone, `as_of` is today.
+    pub known_as_of: Option<String>,
     /// `csv` for every match as CSV, with the JSON's fields as columns (`owners` as
     /// `id: email` pairs); or send `Accept: text/csv`.
     pub format: Option<String>,
@@ -68,7 +72,7 @@ pub async fn list(
     let csv = csv_export::wanted(&request, query.format.as_deref())?;
     let owner = query.owner.as_deref().map(|o| owner(&who, o)).transpose()?;
     let limit = pagination::limit(query.limit.as_deref())?;
-    let as_of = super::params::as_of(query.as_of.as_deref())?;
+    let as_of = super::params::as_of_known(query.as_of.as_deref(), query.known_as_of.as_deref())?;
     let filter = Filter {
         rating: optional("rating", query.rating.as_deref())?,
         stage: optional("stage", query.stage.as_deref())?,

@@ -161,6 +161,10 @@ pub struct GetQuery {
     /// YYYY-MM-DD, today or earlier: the rating and money as they stood at the end of
     /// that (UTC) day. 404 if the programme was neither registered nor rated by then.
     pub as_of: Option<String>,
+    /// YYYY-MM-DD, today or earlier: with `as_of`, money as recorded by the end of this
+    /// (UTC) day rather than now, so entries recorded later with an earlier effective
+    /// date are left out and the answer never changes. Alone, `as_of` is today.
+    pub known_as_of: Option<String>,
 }
 
 async fn load_view(
@@ -194,7 +198,7 @@ pub async fn get(
     code: web::Path<String>,
     query: web::Query<GetQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let as_of = super::params::as_of(query.as_of.as_deref())?;
+    let as_of = super::params::as_of_known(query.as_of.as_deref(), query.known_as_of.as_deref())?;
     let view = load_view(&state, code.into_inner(), as_of).await?;
     if as_of.is_some() {
         // A past state is not something to update: no ETag.

@@ -26,6 +26,10 @@ pub struct SummaryQuery {
     /// YYYY-MM-DD, today or earlier (default today): the money at the end of that (UTC)
     /// day.
     pub as_of: Option<String>,
+    /// YYYY-MM-DD, today or earlier: with `as_of`, money as recorded by the end of this
+    /// (UTC) day rather than now, so entries recorded later with an earlier effective
+    /// date are left out and the answer never changes. Alone, `as_of` is today.
+    pub known_as_of: Option<String>,
     /// `csv` for the groups and then the totals as CSV rows, with `as_of`,
     /// `financial_year` and `group_by` beside the JSON's fields; or send
     /// `Accept: text/csv`.
@@ -89,6 +93,8 @@ pub struct SummaryView {
     #[schema(example = "financial_year,stream")]
     pub group_by: String,
     pub as_of: NaiveDate,
+    /// With `known_as_of`: the money is as recorded by the end of that day.
+    pub known_as_of: Option<NaiveDate>,
     /// The year asked for, if one was.
     pub financial_year: Option<String>,
     /// In key order.
@@ -121,7 +127,8 @@ pub async fn get(
         Some(text) => GroupBy::parse(text).map_err(|e| ApiError::field("group_by", e))?,
     };
     let year = optional::<FinancialYear>("financial_year", query.financial_year.as_deref())?;
-    let as_of = super::params::as_of(query.as_of.as_deref())?.unwrap_or_else(AsOf::today);
+    let as_of = super::params::as_of_known(query.as_of.as_deref(), query.known_as_of.as_deref())?
+        .unwrap_or_else(AsOf::today);
     let summary = state
         .db(move |conn| Ok(summary::summary(conn, group_by, year, as_of)?))
         .await?;
@@ -171,6 +178,7 @@ impl From<Summary> for SummaryView {
         SummaryView {
             group_by: summary.group_by.as_str().to_string(),
             as_of: summary.as_of,
+            known_as_of: summary.known_as_of,
             financial_year: summary.year.map(|y| y.to_string()),
             groups: summary.groups.into_iter().map(SummaryRow::from).collect(),
             totals: summary.totals.into(),

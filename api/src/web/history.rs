@@ -182,6 +182,7 @@ fn table(rows: &[HistoryRow]) -> Markup {
                     tr {
                         th scope="col" { "Id" }
                         th scope="col" { "Recorded" }
+                        th scope="col" { "Takes effect" }
                         th scope="col" { "Kind" }
                         th scope="col" { "Stream" }
                         th scope="col" { "Programme" }
@@ -196,6 +197,7 @@ fn table(rows: &[HistoryRow]) -> Markup {
                         tr {
                             td { code { (row.citation()) } }
                             td { (day(row.recorded_at.date())) }
+                            td { (day(row.effective_on)) }
                             td { (row.kind) @if let Some(category) = row.category { " (" (category) ")" } }
                             td { (named(row.stream_name.as_deref(), row.stream.as_deref())) }
                             td { (named(row.programme_name.as_deref(), row.programme.as_deref())) }

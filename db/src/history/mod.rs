@@ -9,7 +9,7 @@ mod names;
 
 use beacon_core::{FinancialYear, HistoryKind, Pence, SpendCategory};
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::connection::DbConnection;
@@ -84,6 +84,9 @@ pub struct HistoryRow {
     pub envelope: Option<Pence>,
     pub reason: String,
     pub recorded_by: Option<String>,
+    /// When it takes effect (the money decided, announced or spent), as against
+    /// `recorded_at`, when Beacon learnt of it.
+    pub effective_on: NaiveDate,
 }
 
 impl HistoryRow {
@@ -230,6 +233,7 @@ struct LedgerLine {
     amount: i64,
     reason: String,
     by: Option<i64>,
+    effective_on: NaiveDate,
 }
 
 #[derive(Queryable)]
@@ -242,6 +246,7 @@ struct EnvelopeLine {
     amount: i64,
     basis: String,
     by: Option<i64>,
+    effective_on: NaiveDate,
 }
 
 #[derive(Queryable)]
@@ -254,6 +259,7 @@ struct SpendLine {
     amount: i64,
     description: String,
     by: Option<i64>,
+    effective_on: NaiveDate,
 }
 
 fn ledger(
@@ -273,6 +279,7 @@ fn ledger(
             ledger_entries::amount_pence,
             ledger_entries::reason,
             ledger_entries::recorded_by,
+            ledger_entries::effective_on,
         ))
         .into_boxed();
     if let Some(programme) = filter.programme_id {
@@ -325,6 +332,7 @@ impl LedgerLine {
             envelope: None,
             reason: self.reason,
             recorded_by: names.user(self.by),
+            effective_on: self.effective_on,
         })
     }
 }
@@ -345,6 +353,7 @@ fn envelopes(
             envelope_changes::amount_pence,
             envelope_changes::basis,
             envelope_changes::recorded_by,
+            envelope_changes::effective_on,
         ))
         .into_boxed();
     if let Some(stream) = filter.stream_id {
@@ -383,6 +392,7 @@ fn envelopes(
                 envelope: Some(Pence::new(l.amount)),
                 reason: l.basis,
                 recorded_by: names.user(l.by),
+                effective_on: l.effective_on,
             })
         })
         .collect()
@@ -404,6 +414,7 @@ fn spend(
             spend_entries::amount_pence,
             spend_entries::description,
             spend_entries::recorded_by,
+            spend_entries::effective_on,
         ))
         .into_boxed();
     if let Some(programme) = filter.programme_id {
@@ -438,15 +449,17 @@ fn spend(
                 sponsor: programme.sponsor,
                 year: year(l.year)?,
                 amount: Pence::new(l.amount),
-                category: Some(
-                    l.category
-                        .parse()
-                        .map_err(|e| DbError::Corrupt(format!("spend category: {e}")))?,
-                ),
+                category: Some(spend_category(&l.category)?),
                 envelope: None,
                 reason: l.description,
                 recorded_by: names.user(l.by),
+                effective_on: l.effective_on,
             })
         })
         .collect()
+}
+
+fn spend_category(text: &str) -> Result<SpendCategory, DbError> {
+    text.parse()
+        .map_err(|e| DbError::Corrupt(format!("spend category: {e}")))
 }

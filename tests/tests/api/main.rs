@@ -8,6 +8,7 @@ mod audit_offline;
 mod auth;
 mod concurrency;
 mod daily_round;
+mod effective_dates;
 mod errors;
 mod first_hour;
 mod funding;

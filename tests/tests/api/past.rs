@@ -128,9 +128,10 @@ api_test!(fn a_past_date_answers_the_same_after_later_changes(app) {
     // ESN's published rating history: Red from the 2017-09-30 assessment.
     assert_eq!(answers[3]["rating"], "red");
     assert!(answers[3]["rating_since"].as_str().unwrap().starts_with("2017-09-30"));
-    // The day before, none of it had been recorded, and eagle-x was not yet registered;
-    // ESN was there, by its published ratings.
-    assert!(!answers[8]["programmes"].as_array().unwrap().iter().any(|p| p["code"] == "eagle-x"));
+    // The day before, none of it had taken effect: eagle-x was there (it started in
+    // 2024) but unrated and unfunded; ESN was there, by its published ratings.
+    assert_eq!(line(&answers[8], "eagle-x")["rating"], Value::Null);
+    assert_eq!(line(&answers[8], "eagle-x")["allocated_pence"], 0);
     assert_eq!(answers[8]["totals"]["allocated_pence"], 0);
     assert_eq!(line(&answers[8], "esn")["rating"], "amber");
     let listed_eagle = listed.iter().find(|p| p["code"] == "eagle-x").unwrap();
