@@ -1,7 +1,7 @@
 //! Reading the register: programmes with their owners and money, now or as they stood
 //! at the end of a past day.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use beacon_core::{Action, FinancialYear};
 use beacon_db::ledger::Shortfall;
@@ -228,28 +228,27 @@ pub fn past_register(conn: &mut DbConnection, as_of: AsOf) -> Result<PastRegiste
         .known_before
         .map_or(as_of.end, |k| k.min(as_of.end));
     let mut recorded = past::register_before(conn, held_by)?;
-    // Today every programme Beacon holds is in the register; only a past day asks
-    // which had been funded by then.
-    let today = as_of.end > beacon_db::now() && as_of.known_on.is_none();
-    let funded = if today {
-        HashSet::new()
-    } else {
-        past::funded_by(conn, as_of.when())?
-    };
-    // A programme existed on the day if it had started, been rated or been funded by
-    // then, or Beacon held it; as known on an earlier day, only if Beacon held it then.
+    let known = |p: &Programme| as_of.when().known_before.is_none_or(|k| p.created_at < k);
+    // A programme existed on the day if Beacon held it then, or it had started or been
+    // rated by then, or (asked last, of the rest) funded by then; as known on an
+    // earlier day, only if Beacon held it then.
     let existed = |p: &Programme| {
         ratings.contains_key(&p.id)
-            || funded.contains(&p.id)
             || p.start_date.is_some_and(|start| start <= as_of.day)
             || p.created_at < as_of.end
     };
-    let known = |p: &Programme| as_of.when().known_before.is_none_or(|k| p.created_at < k);
-    let mut rows: Vec<Programme> = programmes::list(conn)?
+    let all = programmes::list(conn)?;
+    let unsure: Vec<i64> = all
+        .iter()
+        .filter(|p| !recorded.programmes.contains_key(&p.id) && known(p) && !existed(p))
+        .map(|p| p.id)
+        .collect();
+    let funded = past::funded_by(conn, as_of.when(), &unsure)?;
+    let mut rows: Vec<Programme> = all
         .into_iter()
         .filter_map(|now| match recorded.programmes.remove(&now.id) {
             Some(then) => Some(then),
-            None if existed(&now) && known(&now) => Some(now),
+            None if known(&now) && (existed(&now) || funded.contains(&now.id)) => Some(now),
             None => None,
         })
         .collect();
