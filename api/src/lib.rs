@@ -10,6 +10,7 @@ pub mod csv_table;
 pub mod database;
 pub mod mail;
 pub mod message;
+pub mod metrics;
 pub mod password;
 pub mod rest;
 pub mod server;

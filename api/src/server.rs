@@ -93,6 +93,7 @@ impl Application {
             keys: Arc::new(TokenKeys::new(&secret, settings.token_ttl())),
             checkpoints: Arc::new(CheckpointKey::derive(&secret)),
             trusted_proxies: Arc::new(settings.trusted_proxies.0.clone()),
+            metrics: Arc::new(crate::metrics::Metrics::new(settings.metrics_token.clone())),
             hasher: Hasher::start(1)?,
         };
         let production = settings.environment == Environment::Production;
@@ -213,6 +214,7 @@ fn http_server(
             .app_data(web::PathConfig::default().error_handler(rest::path_error))
             .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", doc))
             .service(web::redirect("/docs", "/docs/"))
+            .route("/metrics", web::get().to(crate::metrics::scrape))
             .configure(crate::web::routes)
             .default_service(web::to(rest::unmatched))
             .wrap(from_fn(crate::web::framed))
@@ -222,8 +224,10 @@ fn http_server(
             ))
             .wrap(from_fn(rest::input::refuse_control_characters))
             .wrap(from_fn(rest::head::as_get))
+            .wrap(from_fn(rest::problem::with_request_id))
             .wrap(Compress::default())
             .wrap(from_fn(headers::on_every_response))
+            .wrap(from_fn(crate::metrics::count_requests))
             .wrap(TracingLogger::<RequestSpans>::new())
     })
     .shutdown_timeout(30)

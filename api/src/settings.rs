@@ -92,6 +92,10 @@ pub struct Settings {
     #[arg(long = "trusted-proxies", env = "BEACON_TRUSTED_PROXIES", default_value = "",
           hide_default_value = true, value_parser = parse_proxies)]
     pub trusted_proxies: TrustedProxies,
+    /// A token Prometheus sends as a bearer token to read GET /metrics [default: none:
+    /// only this machine may read them]
+    #[arg(long, env = "BEACON_METRICS_TOKEN", hide_env_values = true, value_parser = parse_secret)]
+    pub metrics_token: Option<SecretString>,
     /// HTTP worker threads (1 to 256) [default: one per core]
     #[arg(long, env = "BEACON_WORKERS", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub workers: Option<u16>,

@@ -234,3 +234,26 @@ pub fn page(
     let rows: Vec<AlertRow> = query.order(alerts::id.desc()).limit(limit).load(conn)?;
     all(rows)
 }
+
+/// The alerts waiting and done: how many have each status, and when the oldest
+/// pending one was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backlog {
+    pub by_status: Vec<(String, i64)>,
+    pub oldest_pending: Option<NaiveDateTime>,
+}
+
+pub fn backlog(conn: &mut DbConnection) -> Result<Backlog, DbError> {
+    let by_status: Vec<(String, i64)> = alerts::table
+        .group_by(alerts::status)
+        .select((alerts::status, diesel::dsl::count_star()))
+        .load(conn)?;
+    let oldest_pending: Option<NaiveDateTime> = alerts::table
+        .filter(alerts::status.eq(AlertStatus::Pending.as_str()))
+        .select(diesel::dsl::min(alerts::created_at))
+        .get_result(conn)?;
+    Ok(Backlog {
+        by_status,
+        oldest_pending,
+    })
+}

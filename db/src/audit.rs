@@ -128,6 +128,14 @@ fn stated<T: Serialize>(
     Ok(serde_json::to_string(&image)?)
 }
 
+/// How many entries are written but not yet linked into the chain.
+pub fn unsealed(conn: &mut DbConnection) -> Result<i64, DbError> {
+    Ok(audit_log::table
+        .filter(audit_log::hash.is_null())
+        .count()
+        .get_result(conn)?)
+}
+
 /// The last sealed entry's sequence number and hash, or 0 and the genesis hash.
 pub fn head(conn: &mut DbConnection) -> Result<(i64, String), DbError> {
     let last: Option<(Option<i64>, Option<String>)> = audit_log::table

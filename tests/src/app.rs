@@ -32,6 +32,7 @@ pub fn settings(database_url: &str) -> Settings {
         admin_password: None,
         token_ttl_seconds: 3600,
         trusted_proxies: TrustedProxies::default(),
+        metrics_token: None,
         workers: Some(2),
         alerts: AlertSettings {
             rules: AlertRules {
@@ -102,6 +103,10 @@ impl Reply {
         );
         assert!(problem["title"].as_str().is_some_and(|t| !t.is_empty()));
         assert!(problem["detail"].as_str().is_some_and(|t| !t.is_empty()));
+        // The id a user quotes is the one in the header and on the server's log lines.
+        let id = self.header("x-request-id");
+        assert!(id.is_some_and(|id| !id.is_empty()), "no x-request-id");
+        assert_eq!(problem["request_id"].as_str(), id, "{}", self.text);
         problem
     }
 }

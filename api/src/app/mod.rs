@@ -12,6 +12,7 @@ pub mod audit;
 mod error;
 pub mod funding;
 pub mod history;
+pub mod operations;
 pub mod owners_cache;
 pub mod portfolio;
 pub mod programmes;

@@ -1,11 +1,16 @@
 //! Errors as RFC 9457 `application/problem+json`. Every 4xx says what to fix; a 5xx
 //! says nothing about why, and the cause goes to the log with the request's id.
 
+use actix_web::HttpMessage;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::Next;
 use actix_web::{HttpResponse, ResponseError};
 use beacon_core::cut::Uncovered;
 use beacon_core::{FundingError, ValidationErrors};
+use tracing_actix_web::RequestId;
 
 use crate::app::AppError;
 use serde::Serialize;
@@ -48,6 +53,11 @@ pub struct Problem {
     pub excess_pence: Option<i64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub uncovered: Vec<UncoveredAllocation>,
+    /// The request's id, also in the `X-Request-Id` header and on its log lines: quote
+    /// it when reporting a problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "3f1c2a9e-8d4b-4c6f-9a51-2b7e0d9c4e11")]
+    pub request_id: Option<String>,
 }
 
 /// A programme's allocation from the envelope being cut.
@@ -208,6 +218,7 @@ impl ApiError {
             headroom_pence,
             excess_pence,
             uncovered,
+            request_id: None,
         }
     }
 }
@@ -303,4 +314,39 @@ impl From<actix_web::error::BlockingError> for ApiError {
     fn from(error: actix_web::error::BlockingError) -> Self {
         ApiError::internal(error)
     }
+}
+
+/// Puts the request's id into every problem document, as `request_id`, so the one id a
+/// user quotes finds the server's log lines. Runs inside compression, on the document
+/// as written.
+pub(crate) async fn with_request_id(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(|id| id.to_string());
+    let response = next.call(request).await?.map_into_boxed_body();
+    let problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == b"application/problem+json");
+    let Some(id) = id.filter(|_| problem) else {
+        return Ok(response);
+    };
+    let (request, response) = response.into_parts();
+    let (response, body) = response.into_parts();
+    let bytes = actix_web::body::to_bytes(body)
+        .await
+        .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?;
+    let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(mut fields)) => {
+            fields.insert("request_id".into(), id.into());
+            serde_json::to_vec(&fields).unwrap_or_else(|_| bytes.to_vec())
+        }
+        _ => bytes.to_vec(),
+    };
+    let response = response.set_body(body).map_into_boxed_body();
+    Ok(ServiceResponse::new(request, response))
 }

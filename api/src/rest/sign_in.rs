@@ -92,8 +92,11 @@ pub(crate) async fn authenticate(
             let begun = state
                 .db_write(move |conn| Ok(sign_in::begin(conn, &account, &address)?))
                 .await?;
-            Some(begun.map_err(|wait| ApiError::TooManyRequests {
-                retry_after: wait.as_secs().max(1),
+            Some(begun.map_err(|wait| {
+                state.metrics.locked_out();
+                ApiError::TooManyRequests {
+                    retry_after: wait.as_secs().max(1),
+                }
             })?)
         }
         None => None,
@@ -119,7 +122,10 @@ pub(crate) async fn authenticate(
             .await?;
     }
     checked?;
-    user.ok_or(ApiError::BadCredentials)
+    user.ok_or_else(|| {
+        state.metrics.sign_in_failed();
+        ApiError::BadCredentials
+    })
 }
 
 /// The client's address: the peer's, or, when the peer is a trusted proxy, the nearest

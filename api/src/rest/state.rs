@@ -8,6 +8,7 @@ use super::problem::ApiError;
 use super::tokens::TokenKeys;
 use crate::app::alerts::Policy;
 use crate::app::owners_cache::OwnersCache;
+use crate::metrics::Metrics;
 use crate::password::Hasher;
 
 #[derive(Clone)]
@@ -25,6 +26,8 @@ pub struct AppState {
     pub owners: Arc<OwnersCache>,
     /// Signs audit checkpoints (`GET /audit/checkpoint`).
     pub checkpoints: Arc<beacon_core::checkpoint::CheckpointKey>,
+    /// What `GET /metrics` reports.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -35,7 +38,7 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        on(self.pool.clone(), work).await
+        on(self.pool.clone(), &self.metrics, work).await
     }
 
     /// Runs a use case that changes the register, on the pool changes go through.
@@ -44,17 +47,21 @@ impl AppState {
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        on(self.writes.clone(), work).await
+        on(self.writes.clone(), &self.metrics, work).await
     }
 }
 
-async fn on<T, F>(pool: Pool, work: F) -> Result<T, ApiError>
+async fn on<T, F>(pool: Pool, metrics: &Metrics, work: F) -> Result<T, ApiError>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     T: Send + 'static,
 {
+    let waiting = metrics.pool_waiting.clone();
     actix_web::web::block(move || {
-        let mut conn = pool.get().map_err(beacon_db::DbError::from)?;
+        waiting.inc();
+        let conn = pool.get();
+        waiting.dec();
+        let mut conn = conn.map_err(beacon_db::DbError::from)?;
         work(&mut conn)
     })
     .await?

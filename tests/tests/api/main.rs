@@ -14,6 +14,7 @@ mod first_hour;
 mod funding;
 mod hardening;
 mod history;
+mod metrics;
 mod openapi;
 mod past;
 mod permissions;
