@@ -121,6 +121,7 @@ fn user_id(db: &TestDb, email: &str) -> i64 {
 
 mod backup;
 mod database;
+mod deploy;
 mod errors;
 mod exports;
 mod funding;
