@@ -127,6 +127,7 @@ mod exports;
 mod funding;
 mod portfolio;
 mod programmes;
+mod replicas;
 mod reports;
 mod serve;
 mod users;
