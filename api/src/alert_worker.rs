@@ -4,7 +4,8 @@
 //! one PostgreSQL database (see `beacon_db::alerts` for why none sends an alert twice).
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 use beacon_db::Pool;
@@ -26,6 +27,9 @@ pub struct Worker {
     settings: AlertSettings,
     /// Names this worker's claims: host, process and a random part.
     id: String,
+    /// Set when the worker is to stop: it finishes the message in hand and gives back
+    /// the rest of its batch.
+    stopping: Arc<AtomicBool>,
 }
 
 /// Where .eml files go by default: `alerts/` beside the SQLite file, or in the working
@@ -54,6 +58,7 @@ impl Worker {
             rand::random::<u32>()
         );
         Ok(Worker {
+            stopping: Arc::default(),
             pool,
             mailer,
             settings,
@@ -89,6 +94,13 @@ impl Worker {
         };
         let mut settled = 0;
         for (done, alert) in claimed.iter().enumerate() {
+            if self.stopping.load(Ordering::SeqCst) {
+                let rest: Vec<i64> = claimed[done..].iter().map(|a| a.id).collect();
+                let mut conn = self.pool.get().map_err(beacon_db::DbError::from)?;
+                let given_back = beacon_db::alerts::release(&mut conn, &self.id, &rest)?;
+                tracing::info!(worker = %self.id, alerts = given_back, "stopping: gave back the rest of the batch");
+                break;
+            }
             let nearly_over = alert
                 .lease_until
                 .is_none_or(|until| beacon_db::now() + margin > until);
@@ -204,6 +216,9 @@ impl Worker {
             } else {
                 self.settings.poll
             };
+            if self.stopping.load(Ordering::SeqCst) {
+                break;
+            }
             match stop.recv_timeout(wait) {
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => break,
@@ -214,20 +229,23 @@ impl Worker {
 }
 
 /// A worker running on its own thread; dropping the handle stops it after the alert
-/// in hand and waits for it.
+/// in hand, its other claims given back, and waits for it.
 pub struct WorkerHandle {
     stop: Option<mpsc::Sender<()>>,
+    stopping: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl WorkerHandle {
     pub fn spawn(worker: Worker) -> std::io::Result<Self> {
+        let stopping = Arc::clone(&worker.stopping);
         let (stop, stopped) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("beacon-alert-worker".to_string())
             .spawn(move || worker.run(stopped))?;
         Ok(WorkerHandle {
             stop: Some(stop),
+            stopping,
             thread: Some(thread),
         })
     }
@@ -235,6 +253,7 @@ impl WorkerHandle {
 
 impl Drop for WorkerHandle {
     fn drop(&mut self) {
+        self.stopping.store(true, Ordering::SeqCst);
         drop(self.stop.take());
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();

@@ -109,7 +109,8 @@ impl Application {
                 cadence_days: settings.alerts.cadence_days,
             },
         };
-        let server = http_server(state, listener, settings.workers, pages).map_err(bind_error)?;
+        let threads = (settings.workers, settings.shutdown_timeout_seconds);
+        let server = http_server(state, listener, threads, pages).map_err(bind_error)?;
         Ok(Application {
             address,
             server,
@@ -190,10 +191,12 @@ fn start_background(
 }
 
 /// The REST API, its OpenAPI document and interactive docs, on `listener`.
+/// `threads` is the number of workers (one per core when not set) and how long, in
+/// seconds, they may finish requests in flight after a stop signal.
 fn http_server(
     state: AppState,
     listener: TcpListener,
-    workers: Option<u16>,
+    (workers, shutdown_seconds): (Option<u16>, u64),
     pages: WebSettings,
 ) -> std::io::Result<Server> {
     let state = web::Data::new(state);
@@ -230,7 +233,7 @@ fn http_server(
             .wrap(from_fn(crate::metrics::count_requests))
             .wrap(TracingLogger::<RequestSpans>::new())
     })
-    .shutdown_timeout(30)
+    .shutdown_timeout(shutdown_seconds)
     .listen(listener)?;
     if let Some(workers) = workers {
         server = server.workers(usize::from(workers));

@@ -96,6 +96,11 @@ pub struct Settings {
     /// only this machine may read them]
     #[arg(long, env = "BEACON_METRICS_TOKEN", hide_env_values = true, value_parser = parse_secret)]
     pub metrics_token: Option<SecretString>,
+    /// On SIGTERM, how long to finish the requests already taken before exiting, in
+    /// seconds (0 to 3600)
+    #[arg(long, env = "BEACON_SHUTDOWN_TIMEOUT_SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub shutdown_timeout_seconds: u64,
     /// HTTP worker threads (1 to 256) [default: one per core]
     #[arg(long, env = "BEACON_WORKERS", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub workers: Option<u16>,

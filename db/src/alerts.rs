@@ -97,6 +97,28 @@ pub fn claim(
     Ok(claimed)
 }
 
+/// Gives back alerts `worker` claimed but will not send (it is stopping): due again at
+/// once for any worker, the claim's attempt not counted. Returns how many it held.
+pub fn release(conn: &mut DbConnection, worker: &str, ids: &[i64]) -> Result<usize, DbError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let now = crate::now();
+    write_transaction(conn, |tx| {
+        Ok(diesel::update(alerts::table)
+            .filter(alerts::id.eq_any(ids))
+            .filter(alerts::status.eq(AlertStatus::Pending.as_str()))
+            .filter(alerts::claimed_by.eq(worker))
+            .set((
+                alerts::attempts.eq(alerts::attempts - 1),
+                alerts::next_attempt_at.eq(now),
+                alerts::lease_until.eq(None::<NaiveDateTime>),
+                alerts::claimed_by.eq(None::<String>),
+            ))
+            .execute(&mut **tx)?)
+    })
+}
+
 /// What became of one claimed alert.
 #[derive(Debug, Clone, Copy)]
 pub enum Outcome<'a> {

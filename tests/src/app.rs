@@ -33,6 +33,7 @@ pub fn settings(database_url: &str) -> Settings {
         token_ttl_seconds: 3600,
         trusted_proxies: TrustedProxies::default(),
         metrics_token: None,
+        shutdown_timeout_seconds: 30,
         workers: Some(2),
         alerts: AlertSettings {
             rules: AlertRules {

@@ -397,3 +397,263 @@ fn three_replicas_and_a_worker_keep_one_register() {
     }
     let _ = http();
 }
+
+/// `beacon ARGS` on the database, which must succeed.
+fn ok_on(db: &TestDb, dir: &Path, args: &[&str]) {
+    let output = beacon(dir, &["--database-url", &db.url_text])
+        .args(args)
+        .env("BEACON_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+}
+
+/// Queues alerts as `beacon report` does: each programme turned to `rating` emails
+/// its two owners. Returns how many alerts are pending.
+fn queue_alerts(db: &TestDb, dir: &Path, rating: &str) -> i64 {
+    for code in [
+        "esn",
+        "hob",
+        "eagle-x",
+        "knife-detection",
+        "live-facial-recognition",
+    ] {
+        ok_on(
+            db,
+            dir,
+            &[
+                "report",
+                code,
+                "--as",
+                ADMIN,
+                "--rating",
+                rating,
+                "--rationale",
+                "Slipped",
+                "--period-end",
+                "2026-09-30",
+            ],
+        );
+    }
+    pending(db)
+}
+
+fn pending(db: &TestDb) -> i64 {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let n: N = diesel::sql_query("SELECT COUNT(*) AS n FROM alerts WHERE status = 'pending'")
+        .get_result(&mut db.conn())
+        .unwrap();
+    n.n
+}
+
+fn worker(db: &TestDb, dir: &Path, smtp: &SmtpServer, lease_seconds: &str) -> std::process::Child {
+    let mut command = beacon(dir, &["worker"]);
+    for (name, value) in shared(db, smtp) {
+        command.env(name, value);
+    }
+    command
+        .env("BEACON_ALERT_LEASE_SECONDS", lease_seconds)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn message_ids(smtp: &SmtpServer) -> HashMap<String, usize> {
+    let mut ids = HashMap::new();
+    for received in smtp.messages() {
+        *ids.entry(read(&received.raw).header("Message-ID").to_string())
+            .or_insert(0) += 1;
+    }
+    ids
+}
+
+#[test]
+fn a_stopped_worker_gives_back_its_batch_and_a_killed_one_loses_nothing() {
+    let db = TestDb::postgres();
+    beacon_api::app::seed::load(&mut db.conn()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    ok_on(
+        &db,
+        dir.path(),
+        &["user", "add", "--email", ADMIN, "--role", "admin"],
+    );
+    for lead in ["lead-a@kent.police.uk", "lead-b@kent.police.uk"] {
+        ok_on(
+            &db,
+            dir.path(),
+            &["user", "add", "--email", lead, "--role", "lead"],
+        );
+        for code in [
+            "esn",
+            "hob",
+            "eagle-x",
+            "knife-detection",
+            "live-facial-recognition",
+        ] {
+            ok_on(
+                &db,
+                dir.path(),
+                &["owner", "add", "--programme", code, "--email", lead],
+            );
+        }
+    }
+    queue_alerts(&db, dir.path(), "green");
+    let smtp = SmtpServer::start().discarding();
+    let mut first = worker(&db, dir.path(), &smtp, "60");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while pending(&db) > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker never caught up"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = first.kill();
+    let _ = first.wait();
+
+    // SIGTERM while a slow mail server takes a batch: the worker finishes the message
+    // in hand and gives the rest back, so another sends them at once, not after the
+    // minute-long lease.
+    let smtp = SmtpServer::start();
+    smtp.slow(Duration::from_millis(400));
+    let queued = queue_alerts(&db, dir.path(), "red");
+    assert_eq!(queued, 10);
+    let mut stopping = worker(&db, dir.path(), &smtp, "60");
+    smtp.wait_for(1, Duration::from_secs(30));
+    let stopped = Command::new("kill")
+        .args(["-TERM", &stopping.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    assert!(
+        stopping.wait().unwrap().success(),
+        "SIGTERM is a clean stop"
+    );
+    let sent_before = smtp.messages().len();
+    assert!(sent_before < 10, "it stopped mid-batch: {sent_before}");
+    smtp.slow(Duration::ZERO);
+    let started = std::time::Instant::now();
+    let mut next = worker(&db, dir.path(), &smtp, "60");
+    smtp.wait_for(10, Duration::from_secs(20));
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "given back, not left to the lease"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let ids = message_ids(&smtp);
+    assert_eq!(ids.len(), 10, "{ids:?}");
+    assert!(ids.values().all(|n| *n == 1), "none twice: {ids:?}");
+    let _ = next.kill();
+    let _ = next.wait();
+
+    // SIGKILL mid-send: nothing is lost (the lease ends and another worker sends), and
+    // only the message in flight goes again, under the same Message-ID.
+    let smtp = SmtpServer::start();
+    smtp.slow(Duration::from_millis(400));
+    assert_eq!(queue_alerts(&db, dir.path(), "green"), 10);
+    let mut killed = worker(&db, dir.path(), &smtp, "3");
+    smtp.wait_for(1, Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(200));
+    killed.kill().unwrap();
+    let _ = killed.wait();
+    smtp.slow(Duration::ZERO);
+    let mut after = worker(&db, dir.path(), &smtp, "3");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while pending(&db) > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "alerts were lost: {} pending",
+            pending(&db)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let ids = message_ids(&smtp);
+    assert_eq!(ids.len(), 10, "every alert sent: {ids:?}");
+    let twice = ids.values().filter(|n| **n == 2).count();
+    assert!(
+        twice <= 1 && ids.values().all(|n| *n <= 2),
+        "only the one in flight again: {ids:?}"
+    );
+    let _ = after.kill();
+    let _ = after.wait();
+}
+
+#[test]
+fn a_replica_stopped_under_load_finishes_every_request_it_took() {
+    let db = TestDb::postgres();
+    beacon_api::app::seed::load(&mut db.conn()).unwrap();
+    let smtp = SmtpServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let served = start(dir.path(), &shared(&db, &smtp));
+    let replica = Replicas {
+        bases: vec![format!("http://127.0.0.1:{}", served.port)],
+    };
+    let admin = replica.token(0, ADMIN, PASSWORD);
+    let pid = served.child.id().to_string();
+    let signalled = std::sync::atomic::AtomicBool::new(false);
+    // Each thread asks for the portfolio again and again, on a new connection each
+    // time, until the replica is gone. An answer, once begun, must be whole.
+    let (answered, after_signal) = std::thread::scope(|scope| {
+        let clients: Vec<_> = (0..4)
+            .map(|_| {
+                let (replica, admin, signalled) = (&replica, &admin, &signalled);
+                scope.spawn(move || {
+                    let (mut answered, mut after_signal) = (0, 0);
+                    let url = format!("{}/api/v1/portfolio", replica.bases[0]);
+                    let agent: ureq::Agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .max_idle_connections(0)
+                        .build()
+                        .into();
+                    loop {
+                        let was_signalled = signalled.load(std::sync::atomic::Ordering::SeqCst);
+                        let Ok(mut response) = agent
+                            .get(&url)
+                            .header("authorization", format!("Bearer {admin}"))
+                            .call()
+                        else {
+                            // Not taken: the replica had stopped listening.
+                            assert!(
+                                was_signalled
+                                    || signalled.load(std::sync::atomic::Ordering::SeqCst),
+                                "refused before the signal"
+                            );
+                            return (answered, after_signal);
+                        };
+                        assert_eq!(response.status().as_u16(), 200, "a request it took failed");
+                        let body = response
+                            .body_mut()
+                            .read_to_string()
+                            .expect("an answer cut short");
+                        let portfolio: Value =
+                            serde_json::from_str(&body).expect("a whole portfolio");
+                        assert!(portfolio["programmes"].is_array());
+                        answered += 1;
+                        if was_signalled {
+                            after_signal += 1;
+                        }
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(500));
+        signalled.store(true, std::sync::atomic::Ordering::SeqCst);
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success());
+        clients
+            .into_iter()
+            .map(|c| c.join().unwrap())
+            .fold((0, 0), |(a, b), (c, d)| (a + c, b + d))
+    });
+    assert!(answered > 4, "the load ran: {answered} answers");
+    eprintln!("{answered} answers, {after_signal} begun after the signal");
+    let mut child = served.child;
+    assert!(child.wait().unwrap().success(), "SIGTERM is a clean stop");
+}
