@@ -12,6 +12,7 @@ mod audit_terms;
 mod backend;
 pub mod backup;
 pub mod connection;
+pub mod copy;
 pub mod days;
 pub mod error;
 pub mod forces;

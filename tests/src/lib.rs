@@ -62,6 +62,12 @@ impl TestDb {
         Self::open(url_text, Cleanup::Sqlite(dir))
     }
 
+    /// The database at `url`, which something else made (a copy, a restore); left in
+    /// place when dropped.
+    pub fn existing(url: &str) -> Self {
+        Self::open(url.to_string(), Cleanup::Shared)
+    }
+
     /// The SQLite file at `path`, e.g. a backup; left in place when dropped.
     pub fn sqlite_file(path: &std::path::Path) -> Self {
         Self::open(path.to_str().unwrap().to_string(), Cleanup::Shared)

@@ -245,3 +245,44 @@ pub(super) fn backup(
     );
     Ok(())
 }
+
+pub(super) fn copy(
+    out: &mut String,
+    from: &DatabaseUrl,
+    conn: &mut PooledConnection,
+    to: &str,
+) -> Result<(), Failure> {
+    let url = DatabaseUrl::parse(to)?;
+    let target = beacon_db::open(&url)?;
+    let mut target = target.get().map_err(beacon_db::DbError::from)?;
+    if let Some(table) = beacon_db::copy::first_with_rows(&mut target)? {
+        return Err(Failure(format!(
+            "{} at {} is not empty ({table} has rows): copy into a new, empty database",
+            url.backend_name(),
+            url.redacted()
+        )));
+    }
+    let started = std::time::Instant::now();
+    let mut rows = 0;
+    beacon_db::copy::all(conn, &mut target, &mut |table, done, total| {
+        if done == total {
+            eprintln!("beacon: copied {table}: {total} rows");
+            rows += total;
+        }
+    })?;
+    outln!(
+        out,
+        "Copied {rows} rows from the {} database at {} to the {} database at {} in {:.1} s",
+        from.backend_name(),
+        from.redacted(),
+        url.backend_name(),
+        url.redacted(),
+        started.elapsed().as_secs_f64()
+    );
+    outln!(
+        out,
+        "Check it with: beacon --database-url '{}' audit verify",
+        url.redacted()
+    );
+    Ok(())
+}

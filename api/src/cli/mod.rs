@@ -71,6 +71,14 @@ enum Command {
         /// The new file to write; an existing file is never overwritten
         file: std::path::PathBuf,
     },
+    /// Copy the whole register, as it stands at one moment, into a new, empty database:
+    /// SQLite to PostgreSQL when outgrowing one machine, or back for an offline copy.
+    /// Ids, times and the audit chain are kept exactly
+    Copy {
+        /// The database to copy into, migrated here; it must hold nothing yet
+        #[arg(long, value_name = "DATABASE_URL")]
+        to: String,
+    },
     /// Load the public seed data: the 43 forces, national programmes, their published
     /// ratings, funding streams, envelopes, allocations and spend. Adds only what is
     /// missing, so running it again changes nothing
@@ -278,6 +286,7 @@ fn command(
             Ok(())
         }
         Command::Backup { file } => commands::backup(out, &database.url, conn, &file),
+        Command::Copy { to } => commands::copy(out, &database.url, conn, &to),
         Command::Seed => commands::seed(out, conn),
         Command::User(user) => commands::user(out, conn, user),
         Command::Portfolio(args) => views::portfolio(out, conn, args.year),

@@ -120,6 +120,7 @@ fn user_id(db: &TestDb, email: &str) -> i64 {
 }
 
 mod backup;
+mod copy;
 mod database;
 mod deploy;
 mod errors;
