@@ -70,19 +70,17 @@ fn the_metrics_move_by_the_requests_made(db: TestDb) {
     for _ in 0..2 {
         app.get("/api/v1/no-such-thing-4711", &admin).problem(404);
     }
-    for _ in 0..3 {
+    let guess = json!({"email": "admin@beacon.test", "password": "not the password at all"});
+    for expected in [401, 401, 401, 401, 401, 429] {
+        let body = guess.to_string();
         let refused = app.raw(
             "POST",
             "/api/v1/auth/token",
             None,
-            Some((
-                "application/json",
-                &json!({"email": "admin@beacon.test", "password": "not the password at all"})
-                    .to_string(),
-            )),
+            Some(("application/json", &body)),
             &[],
         );
-        assert_eq!(refused.status, 401);
+        assert_eq!(refused.status, expected);
     }
     let after = scrape(&app);
     let moved = |name: &str, labels: &[(&str, &str)]| {
@@ -101,7 +99,8 @@ fn the_metrics_move_by_the_requests_made(db: TestDb) {
     let unmatched = [("method", "GET"), ("route", "unmatched"), ("status", "404")];
     assert_eq!(moved("beacon_http_requests_total", &unmatched), 2.0);
     assert!(!after.contains("4711"), "paths never become labels");
-    assert_eq!(moved("beacon_sign_in_failures_total", &[]), 3.0);
+    assert_eq!(moved("beacon_sign_in_failures_total", &[]), 5.0);
+    assert_eq!(moved("beacon_sign_in_lockouts_total", &[]), 1.0);
     assert!(
         after.contains("beacon_alerts{status=\"pending\"}"),
         "{after}"
