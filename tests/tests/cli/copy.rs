@@ -75,7 +75,7 @@ fn a_register_copies_to_postgres_and_back_whole() {
     let source = TestDb::sqlite();
     let source_url = source.url_text.clone();
     let app = TestApp::spawn(source);
-    random_writes(&app, 1_500);
+    random_writes(&app, 3_000);
     app.user("nao@audit.gov.uk", "auditor");
     let before = answers(&app);
     let counts = beacon_tests::row_counts(&mut app.db.conn());
