@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, post, web};
 use beacon_core::{FinancialYear, LedgerKind, NewLedgerEntry, Pence};
 use serde::Deserialize;
 
-use super::forms::{FieldError, capitalised};
+use super::forms::{FieldError, capitalised, effective_day, funding_field};
 use super::funding;
 use super::page::{self, PageError};
 use super::session::{self, Visitor};
@@ -28,6 +28,9 @@ pub struct AllocationForm {
     pub amount: String,
     #[serde(default)]
     pub reason: String,
+    /// Empty for today.
+    #[serde(default)]
+    pub effective_on: String,
     #[serde(default)]
     pub csrf: String,
 }
@@ -58,7 +61,12 @@ fn checked(form: &AllocationForm) -> Result<(FinancialYear, NewLedgerEntry), Vec
             "Enter the amount in pounds, like 1,250,000 or 1250000.50",
         ));
     }
-    let (Some(year), Some(kind), Some(amount)) = (year, kind, amount) else {
+    let effective_on = effective_day(&form.effective_on)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let (Some(year), Some(kind), Some(amount), Some(effective_on)) =
+        (year, kind, amount, effective_on)
+    else {
         return Err(errors);
     };
     let signed = match kind {
@@ -78,7 +86,13 @@ fn checked(form: &AllocationForm) -> Result<(FinancialYear, NewLedgerEntry), Vec
             })
             .collect::<Vec<_>>()
     })?;
-    Ok((year, entry))
+    Ok((
+        year,
+        NewLedgerEntry {
+            effective_on,
+            ..entry
+        },
+    ))
 }
 
 #[post("/funding/allocations")]
@@ -102,7 +116,7 @@ pub async fn submit(
                 Ok(recorded) => Ok(Ok(recorded)),
                 Err(refused) => {
                     let gone = error("stream", "Choose a funding stream from the list");
-                    funding::field_error(refused, gone, field_of).map(Err)
+                    funding::field_error(refused, gone, funding_field).map(Err)
                 }
             }
         })
@@ -126,16 +140,6 @@ pub async fn submit(
 }
 
 /// A field error from the use case, named by the form's field.
-fn field_of(invalid: &beacon_core::ValidationErrors) -> FieldError {
-    let first = invalid.fields().first();
-    let message = first.map_or_else(String::new, |e| capitalised(&e.message));
-    match first.map(|e| e.field.as_str()) {
-        Some("programme") => error("programme", message),
-        Some("financial_year") => error("financial_year", message),
-        _ => error("amount", message),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -87,6 +87,35 @@ fn described_by(name: &str, hint: bool, error: Option<&str>) -> Option<String> {
     (!ids.is_empty()).then(|| ids.join(" "))
 }
 
+/// The day a funding entry takes effect, as typed: empty for today.
+pub fn effective_day(typed: &str) -> Result<Option<chrono::NaiveDate>, FieldError> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Ok(None);
+    }
+    chrono::NaiveDate::parse_from_str(typed, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| {
+            FieldError::new(
+                "effective_on",
+                "Enter the day it took effect like 2025-04-01, or leave it empty for today",
+            )
+        })
+}
+
+/// The field a refusal from a funding use case is about: the date it takes effect,
+/// or else the amount.
+pub fn funding_field(invalid: &beacon_core::ValidationErrors) -> FieldError {
+    let first = invalid.fields().first();
+    let message = first.map_or_else(String::new, |e| capitalised(&e.message));
+    match first.map(|e| e.field.as_str()) {
+        Some("effective_on") => FieldError::new("effective_on", message),
+        Some("programme") => FieldError::new("programme", message),
+        Some("financial_year") => FieldError::new("financial_year", message),
+        _ => FieldError::new("amount", message),
+    }
+}
+
 pub fn text_input(
     name: &str,
     label: &str,

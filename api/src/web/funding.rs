@@ -143,6 +143,7 @@ fn allocation_form(
             ]))
             (forms::text_input("amount", "Amount in pounds", Some("Like 1,250,000 or 1250000.50"), error_of("amount"), &form.amount))
             (forms::textarea("reason", "Reason", None, error_of("reason"), &form.reason))
+            (forms::text_input("effective_on", "Day it took effect (optional)", Some("When the money was decided or withdrawn, like 2025-04-01; leave empty for today"), error_of("effective_on"), &form.effective_on))
             button type="submit" class="button" { "Record" }
         }
     }

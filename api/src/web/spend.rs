@@ -8,7 +8,7 @@ use beacon_db::programmes::Filter;
 use maud::html;
 use serde::Deserialize;
 
-use super::forms::{self, FieldError, capitalised};
+use super::forms::{self, FieldError, capitalised, effective_day, funding_field};
 use super::funding::{self, may_manage};
 use super::layout;
 use super::page::{self, PageError};
@@ -30,6 +30,9 @@ pub struct SpendForm {
     pub amount: String,
     #[serde(default)]
     pub description: String,
+    /// Empty for today.
+    #[serde(default)]
+    pub effective_on: String,
     #[serde(default)]
     pub csrf: String,
 }
@@ -71,7 +74,12 @@ fn checked(form: &SpendForm) -> Result<(FinancialYear, NewSpend), Vec<FieldError
             "Enter the amount in pounds, like 250,000 or -1,000 for a correction",
         ));
     }
-    let (Some(year), Some(category), Some(amount)) = (year, category, amount) else {
+    let effective_on = effective_day(&form.effective_on)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let (Some(year), Some(category), Some(amount), Some(effective_on)) =
+        (year, category, amount, effective_on)
+    else {
         return Err(errors);
     };
     let entry = NewSpend::new(category, amount, &form.description).map_err(|invalid| {
@@ -87,7 +95,13 @@ fn checked(form: &SpendForm) -> Result<(FinancialYear, NewSpend), Vec<FieldError
             .collect::<Vec<_>>()
     })?;
     if errors.is_empty() {
-        Ok((year, entry))
+        Ok((
+            year,
+            NewSpend {
+                effective_on,
+                ..entry
+            },
+        ))
     } else {
         Err(errors)
     }
@@ -114,12 +128,7 @@ pub async fn submit(
                 Ok(recorded) => Ok(Ok(recorded)),
                 Err(refused) => {
                     let gone = FieldError::new("programme", "Choose a programme from the list");
-                    funding::field_error(refused, gone, |invalid| {
-                        let first = invalid.fields().first();
-                        let message = first.map_or_else(String::new, |e| capitalised(&e.message));
-                        FieldError::new("amount", message)
-                    })
-                    .map(Err)
+                    funding::field_error(refused, gone, funding_field).map(Err)
                 }
             },
         )
@@ -192,6 +201,7 @@ async fn form_page(
             ]))
             (forms::text_input("amount", "Amount in pounds", Some("Like 250,000; a negative amount corrects an earlier entry"), error_of("amount"), &form.amount))
             (forms::textarea("description", "What it was spent on", None, error_of("description"), &form.description))
+            (forms::text_input("effective_on", "Day it was spent (optional)", Some("Like 2025-04-01; leave empty for today"), error_of("effective_on"), &form.effective_on))
             button type="submit" class="button" { "Record spend" }
         }
     };

@@ -124,3 +124,45 @@ fn envelope_2024(app: &beacon_tests::app::TestApp) -> i64 {
         .unwrap();
     envelope["amount_pence"].as_i64().unwrap()
 }
+
+api_test!(fn money_decided_earlier_is_recorded_with_the_day_it_took_effect(app) {
+    let (_, auditor) = app.user("nao@audit.gov.uk", "auditor");
+    app.user("finance@homeoffice.gov.uk", "finance");
+    let browser = Browser::start();
+    browser.goto(&format!("{}/funding", app.base));
+    browser.sign_in("finance@homeoffice.gov.uk", PASSWORD);
+    // A day not yet come is refused beside the field; what was typed is kept.
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).date_naive();
+    browser.fill("#effective_on", &tomorrow.to_string());
+    allocate(&browser, "100,000");
+    assert!(browser.text("#effective_on-error").contains("in the future"), "{}", browser.text("#effective_on-error"));
+    assert!(browser.text(".error-summary-list").contains("in the future"));
+    browser.fill("#effective_on", "1 April");
+    browser.click("form[action='/funding/allocations'] button[type=submit]");
+    assert!(browser.text("#effective_on-error").contains("like 2025-04-01"));
+    browser.fill("#effective_on", "2024-06-30");
+    browser.click("form[action='/funding/allocations'] button[type=submit]");
+    assert!(browser.text(".notification-banner").contains("Recorded: allocation £100,000.00"));
+    // The history says when it took effect; a past date counts it from then.
+    let history = app.get("/api/v1/funding/history?programme=live-facial-recognition&kind=allocation&limit=200", &auditor).json();
+    let entry = history["items"].as_array().unwrap().iter().find(|r| r["amount_pence"] == 10_000_000).unwrap().clone();
+    assert_eq!(entry["effective_on"], "2024-06-30", "{entry}");
+    browser.goto(&format!("{}/history?programme=live-facial-recognition", app.base));
+    assert!(browser.text("table").contains("30 June 2024"), "{}", browser.text("table"));
+    let line = |day: &str| {
+        let portfolio = app.get(&format!("/api/v1/portfolio?as_of={day}&financial_year=2024-25"), &auditor).json();
+        portfolio["programmes"].as_array().unwrap().iter().find(|p| p["code"] == "live-facial-recognition").unwrap()["allocated_pence"].as_i64().unwrap()
+    };
+    assert_eq!(line("2024-06-30") - line("2024-06-29"), 10_000_000);
+    // Spend, likewise, from the programme's page.
+    browser.goto(&format!("{}/funding/spend?programme=live-facial-recognition", app.base));
+    browser.fill("#financial_year", "2024-25");
+    browser.click("#category");
+    browser.fill("#amount", "5,000");
+    browser.fill("#description", "Van fit-out");
+    browser.fill("#effective_on", "2024-09-15");
+    browser.click("main form button[type=submit]");
+    assert!(browser.text(".notification-banner").contains("Recorded £5,000.00"), "{}", browser.text(".notification-banner"));
+    let spend = app.get("/api/v1/funding/history?programme=live-facial-recognition&kind=spend&limit=200", &auditor).json();
+    assert_eq!(spend["items"][0]["effective_on"], "2024-09-15", "{spend}");
+});
