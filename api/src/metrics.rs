@@ -69,8 +69,7 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn new(token: Option<SecretString>) -> Self {
-        let mut registry = Registry::default();
-        let metrics = Metrics {
+        let mut m = Metrics {
             registry: Registry::default(),
             requests: Family::default(),
             latency: Family::new_with_constructor(latency_histogram),
@@ -83,56 +82,52 @@ impl Metrics {
             lockouts: Counter::default(),
             token,
         };
-        let m = &metrics;
-        registry.register(
+        m.registry.register(
             "beacon_http_requests",
             "HTTP requests answered, by method, route and status",
             m.requests.clone(),
         );
-        registry.register(
+        m.registry.register(
             "beacon_http_request_duration_seconds",
             "Time to answer an HTTP request, by method and route",
             m.latency.clone(),
         );
-        registry.register(
+        m.registry.register(
             "beacon_db_pool_connections",
             "Database connections held by the pool, by state (idle or in_use)",
             m.pool.clone(),
         );
-        registry.register(
+        m.registry.register(
             "beacon_db_pool_waiting",
             "Requests waiting for a database connection",
             m.pool_waiting.clone(),
         );
-        registry.register(
+        m.registry.register(
             "beacon_alerts",
             "Alerts in the register, by status (pending, sent, failed)",
             m.alerts.clone(),
         );
-        registry.register(
+        m.registry.register(
             "beacon_alerts_oldest_pending_age_seconds",
             "How long the oldest pending alert has waited; 0 with none",
             m.oldest_pending.clone(),
         );
-        registry.register(
+        m.registry.register(
             "beacon_audit_unsealed_entries",
             "Audit entries written but not yet linked into the hash chain",
             m.unsealed.clone(),
         );
-        registry.register(
+        m.registry.register(
             "beacon_sign_in_failures",
             "Sign-ins refused for a wrong email or password",
             m.sign_in_failures.clone(),
         );
-        registry.register(
+        m.registry.register(
             "beacon_sign_in_lockouts",
             "Sign-ins turned away by the throttle",
             m.lockouts.clone(),
         );
-        Metrics {
-            registry,
-            ..metrics
-        }
+        m
     }
 
     pub fn sign_in_failed(&self) {

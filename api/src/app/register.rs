@@ -223,12 +223,10 @@ pub fn past_register(conn: &mut DbConnection, as_of: AsOf) -> Result<PastRegiste
     };
     let ratings: HashMap<i64, past::RatingAt> =
         rated.into_iter().map(|r| (r.programme_id, r)).collect();
-    let held_by = as_of
-        .when()
-        .known_before
-        .map_or(as_of.end, |k| k.min(as_of.end));
+    let known_before = as_of.when().known_before;
+    let held_by = known_before.map_or(as_of.end, |k| k.min(as_of.end));
     let mut recorded = past::register_before(conn, held_by)?;
-    let known = |p: &Programme| as_of.when().known_before.is_none_or(|k| p.created_at < k);
+    let known = |p: &Programme| known_before.is_none_or(|k| p.created_at < k);
     // A programme existed on the day if Beacon held it then, or it had started or been
     // rated by then, or (asked last, of the rest) funded by then; as known on an
     // earlier day, only if Beacon held it then.

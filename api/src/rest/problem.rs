@@ -2,7 +2,7 @@
 //! says nothing about why, and the cause goes to the log with the request's id.
 
 use actix_web::HttpMessage;
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -319,27 +319,27 @@ impl From<actix_web::error::BlockingError> for ApiError {
 /// Puts the request's id into every problem document, as `request_id`, so the one id a
 /// user quotes finds the server's log lines. Runs inside compression, on the document
 /// as written.
-pub(crate) async fn with_request_id(
+pub(crate) async fn with_request_id<B: MessageBody + 'static>(
     request: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     let id = request
         .extensions()
         .get::<RequestId>()
         .map(|id| id.to_string());
-    let response = next.call(request).await?.map_into_boxed_body();
+    let response = next.call(request).await?;
     let problem = response
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes() == b"application/problem+json");
     let Some(id) = id.filter(|_| problem) else {
-        return Ok(response);
+        return Ok(response.map_into_left_body());
     };
     let (request, response) = response.into_parts();
     let (response, body) = response.into_parts();
     let bytes = actix_web::body::to_bytes(body)
         .await
-        .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))?;
+        .map_err(|e| actix_web::error::ErrorInternalServerError(e.into().to_string()))?;
     let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
         Ok(serde_json::Value::Object(mut fields)) => {
             fields.insert("request_id".into(), id.into());
@@ -348,5 +348,5 @@ pub(crate) async fn with_request_id(
         _ => bytes.to_vec(),
     };
     let response = response.set_body(body).map_into_boxed_body();
-    Ok(ServiceResponse::new(request, response))
+    Ok(ServiceResponse::new(request, response).map_into_right_body())
 }
