@@ -196,7 +196,7 @@ mod tests {
         assert_ne!(base.hash(&hash), hash, "the previous hash is covered");
     }
 
-    /// The worked example in the README's "For auditors", which an auditor's own
+    /// The worked example in docs/auditors.md, which an auditor's own
     /// code (and `tools/verify_audit_chain.py`) must reproduce.
     #[test]
     fn the_documented_worked_example_gives_its_hash() {

@@ -43,7 +43,7 @@ pub struct AuditEntryView {
     pub after: Option<serde_json::Value>,
     /// The previous entry's hash (64 zeros for the first).
     pub prev_hash: String,
-    /// SHA-256 over this entry and `prev_hash`; see the README's "For auditors".
+    /// SHA-256 over this entry and `prev_hash`; see docs/auditors.md.
     pub hash: String,
 }
 
